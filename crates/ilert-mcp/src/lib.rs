@@ -1,0 +1,1 @@
+//! The ilert MCP server.

@@ -1,0 +1,1 @@
+//! An ilert-compatible REST API over SQLite.
