@@ -1,0 +1,236 @@
+//! Alerts: `GET /alerts`, `GET /alerts/{id}`, `PUT /alerts/{id}/accept`, `PUT /alerts/{id}/resolve`.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, Session, UserRef};
+
+/// ilert's cap on `max-results` for `GET /alerts`; more is a 400.
+pub const MAX_ALERTS_PER_PAGE: u32 = 100;
+
+/// Alert state. Values ilert may add later are kept verbatim in `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlertStatus {
+    Pending,
+    Accepted,
+    Resolved,
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl AlertStatus {
+    /// The wire spelling (`PENDING`, ...).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Accepted => "ACCEPTED",
+            Self::Resolved => "RESOLVED",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+/// An alert (spec schema `Alert`). Every field but `id` is optional so that a sparse or newer
+/// answer still decodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub id: i64,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub details: Option<String>,
+    #[serde(default)]
+    pub report_time: Option<String>,
+    #[serde(default)]
+    pub resolved_on: Option<String>,
+    #[serde(default)]
+    pub status: Option<AlertStatus>,
+    /// `HIGH` or `LOW`.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// 1 (critical) to 5, newer accounts only.
+    #[serde(default)]
+    pub severity: Option<i64>,
+    #[serde(default)]
+    pub alert_key: Option<String>,
+    #[serde(default)]
+    pub alert_source: Option<NamedRef>,
+    #[serde(default)]
+    pub escalation_policy: Option<NamedRef>,
+    #[serde(default)]
+    pub next_escalation: Option<String>,
+    #[serde(default)]
+    pub next_escalation_user: Option<UserRef>,
+    #[serde(default)]
+    pub next_escalation_rule_index: Option<f64>,
+    #[serde(default)]
+    pub responders: Vec<AlertResponder>,
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    #[serde(default)]
+    pub linked_incident_id: Option<i64>,
+}
+
+/// The id and name of a related object (alert source, escalation policy, ...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedRef {
+    pub id: i64,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A user working on an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertResponder {
+    pub user: UserRef,
+    /// `PENDING` (notified) or `ACCEPTED`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub accepted_at: Option<String>,
+}
+
+/// A link attached to an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    #[serde(default)]
+    pub href: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// Extra parts of `GET /alerts/{id}` that ilert returns only on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertInclude {
+    EscalationRules,
+    NextEscalationUser,
+    CustomDetails,
+}
+
+impl AlertInclude {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::EscalationRules => "escalationRules",
+            Self::NextEscalationUser => "nextEscalationUser",
+            Self::CustomDetails => "customDetails",
+        }
+    }
+}
+
+/// Filters for `GET /alerts`, sent with the spec's parameter names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertQuery {
+    pub states: Vec<AlertStatus>,
+    pub sources: Vec<i64>,
+    pub policies: Vec<i64>,
+    pub responders: Vec<i64>,
+    /// ISO-8601; alerts reported at or after.
+    pub from: Option<String>,
+    /// ISO-8601; alerts reported before.
+    pub until: Option<String>,
+    pub start_index: u32,
+    /// Page size, capped at [`MAX_ALERTS_PER_PAGE`].
+    pub max_results: u32,
+    pub include_next_escalation_user: bool,
+}
+
+impl AlertQuery {
+    fn to_query(&self) -> Vec<(&'static str, String)> {
+        let mut q: Vec<(&'static str, String)> = Vec::new();
+        q.extend(
+            self.states
+                .iter()
+                .map(|s| ("states", s.as_str().to_owned())),
+        );
+        q.extend(self.sources.iter().map(|id| ("sources", id.to_string())));
+        q.extend(self.policies.iter().map(|id| ("policies", id.to_string())));
+        q.extend(
+            self.responders
+                .iter()
+                .map(|id| ("responders", id.to_string())),
+        );
+        q.extend(self.from.iter().map(|t| ("from", t.clone())));
+        q.extend(self.until.iter().map(|t| ("until", t.clone())));
+        if self.start_index > 0 {
+            q.push(("start-index", self.start_index.to_string()));
+        }
+        let max = match self.max_results {
+            0 => 50,
+            n => n.min(MAX_ALERTS_PER_PAGE),
+        };
+        q.push(("max-results", max.to_string()));
+        if self.include_next_escalation_user {
+            q.push(("include", "nextEscalationUser".to_owned()));
+        }
+        q
+    }
+}
+
+impl Session {
+    /// `GET /alerts`: one page, newest first.
+    pub async fn list_alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, ApiError> {
+        self.call(Method::GET, "/alerts", &query.to_query()).await
+    }
+
+    /// `GET /alerts/{id}` with optional includes.
+    pub async fn get_alert(&self, id: i64, include: &[AlertInclude]) -> Result<Alert, ApiError> {
+        let query: Vec<_> = include
+            .iter()
+            .map(|i| ("include", i.as_str().to_owned()))
+            .collect();
+        self.call(Method::GET, &format!("/alerts/{id}"), &query)
+            .await
+    }
+
+    /// `PUT /alerts/{id}/accept`: the key's owner accepts; escalation stops.
+    pub async fn accept_alert(&self, id: i64) -> Result<Alert, ApiError> {
+        self.call(Method::PUT, &format!("/alerts/{id}/accept"), &[])
+            .await
+    }
+
+    /// `PUT /alerts/{id}/resolve`.
+    pub async fn resolve_alert(&self, id: i64) -> Result<Alert, ApiError> {
+        self.call(Method::PUT, &format!("/alerts/{id}/resolve"), &[])
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_status_values_survive() {
+        let alert: Alert =
+            serde_json::from_str(r#"{"id":1,"status":"SNOOZED","extra":true}"#).unwrap();
+        assert_eq!(alert.status, Some(AlertStatus::Other("SNOOZED".into())));
+        assert_eq!(alert.status.unwrap().as_str(), "SNOOZED");
+    }
+
+    #[test]
+    fn query_uses_spec_names_and_caps_page_size() {
+        let q = AlertQuery {
+            states: vec![AlertStatus::Pending, AlertStatus::Accepted],
+            sources: vec![7],
+            max_results: 500,
+            ..Default::default()
+        };
+        assert_eq!(
+            q.to_query(),
+            vec![
+                ("states", "PENDING".to_owned()),
+                ("states", "ACCEPTED".to_owned()),
+                ("sources", "7".to_owned()),
+                ("max-results", "100".to_owned()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Users: `GET /users/current`.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, Session};
+
+/// An ilert user (spec schema `User`). Unknown fields are ignored; enums stay open as strings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: i64,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `STAKEHOLDER`, `GUEST`, `RESPONDER`, `USER` or `ADMIN`.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub position: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// A reference to a user inside another object (spec `UserRel`); names may be missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub id: i64,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// "First Last", or whatever part of it is known.
+pub(crate) fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let joined = name.collect::<Vec<_>>().join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+impl User {
+    /// Display name: "First Last", else the e-mail, else `user <id>`.
+    pub fn display_name(&self) -> String {
+        full_name(self.first_name.as_deref(), self.last_name.as_deref())
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| format!("user {}", self.id))
+    }
+}
+
+impl UserRef {
+    /// Display name: "First Last", else the e-mail, else `user <id>`.
+    pub fn display_name(&self) -> String {
+        full_name(self.first_name.as_deref(), self.last_name.as_deref())
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| format!("user {}", self.id))
+    }
+}
+
+impl Session {
+    /// `GET /users/current`: the owner of this session's key. Also the cheapest way to check a key.
+    pub async fn current_user(&self) -> Result<User, ApiError> {
+        self.call(Method::GET, "/users/current", &[]).await
+    }
+}
