@@ -1,1 +1,134 @@
-//! An ilert-compatible REST API over SQLite.
+//! An ilert-compatible REST API over SQLite, for offline demos and tests. Mirrors the paths,
+//! JSON shapes, auth and error behaviour of `https://api.ilert.com/api` (spec v2.2026.5).
+
+mod alert_sources;
+mod alerts;
+mod auth;
+mod db;
+mod error;
+mod escalation_policies;
+mod health;
+mod openapi;
+mod query;
+pub mod seed;
+#[cfg(test)]
+mod spec_conformance;
+mod time;
+mod users;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::serve::ListenerExt;
+
+pub use error::SandboxError;
+
+use auth::RateLimiter;
+use db::Db;
+
+/// How to open a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The SQLite file lives at `data_dir/sandbox.db`; the directory is created if missing.
+    pub data_dir: PathBuf,
+    /// Delete the database and seed a fresh demo organisation.
+    pub reset: bool,
+    /// Requests per API key per fixed 60 s window; `None` turns limiting off.
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub db: Db,
+    pub limiter: Option<Arc<RateLimiter>>,
+}
+
+/// An opened sandbox. Cheap to clone; clones share the database and rate-limit windows.
+#[derive(Clone)]
+pub struct Sandbox {
+    state: AppState,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Opens the database in `config.data_dir`, creating and seeding it on first start.
+    pub fn open(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| SandboxError::CreateDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let [db_path, ..] = db::files(&config.data_dir);
+        if config.reset {
+            for path in db::files(&config.data_dir) {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => return Err(SandboxError::Remove { path, source }),
+                }
+            }
+        }
+        let (db, empty) = Db::open(&db_path)?;
+        if empty {
+            db.with_conn(seed::seed)
+                .map_err(|source| SandboxError::Sqlite {
+                    path: db_path.clone(),
+                    source,
+                })?;
+            tracing::info!(path = %db_path.display(), "seeded the sandbox demo organisation");
+        }
+        Ok(Sandbox {
+            state: AppState {
+                db,
+                limiter: config
+                    .rate_limit_per_minute
+                    .map(|n| Arc::new(RateLimiter::per_minute(n))),
+            },
+        })
+    }
+
+    /// Everything the sandbox serves: `/api/...` behind API-key auth, and the unauthenticated
+    /// `/api-docs/openapi.json` and `/healthz`.
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .merge(users::routes())
+            .merge(alerts::routes())
+            .fallback(error::not_found)
+            .layer(middleware::from_fn_with_state(
+                self.state.clone(),
+                auth::require_api_key,
+            ));
+        Router::new()
+            .nest("/api", api)
+            .merge(openapi::routes())
+            .merge(health::routes())
+            .fallback(error::not_found)
+            .layer(middleware::from_fn(error::json_errors))
+            .with_state(self.state.clone())
+    }
+}
+
+/// Serves `sandbox` on an already-bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    sandbox: Sandbox,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Small JSON responses would otherwise wait on Nagle's algorithm.
+    let listener = listener.tap_io(|stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, sandbox.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

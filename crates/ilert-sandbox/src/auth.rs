@@ -1,0 +1,170 @@
+//! API-key authentication and per-key rate limiting, as ilert applies them to `/api/...`:
+//! `Authorization: Bearer <key>`, 401 without a header, 403 `KEY_ERROR` for any bad
+//! credential, 429 without `Retry-After` once a key exceeds its fixed one-minute window.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::users::{self, Role};
+
+/// The authenticated user behind a request, put there by [`require_api_key`].
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Caller {
+    /// 403 unless the caller's role may change alerts and other operational state.
+    pub fn require_responder(&self, action: &str) -> Result<(), ApiError> {
+        if self.role.can_respond() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "User {} with role {} is not allowed to {action}",
+                self.email,
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("route is missing the authentication layer"))
+    }
+}
+
+/// The key from an `Authorization` header, if it has the form `Bearer <key>` (any case).
+fn bearer_key(header: &str) -> Option<&str> {
+    let (scheme, key) = header.trim().split_once(' ')?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
+}
+
+/// Middleware for every `/api` route. The `team-context` / `x-team-context` header is
+/// accepted and, for now, has no effect.
+pub async fn require_api_key(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(header) = req.headers().get(AUTHORIZATION) else {
+        return ApiError::Unauthorized(
+            "Authorization header is missing. Send 'Authorization: Bearer <API key>'.".to_owned(),
+        )
+        .into_response();
+    };
+    let Some(key) = header.to_str().ok().and_then(bearer_key).map(str::to_owned) else {
+        return ApiError::KeyError.into_response();
+    };
+    let lookup_key = key.clone();
+    let user = match state
+        .db
+        .call(move |conn| Ok(users::find_by_api_key(conn, &lookup_key)?))
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => return ApiError::KeyError.into_response(),
+        Err(err) => return err.into_response(),
+    };
+    if let Some(limiter) = &state.limiter
+        && !limiter.admit(&key)
+    {
+        return ApiError::TooManyRequests(format!(
+            "Too many requests: API key rate limit of {} requests per minute exceeded. \
+             Retry in the next minute.",
+            limiter.limit
+        ))
+        .into_response();
+    }
+    req.extensions_mut().insert(Caller {
+        user_id: user.id,
+        role: user.role(),
+        email: user.email,
+    });
+    next.run(req).await
+}
+
+/// Fixed 60 s windows per key, each starting with the key's first request after the last one
+/// ended: what ilert documents ("rejected with 429 responses until a new window starts").
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn per_minute(limit: u32) -> Self {
+        RateLimiter {
+            limit,
+            window: Duration::from_secs(60),
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request for `key`; false once the key is over its limit in this window.
+    pub fn admit(&self, key: &str) -> bool {
+        self.admit_at(key, Instant::now())
+    }
+
+    fn admit_at(&self, key: &str, now: Instant) -> bool {
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.limit {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(bearer_key("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_key("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_key("BEARER abc"), Some("abc"));
+        assert_eq!(bearer_key("Basic abc"), None);
+        assert_eq!(bearer_key("Bearer "), None);
+        assert_eq!(bearer_key("abc"), None);
+    }
+
+    #[test]
+    fn fixed_windows() {
+        let limiter = RateLimiter::per_minute(2);
+        let t0 = Instant::now();
+        assert!(limiter.admit_at("a", t0));
+        assert!(limiter.admit_at("a", t0 + Duration::from_secs(1)));
+        assert!(!limiter.admit_at("a", t0 + Duration::from_secs(2)));
+        assert!(limiter.admit_at("b", t0 + Duration::from_secs(2)));
+        assert!(!limiter.admit_at("a", t0 + Duration::from_secs(59)));
+        assert!(limiter.admit_at("a", t0 + Duration::from_secs(60)));
+    }
+}

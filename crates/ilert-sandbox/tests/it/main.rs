@@ -1,0 +1,20 @@
+//! End-to-end tests of the ilert sandbox over real HTTP on 127.0.0.1.
+
+// clippy.toml allows these inside #[test] functions only; the shared helpers are test code too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod alerts_actions;
+mod alerts_get;
+mod alerts_list;
+mod auth;
+mod common;
+mod errors;
+mod openapi;
+mod persistence;
+mod rate_limit;
+mod users;
