@@ -1,1 +1,129 @@
-fn main() {}
+//! The `ilert-mcp` binary: parses the command line and runs one mode.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use ilert_client::ApiKey;
+use ilert_mcp::cli::{Cli, Command, LogFormat};
+use ilert_mcp::server::Shared;
+use ilert_mcp::transport::http::{self, HttpConfig};
+use tokio_util::sync::CancellationToken;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ilert-mcp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ilert-mcp: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    match command {
+        Command::Serve(args) => {
+            let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
+            let shared = Arc::new(Shared {
+                client,
+                app_url: app_url(&args.ilert.app_url),
+                stdio_key: None,
+            });
+            let config = HttpConfig {
+                allowed_hosts: args.http.allowed_hosts,
+                allowed_origins: args.http.allowed_origins,
+                max_body_bytes: args.http.max_body_bytes,
+            };
+            let listener = tokio::net::TcpListener::bind(args.http.bind)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%addr, ilert = %args.ilert.ilert_url, "serving MCP on http://{addr}/mcp");
+            let app = http::router(shared, &config, shutdown.clone());
+            http::serve(listener, app, shutdown)
+                .await
+                .map_err(|e| format!("the server stopped: {e}"))
+        }
+        Command::Stdio(args) => {
+            let key = stdio_key()?;
+            let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
+            let shared = Arc::new(Shared {
+                client,
+                app_url: app_url(&args.ilert.app_url),
+                stdio_key: Some(key),
+            });
+            ilert_mcp::transport::stdio::run(shared).await
+        }
+        Command::Demo(args) => ilert_mcp::demo::run_demo(args, shutdown).await,
+        Command::Sandbox(args) => ilert_mcp::demo::run_sandbox(args, shutdown).await,
+    }
+}
+
+/// ILERT_API_KEY, or ILERT_AUTH_TOKEN (the name the ilert docs use for `mcp-remote`).
+fn stdio_key() -> Result<ApiKey, String> {
+    let raw = ["ILERT_API_KEY", "ILERT_AUTH_TOKEN"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .ok_or_else(|| {
+            "ILERT_API_KEY is not set. Create an API key in ilert (Profile > API Keys) and set ILERT_API_KEY \
+             (or ILERT_AUTH_TOKEN) in the environment your MCP client starts ilert-mcp with."
+                .to_owned()
+        })?;
+    ApiKey::new(&raw).map_err(|e| format!("ILERT_API_KEY is not usable: {e}"))
+}
+
+fn app_url(raw: &str) -> String {
+    raw.trim().trim_end_matches('/').to_owned()
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down; finishing requests in flight");
+    token.cancel();
+}
+
+/// Logs always go to stderr: in stdio mode stdout carries the protocol alone.
+fn init_tracing(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

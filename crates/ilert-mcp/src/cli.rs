@@ -1,0 +1,161 @@
+//! Command-line interface: every flag has an environment variable, and `--help` documents both.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ilert-mcp",
+    version,
+    about = "MCP server for ilert: alerts, on-call and incidents from your AI assistant"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "ILERT_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `ilert_mcp=debug` (RUST_LOG syntax).
+    #[arg(long, global = true, env = "ILERT_MCP_LOG", default_value = "info")]
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Remote MCP server: Streamable HTTP on /mcp; each request authenticates with
+    /// `Authorization: Bearer <ilert API key>`.
+    Serve(ServeArgs),
+    /// Local MCP server over stdin/stdout; the ilert API key comes from ILERT_API_KEY.
+    Stdio(StdioArgs),
+    /// Offline demo: the built-in ilert sandbox plus `serve` against it, in one process.
+    Demo(DemoArgs),
+    /// The ilert-compatible sandbox API alone.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IlertArgs {
+    /// ilert API root.
+    #[arg(long = "ilert-url", env = "ILERT_BASE_URL", default_value = ilert_client::DEFAULT_BASE_URL)]
+    pub ilert_url: String,
+    /// ilert web app root, used for links in tool answers.
+    #[arg(
+        long = "app-url",
+        env = "ILERT_APP_URL",
+        default_value = "https://app.ilert.com"
+    )]
+    pub app_url: String,
+    /// Timeout for one ilert request, in seconds.
+    #[arg(
+        long = "ilert-timeout",
+        env = "ILERT_TIMEOUT_SECS",
+        default_value_t = 25
+    )]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ILERT_MCP_BIND", default_value = "127.0.0.1:8384")]
+    pub bind: SocketAddr,
+    /// Extra accepted Host header value (loopback is always accepted), e.g. `mcp.example.com`.
+    /// Repeat or separate with commas. Needed whenever clients reach the server by a name.
+    #[arg(
+        long = "allowed-host",
+        env = "ILERT_MCP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+    /// Extra accepted browser Origin (loopback origins are always accepted), e.g.
+    /// `https://app.example.com`. Requests with any other Origin get 403. Repeat or use commas.
+    #[arg(
+        long = "allowed-origin",
+        env = "ILERT_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Largest accepted request body in bytes; larger requests get 413.
+    #[arg(long = "max-body-bytes", env = "ILERT_MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub ilert: IlertArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StdioArgs {
+    #[command(flatten)]
+    pub ilert: IlertArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address of the MCP server.
+    #[arg(long, env = "ILERT_MCP_BIND", default_value = "127.0.0.1:8384")]
+    pub bind: SocketAddr,
+    /// Address of the ilert sandbox API.
+    #[arg(
+        long = "sandbox-bind",
+        env = "ILERT_SANDBOX_BIND",
+        default_value = "127.0.0.1:8385"
+    )]
+    pub sandbox_bind: SocketAddr,
+    /// Where the sandbox keeps its SQLite database [default: ~/.local/share/ilert-mcp/demo].
+    #[arg(long = "data-dir", env = "ILERT_SANDBOX_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Delete the sandbox's data and seed the demo organisation afresh.
+    #[arg(long)]
+    pub reset: bool,
+    /// Sandbox requests allowed per API key per minute, as ilert allows (0 = unlimited).
+    #[arg(
+        long = "sandbox-rate-limit",
+        env = "ILERT_SANDBOX_RATE_LIMIT",
+        default_value_t = 120
+    )]
+    pub rate_limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ILERT_SANDBOX_BIND", default_value = "127.0.0.1:8385")]
+    pub bind: SocketAddr,
+    /// Where the sandbox keeps its SQLite database [default: ~/.local/share/ilert-mcp/demo].
+    #[arg(long = "data-dir", env = "ILERT_SANDBOX_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Delete the data and seed the demo organisation afresh.
+    #[arg(long)]
+    pub reset: bool,
+    /// Requests allowed per API key per minute, as ilert allows (0 = unlimited).
+    #[arg(
+        long = "rate-limit",
+        env = "ILERT_SANDBOX_RATE_LIMIT",
+        default_value_t = 120
+    )]
+    pub rate_limit: u32,
+}
+
+/// `$XDG_DATA_HOME/ilert-mcp/demo`, else `~/.local/share/ilert-mcp/demo`, else `./.ilert-mcp-demo`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("ilert-mcp").join("demo");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/ilert-mcp/demo"),
+        None => PathBuf::from(".ilert-mcp-demo"),
+    }
+}

@@ -1,0 +1,149 @@
+//! The tool catalogue: one router per ilert resource file, combined in [`crate::server`].
+//!
+//! A tool is thin: check arguments, make one or a few client calls, shape a compact output. Shared
+//! pieces live here: schema generation, result building, and turning an [`ApiError`] into a
+//! sentence a model can act on.
+
+pub mod alerts;
+pub mod args;
+pub mod render;
+pub mod users;
+
+use std::sync::Arc;
+
+use ilert_client::ApiError;
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde::Serialize;
+
+/// Input schema for a tool: draft 2020-12, every sub-schema inlined (no `$ref`, no `$defs`),
+/// because several clients reject or mishandle references in tool schemas.
+pub fn input_schema<T: JsonSchema>() -> Arc<JsonObject> {
+    let mut schema = schema::<T>(SchemaSettings::draft2020_12());
+    if let Some(properties) = Arc::make_mut(&mut schema)
+        .get_mut("properties")
+        .and_then(|p| p.as_object_mut())
+    {
+        properties.values_mut().for_each(drop_null_option);
+    }
+    schema
+}
+
+/// An optional argument is one the model leaves out; `"default": null` and `["string", "null"]`
+/// only invite it to send nulls and cost bytes in every tools/list.
+fn drop_null_option(property: &mut serde_json::Value) {
+    let Some(object) = property.as_object_mut() else {
+        return;
+    };
+    if object.get("default").is_some_and(|d| d.is_null()) {
+        object.remove("default");
+    }
+    if let Some(serde_json::Value::Array(types)) = object.get("type") {
+        let non_null: Vec<serde_json::Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .cloned()
+            .collect();
+        if let [only] = non_null.as_slice() {
+            object.insert("type".into(), only.clone());
+        }
+    }
+}
+
+/// Output schema for a tool: what `Serialize` writes, inlined like [`input_schema`].
+pub fn output_schema<T: JsonSchema>() -> Arc<JsonObject> {
+    schema::<T>(SchemaSettings::draft2020_12().for_serialize())
+}
+
+fn schema<T: JsonSchema>(mut settings: SchemaSettings) -> Arc<JsonObject> {
+    settings.inline_subschemas = true;
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    let mut object = match schema.to_value() {
+        serde_json::Value::Object(object) => object,
+        _ => JsonObject::new(),
+    };
+    // `$schema` and `title` are noise in a tools/list answer; the tool has its own title.
+    object.remove("$schema");
+    object.remove("title");
+    if !object.contains_key("type") {
+        object.insert("type".into(), "object".into());
+    }
+    Arc::new(object)
+}
+
+/// A successful result: `structuredContent` for programs, a compact text rendering for the model.
+pub fn structured<T: Serialize>(value: &T, text: String) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    match serde_json::to_value(value) {
+        Ok(structured) => result.structured_content = Some(structured),
+        Err(e) => {
+            return failure(format!(
+                "ilert-mcp could not serialise its own answer ({e}); please report this bug."
+            ));
+        }
+    }
+    result
+}
+
+/// A tool-level error (`isError: true`) whose text says what to do next.
+pub fn failure(text: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(text.into())])
+}
+
+/// What a failed call was about, for the error sentence: "alert 4711", "your user".
+pub fn explain(error: &ApiError, subject: &str) -> String {
+    match error {
+        ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. } => format!(
+            "ilert rejected the API key ({}). Check the `Authorization: Bearer <API key>` header (or \
+             ILERT_API_KEY for stdio) and that the key is still active in ilert under Profile → API Keys.",
+            error
+                .status()
+                .map_or_else(|| "auth".to_owned(), |s| s.to_string())
+        ),
+        ApiError::Forbidden { message, .. } => format!(
+            "Your ilert user is not allowed to do this for {subject}: ilert said \"{message}\". \
+             Stakeholder and guest roles can only read; ask an ilert admin for a role that allows it."
+        ),
+        ApiError::NotFound { .. } => format!(
+            "{} was not found, or your ilert user cannot see it. Check the id and try again.",
+            capitalise(subject)
+        ),
+        ApiError::RateLimited { .. } => {
+            "ilert's rate limit for this API key is used up (120 requests a \
+             minute). Wait a minute before calling ilert tools again."
+                .to_owned()
+        }
+        ApiError::Rejected {
+            status, message, ..
+        } => format!(
+            "ilert refused the request for {subject} ({status}): {message}. Adjust the arguments and retry."
+        ),
+        ApiError::Upstream { status, .. } => format!(
+            "ilert is having problems (HTTP {status}) and could not handle the request for {subject}. \
+             Try again in a minute."
+        ),
+        ApiError::Transport {
+            kind: ilert_client::TransportKind::Timeout,
+            ..
+        } => format!(
+            "ilert did not answer in time for {subject}. It may be slow or down; try again in a minute."
+        ),
+        ApiError::Transport { message, .. } => format!(
+            "ilert-mcp could not reach ilert ({message}). Check the network and the ilert URL \
+             (ILERT_BASE_URL / --ilert-url), then retry."
+        ),
+        ApiError::Decode { message } => format!(
+            "ilert sent an answer for {subject} that ilert-mcp cannot read ({message}). This is a bug in \
+             ilert-mcp; please report it."
+        ),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

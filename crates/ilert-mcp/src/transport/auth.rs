@@ -1,0 +1,165 @@
+//! Bearer pass-through auth for `/mcp`: every request carries `Authorization: Bearer <ilert API
+//! key>`; the key is checked against ilert (`GET /users/current`, cached briefly by its SHA-256) and
+//! handed to the tools of that request only.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ilert_client::{ApiError, ApiKey, Client};
+use sha2::{Digest, Sha256};
+
+use crate::server::CallerKey;
+
+/// How long a key ilert accepted is trusted without asking again. A key revoked meanwhile still
+/// fails at the tool call, with a tool error saying so.
+const VALID_TTL: Duration = Duration::from_secs(300);
+/// How long a rejected key is remembered, so a misconfigured client cannot drive ilert traffic.
+const REJECTED_TTL: Duration = Duration::from_secs(30);
+const MAX_CACHED_KEYS: usize = 10_000;
+
+pub struct BearerAuth {
+    client: Client,
+    realm: String,
+    verdicts: Mutex<HashMap<[u8; 32], (Instant, Verdict)>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Verdict {
+    Valid,
+    Rejected,
+}
+
+impl BearerAuth {
+    pub fn new(client: Client) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            realm: "ilert-mcp".to_owned(),
+            verdicts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn cached(&self, digest: &[u8; 32]) -> Option<Verdict> {
+        let verdicts = self.verdicts.lock().ok()?;
+        let (at, verdict) = verdicts.get(digest)?;
+        let ttl = if *verdict == Verdict::Valid {
+            VALID_TTL
+        } else {
+            REJECTED_TTL
+        };
+        (at.elapsed() < ttl).then_some(*verdict)
+    }
+
+    fn remember(&self, digest: [u8; 32], verdict: Verdict) {
+        if let Ok(mut verdicts) = self.verdicts.lock() {
+            if verdicts.len() >= MAX_CACHED_KEYS {
+                verdicts.retain(|_, (at, _)| at.elapsed() < VALID_TTL);
+                if verdicts.len() >= MAX_CACHED_KEYS {
+                    verdicts.clear();
+                }
+            }
+            verdicts.insert(digest, (Instant::now(), verdict));
+        }
+    }
+
+    /// Asks ilert about a key unless the answer is cached. ilert being unreachable is not the
+    /// caller's fault: the request goes on and the tool reports the outage.
+    async fn verify(&self, key: &ApiKey) -> Result<(), String> {
+        let digest: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
+        match self.cached(&digest) {
+            Some(Verdict::Valid) => return Ok(()),
+            Some(Verdict::Rejected) => return Err(rejected_message()),
+            None => {}
+        }
+        match self.client.session(key.clone()).current_user().await {
+            Ok(_) => {
+                self.remember(digest, Verdict::Valid);
+                Ok(())
+            }
+            Err(ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. }) => {
+                self.remember(digest, Verdict::Rejected);
+                Err(rejected_message())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not verify an API key with ilert; letting the request through");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn rejected_message() -> String {
+    "ilert rejected this API key (unknown, expired or revoked). Check the Authorization: Bearer <API key> \
+     header and that the key is active in ilert under Profile > API Keys."
+        .to_owned()
+}
+
+/// Axum middleware for `/mcp`.
+pub async fn require_bearer(
+    State(auth): State<Arc<BearerAuth>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return challenge(
+            &auth.realm,
+            None,
+            "Missing Authorization header. Send 'Authorization: Bearer <your ilert API key>'.",
+        );
+    };
+    let key = match bearer_token(value) {
+        Ok(key) => key,
+        Err(message) => return challenge(&auth.realm, Some("invalid_request"), message),
+    };
+    if let Err(message) = auth.verify(&key).await {
+        return challenge(&auth.realm, Some("invalid_token"), &message);
+    }
+    request.extensions_mut().insert(CallerKey(key));
+    next.run(request).await
+}
+
+fn bearer_token(value: &HeaderValue) -> Result<ApiKey, &'static str> {
+    let value = value
+        .to_str()
+        .map_err(|_| "The Authorization header is not valid text.")?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or("Use 'Authorization: Bearer <your ilert API key>'.")?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(
+            "Only the Bearer scheme is supported: 'Authorization: Bearer <your ilert API key>'.",
+        );
+    }
+    ApiKey::new(token).map_err(|_| "The bearer token is empty or malformed.")
+}
+
+/// A 401 with an RFC 6750 challenge and a JSON body saying what to do.
+fn challenge(realm: &str, error: Option<&str>, description: &str) -> Response {
+    let mut www = format!("Bearer realm=\"{realm}\"");
+    if let Some(error) = error {
+        // Quotes and backslashes cannot appear in our fixed descriptions, but keep the header valid.
+        let clean = description.replace(['"', '\\'], "'");
+        www.push_str(&format!(
+            ", error=\"{error}\", error_description=\"{clean}\""
+        ));
+    }
+    let body = serde_json::json!({
+        "error": error.unwrap_or("unauthorized"),
+        "error_description": description,
+    });
+    let mut response = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&www) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}

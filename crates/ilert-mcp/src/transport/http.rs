@@ -1,0 +1,101 @@
+//! Streamable HTTP on `/mcp`: stateless (any replica answers any request), JSON answers, both
+//! protocol eras (2025-03-26 to 2025-11-25 with `initialize`, 2026-07-28 with `server/discover`),
+//! Host and Origin validation, a body limit, and `/healthz`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+
+use crate::server::{IlertMcp, Shared};
+use crate::transport::auth::{BearerAuth, require_bearer};
+use crate::transport::guard::{BodyLimit, guard_body};
+
+/// Settings of the HTTP surface.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// `Host` values accepted besides loopback, e.g. `mcp.example.com` (any port) or `mcp.example.com:443`.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted besides loopback ones, e.g. `https://app.example.com`.
+    pub allowed_origins: Vec<String>,
+    /// Largest accepted request body; more is a 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
+/// The whole HTTP application, kept apart from `main` so tests can drive it without a socket.
+pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationToken) -> Router {
+    let auth = BearerAuth::new(shared.client.clone());
+    let catalogue = Arc::new(IlertMcp::catalogue());
+    let mcp_config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_max_request_body_bytes(config.max_body_bytes)
+        .with_allowed_hosts(
+            LOOPBACK_HOSTS
+                .iter()
+                .map(|h| h.to_string())
+                .chain(config.allowed_hosts.iter().cloned()),
+        )
+        .with_allowed_origins(
+            LOOPBACK_ORIGINS
+                .iter()
+                .map(|o| o.to_string())
+                .chain(config.allowed_origins.iter().cloned()),
+        )
+        .enforce_origin_validation()
+        .with_cancellation_token(shutdown);
+    let mcp = StreamableHttpService::new(
+        move || Ok(IlertMcp::with_router(shared.clone(), catalogue.clone())),
+        Arc::new(NeverSessionManager::default()),
+        mcp_config,
+    );
+    // Outermost first: authenticate, then read and check the body, then MCP.
+    let mcp = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
+        .layer(axum::middleware::from_fn_with_state(
+            BodyLimit(config.max_body_bytes),
+            guard_body,
+        ))
+        .service(mcp);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route_service("/mcp", mcp)
+}
+
+/// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    // Without TCP_NODELAY small JSON answers wait on Nagle's algorithm and delayed ACKs.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+}

@@ -1,0 +1,6 @@
+//! Transports: Streamable HTTP (`serve`, `demo`) with per-request bearer auth, and stdio.
+
+pub mod auth;
+pub mod guard;
+pub mod http;
+pub mod stdio;

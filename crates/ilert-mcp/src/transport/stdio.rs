@@ -1,0 +1,20 @@
+//! stdio transport: one user, key from the environment, protocol on stdout, logs on stderr.
+
+use std::sync::Arc;
+
+use rmcp::ServiceExt;
+
+use crate::server::{IlertMcp, Shared};
+
+pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
+    let server = IlertMcp::new(shared);
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| format!("the MCP client did not complete the handshake: {e}"))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| format!("the stdio session ended with an error: {e}"))?;
+    Ok(())
+}

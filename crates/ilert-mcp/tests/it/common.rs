@@ -1,0 +1,179 @@
+//! Test harness: sandbox + MCP server on loopback ports, and clients for both protocol eras.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ilert_client::{ApiKey, ClientConfig, RetryPolicy};
+use ilert_mcp::server::{IlertMcp, Shared};
+use ilert_mcp::transport::http::{self, HttpConfig};
+use ilert_sandbox::{Sandbox, SandboxConfig};
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub const USER_KEY: &str = "demo-key-user";
+pub const STAKEHOLDER_KEY: &str = "demo-key-stakeholder";
+
+pub struct Harness {
+    pub mcp_url: String,
+    pub sandbox_url: String,
+    pub shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn fast_client(base_url: &str) -> ilert_client::Client {
+    ilert_client::Client::new(ClientConfig {
+        base_url: base_url.to_owned(),
+        timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(2),
+        retry: RetryPolicy {
+            max_retries: 1,
+            rate_limit_delay: Duration::from_millis(20),
+            server_error_delay: Duration::from_millis(20),
+        },
+    })
+    .unwrap()
+}
+
+/// Starts a fresh sandbox and an MCP server in front of it.
+pub async fn start() -> Harness {
+    start_with(None, HttpConfig::default()).await
+}
+
+pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::open(SandboxConfig {
+        data_dir: dir.path().to_owned(),
+        reset: false,
+        rate_limit_per_minute: rate_limit,
+    })
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}/api", sandbox_listener.local_addr().unwrap());
+    tokio::spawn(ilert_sandbox::serve(
+        sandbox_listener,
+        sandbox,
+        shutdown.clone().cancelled_owned(),
+    ));
+
+    let shared = Arc::new(Shared {
+        client: fast_client(&sandbox_url),
+        app_url: "https://app.ilert.com".into(),
+        stdio_key: None,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mcp_url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let app = http::router(shared, &http_config, shutdown.clone());
+    tokio::spawn(http::serve(listener, app, shutdown.clone()));
+    Harness {
+        mcp_url,
+        sandbox_url,
+        shutdown,
+        _dir: dir,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Era {
+    /// `initialize` handshake, 2025-06-18 (what Claude Desktop, Cursor and mcp-remote open with).
+    Legacy,
+    /// 2026-07-28: `server/discover`, no session, per-request metadata.
+    Stateless,
+}
+
+pub async fn connect(url: &str, key: &str, era: Era) -> RunningService<RoleClient, ()> {
+    let config =
+        StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(key.to_owned());
+    let transport = StreamableHttpClientTransport::from_config(config);
+    let lifecycle = match era {
+        Era::Legacy => ClientLifecycleMode::Initialize,
+        Era::Stateless => ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+    };
+    ().serve_with_lifecycle(transport, lifecycle).await.unwrap()
+}
+
+/// An in-process server with a fixed key (as `stdio` runs), connected over a duplex pipe.
+pub async fn in_process(base_url: &str, key: &str) -> RunningService<RoleClient, ()> {
+    let shared = Arc::new(Shared {
+        client: fast_client(base_url),
+        app_url: "https://app.ilert.com".into(),
+        stdio_key: Some(ApiKey::new(key).unwrap()),
+    });
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        if let Ok(running) = IlertMcp::new(shared).serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.unwrap()
+}
+
+pub async fn call(
+    client: &RunningService<RoleClient, ()>,
+    tool: &'static str,
+    args: Value,
+) -> CallToolResult {
+    let arguments = match args {
+        Value::Object(map) => map,
+        _ => Default::default(),
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+        .await
+        .unwrap()
+}
+
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn structured(result: &CallToolResult) -> &Value {
+    result
+        .structured_content
+        .as_ref()
+        .unwrap_or_else(|| panic!("no structuredContent: {}", text(result)))
+}
+
+pub fn is_error(result: &CallToolResult) -> bool {
+    result.is_error == Some(true)
+}
+
+/// Ids of alerts in `state`, via the sandbox directly (so tests never assume seeded ids).
+pub async fn alert_ids(harness_sandbox_url: &str, state: &str) -> Vec<i64> {
+    let alerts: Value = reqwest::Client::new()
+        .get(format!(
+            "{harness_sandbox_url}/alerts?states={state}&max-results=100"
+        ))
+        .bearer_auth(USER_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect()
+}

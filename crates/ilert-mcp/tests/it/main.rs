@@ -1,0 +1,15 @@
+//! ilert-mcp end to end: a real sandbox over SQLite and real HTTP on 127.0.0.1, driven by rmcp's
+//! own client and by raw HTTP requests.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+mod schema;
+mod stdio;
+mod tools;
+mod transport;

@@ -1,0 +1,102 @@
+//! The tool catalogue as clients see it: snapshot, annotations, portable schemas, size budget.
+
+use ilert_mcp::server::IlertMcp;
+use serde_json::Value;
+
+fn tools_json() -> Value {
+    serde_json::to_value(IlertMcp::catalogue().list_all()).unwrap()
+}
+
+#[test]
+fn tools_list_snapshot() {
+    let mut tools = tools_json();
+    tools
+        .as_array_mut()
+        .unwrap()
+        .sort_by_key(|t| t["name"].as_str().unwrap().to_owned());
+    insta::assert_json_snapshot!("tools_list", tools);
+}
+
+#[test]
+fn every_tool_has_a_title_description_and_all_four_hints() {
+    for tool in tools_json().as_array().unwrap() {
+        let name = tool["name"].as_str().unwrap();
+        assert!(
+            tool["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "{name}: title"
+        );
+        assert!(
+            tool["description"].as_str().is_some_and(|d| d.len() > 40),
+            "{name}: description"
+        );
+        let hints = &tool["annotations"];
+        assert!(hints["title"].is_string(), "{name}: annotations.title");
+        for hint in [
+            "readOnlyHint",
+            "destructiveHint",
+            "idempotentHint",
+            "openWorldHint",
+        ] {
+            assert!(hints[hint].is_boolean(), "{name}: {hint}");
+        }
+        assert!(tool["outputSchema"].is_object(), "{name}: outputSchema");
+    }
+}
+
+/// `$ref`, `$defs` and boolean sub-schemas make some clients reject the whole tools/list.
+fn assert_portable(path: &str, schema: &Value) {
+    match schema {
+        Value::Object(map) => {
+            for key in ["$ref", "$defs", "definitions"] {
+                assert!(!map.contains_key(key), "{path} has {key}");
+            }
+            for (key, value) in map {
+                if matches!(key.as_str(), "properties") {
+                    for (prop, sub) in value.as_object().unwrap() {
+                        assert!(
+                            sub.is_object(),
+                            "{path}.{prop} is not an object schema: {sub}"
+                        );
+                        assert_portable(&format!("{path}.{prop}"), sub);
+                    }
+                } else {
+                    assert_portable(&format!("{path}/{key}"), value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| assert_portable(path, v)),
+        _ => {}
+    }
+}
+
+#[test]
+fn schemas_are_flat_and_ref_free() {
+    for tool in tools_json().as_array().unwrap() {
+        let name = tool["name"].as_str().unwrap();
+        assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
+        assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
+        assert_portable(&format!("{name}.input"), &tool["inputSchema"]);
+        assert_portable(&format!("{name}.output"), &tool["outputSchema"]);
+    }
+}
+
+#[test]
+fn read_only_hints_match_the_tools() {
+    let tools = tools_json();
+    for tool in tools.as_array().unwrap() {
+        let name = tool["name"].as_str().unwrap();
+        let read_only = tool["annotations"]["readOnlyHint"].as_bool().unwrap();
+        let reads = name.starts_with("list_") || name.starts_with("get_");
+        assert_eq!(read_only, reads, "{name}");
+    }
+}
+
+#[test]
+fn tools_list_size() {
+    let bytes = serde_json::to_vec(&tools_json()).unwrap().len();
+    println!(
+        "tools/list: {} tools, {bytes} bytes",
+        tools_json().as_array().unwrap().len()
+    );
+    assert!(bytes < 24_000, "tools/list is {bytes} bytes");
+}

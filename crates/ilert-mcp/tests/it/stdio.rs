@@ -1,0 +1,57 @@
+//! The built binary in stdio mode, driven by rmcp's client over a child process.
+
+use rmcp::ServiceExt;
+use rmcp::transport::TokioChildProcess;
+use serde_json::json;
+use tokio::process::Command;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn stdio_serves_tools_with_the_environment_key() {
+    let h = start().await;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+    command
+        .arg("stdio")
+        .env("ILERT_API_KEY", USER_KEY)
+        .env("ILERT_BASE_URL", &h.sandbox_url)
+        .env_remove("ILERT_AUTH_TOKEN");
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "list_alerts"));
+    let result = call(&client, "get_current_user", json!({})).await;
+    assert_eq!(structured(&result)["name"], "Jonas Weber");
+    let result = call(&client, "list_alerts", json!({"limit": 3})).await;
+    assert_eq!(structured(&result)["alerts"].as_array().unwrap().len(), 3);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn stdio_accepts_the_seed_pages_variable_name() {
+    let h = start().await;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+    command
+        .arg("stdio")
+        .env_remove("ILERT_API_KEY")
+        .env("ILERT_AUTH_TOKEN", USER_KEY)
+        .env("ILERT_BASE_URL", &h.sandbox_url);
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let result = call(&client, "get_current_user", json!({})).await;
+    assert_eq!(structured(&result)["role"], "USER");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn stdio_without_a_key_exits_with_a_clear_message() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"))
+        .arg("stdio")
+        .env_remove("ILERT_API_KEY")
+        .env_remove("ILERT_AUTH_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "stdout carries protocol only");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ILERT_API_KEY is not set"), "{stderr}");
+}

@@ -1,0 +1,311 @@
+//! Streamable HTTP rules: auth, Origin and Host, methods, notifications, body limits, malformed
+//! JSON-RPC, and both protocol eras on one endpoint.
+
+use ilert_mcp::transport::http::HttpConfig;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#;
+
+fn post(url: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+}
+
+fn list_tools() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+}
+
+#[tokio::test]
+async fn missing_key_is_401_with_a_bearer_challenge() {
+    let h = start().await;
+    let response = post(&h.mcp_url).json(&list_tools()).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Bearer")
+    );
+}
+
+#[tokio::test]
+async fn rejected_and_malformed_keys_are_401_invalid_token() {
+    let h = start().await;
+    for header in [
+        "Bearer wrong-key-42",
+        "Basic dXNlcjpwdw==",
+        "Bearer",
+        "wrong-key-42",
+    ] {
+        let response = post(&h.mcp_url)
+            .header("authorization", header)
+            .json(&list_tools())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{header}");
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(challenge.contains("error="), "{header}: {challenge}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("wrong-key-42"), "the key is never echoed");
+    }
+}
+
+#[tokio::test]
+async fn foreign_origin_and_host_are_403() {
+    let h = start().await;
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("origin", "https://evil.example")
+        .json(&list_tools())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("host", "evil.example")
+        .json(&list_tools())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    // A loopback page's origin is fine.
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("origin", "http://localhost:6274")
+        .json(&list_tools())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn configured_public_host_and_origin_are_accepted() {
+    let config = HttpConfig {
+        allowed_hosts: vec!["mcp.example.com".into()],
+        allowed_origins: vec!["https://chat.example.com".into()],
+        ..Default::default()
+    };
+    let h = start_with(None, config).await;
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("host", "mcp.example.com")
+        .header("origin", "https://chat.example.com")
+        .json(&list_tools())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn get_and_delete_are_405_and_notifications_202() {
+    let h = start().await;
+    let client = reqwest::Client::new();
+    let get = client
+        .get(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+    let delete = client
+        .delete(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 405);
+    let note = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(note.status(), 202);
+    assert!(note.text().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_get_clear_errors() {
+    let h = start_with(
+        None,
+        HttpConfig {
+            max_body_bytes: 4096,
+            ..Default::default()
+        },
+    )
+    .await;
+    let big = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"pad": "x".repeat(10_000)}});
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+
+    for (body, code) in [
+        (&b"{\"jsonrpc\":\"2.0\",\"id\":1,"[..], -32700),
+        (&b"\xff\xfe not json"[..], -32700),
+        (&b"{\"foo\":1}"[..], -32600),
+        (
+            &b"[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}]"[..],
+            -32600,
+        ),
+    ] {
+        let response = post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{}", String::from_utf8_lossy(body));
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+    }
+    let unknown = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "no/such/method"}))
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = unknown.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+}
+
+#[tokio::test]
+async fn legacy_era_initialize_and_call_without_session() {
+    let h = start().await;
+    let init = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(init.status(), 200);
+    assert!(
+        init.headers().get("mcp-session-id").is_none(),
+        "stateless: no session"
+    );
+    let answer: Value = init.json().await.unwrap();
+    assert_eq!(answer["result"]["protocolVersion"], "2025-03-26");
+    assert_eq!(answer["result"]["serverInfo"]["name"], "ilert-mcp");
+
+    let call = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": {"name": "get_current_user", "arguments": {}}}))
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = call.json().await.unwrap();
+    assert_eq!(
+        answer["result"]["structuredContent"]["name"], "Jonas Weber",
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn stateless_era_discover_and_call() {
+    let h = start().await;
+    let meta: Value = serde_json::from_str(META).unwrap();
+    let discover = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "server/discover")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(discover.status(), 200);
+    let answer: Value = discover.json().await.unwrap();
+    let versions = answer["result"]["supportedVersions"].as_array().unwrap();
+    for v in ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] {
+        assert!(versions.contains(&json!(v)), "{answer}");
+    }
+    let call = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "list_alerts")
+        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": {"name": "list_alerts", "arguments": {"limit": 2}, "_meta": meta}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), 200);
+    let answer: Value = call.json().await.unwrap();
+    assert_eq!(
+        answer["result"]["structuredContent"]["alerts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn both_eras_through_rmcp_client_see_the_same_tools() {
+    let h = start().await;
+    let legacy = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let stateless = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let a: Vec<String> = legacy
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    let b: Vec<String> = stateless
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(a, b);
+    assert!(a.contains(&"accept_alerts".to_owned()));
+}
+
+#[tokio::test]
+async fn healthz_needs_no_key() {
+    let h = start().await;
+    let url = h.mcp_url.replace("/mcp", "/healthz");
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn each_caller_acts_as_themselves() {
+    // Two callers on one server: each request uses its own key, never the other's.
+    let h = start().await;
+    let user = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let stakeholder = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Legacy).await;
+    let (a, b) = tokio::join!(
+        call(&user, "get_current_user", json!({})),
+        call(&stakeholder, "get_current_user", json!({}))
+    );
+    assert_eq!(structured(&a)["role"], "USER");
+    assert_eq!(structured(&b)["role"], "STAKEHOLDER");
+}
