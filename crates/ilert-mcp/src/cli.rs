@@ -18,7 +18,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "ILERT_MCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Log filter, e.g. `info` or `ilert_mcp=debug` (RUST_LOG syntax).
-    #[arg(long, global = true, env = "ILERT_MCP_LOG", default_value = "info")]
+    #[arg(
+        long,
+        global = true,
+        env = "ILERT_MCP_LOG",
+        default_value = "info,rmcp=warn"
+    )]
     pub log: String,
 }
 

@@ -41,24 +41,47 @@ pub async fn guard_body(
             );
         }
     };
-    if let Err((code, message)) = check_message(&bytes) {
-        return rpc_error(StatusCode::BAD_REQUEST, code, message);
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let envelope = match check_message(&bytes) {
+        Ok(envelope) => envelope,
+        Err((code, message)) => return rpc_error(StatusCode::BAD_REQUEST, code, message),
+    };
+    let started = std::time::Instant::now();
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    // One line per call: what was asked and how it went. Never headers, arguments or keys.
+    tracing::info!(
+        method = envelope.method.as_deref().unwrap_or("(response)"),
+        tool = envelope
+            .params
+            .as_ref()
+            .and_then(|p| p.name.as_deref())
+            .unwrap_or(""),
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "mcp request"
+    );
+    response
 }
 
 /// Only the envelope is looked at; params are left to the handler.
 #[derive(Deserialize)]
 struct Envelope {
     jsonrpc: Option<String>,
-    method: Option<IgnoredAny>,
+    method: Option<String>,
+    params: Option<Params>,
     result: Option<IgnoredAny>,
     error: Option<IgnoredAny>,
 }
 
+/// Only `params.name` (the tool or prompt called) is read, for the access log.
+#[derive(Deserialize)]
+struct Params {
+    name: Option<String>,
+}
+
 /// Ok, or the JSON-RPC error code and message to answer with (HTTP 400).
-fn check_message(bytes: &Bytes) -> Result<(), (i64, String)> {
+fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
     let trimmed = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -91,7 +114,7 @@ fn check_message(bytes: &Bytes) -> Result<(), (i64, String)> {
                 .into(),
         ));
     }
-    Ok(())
+    Ok(envelope)
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
