@@ -66,10 +66,49 @@ fn schema<T: JsonSchema>(mut settings: SchemaSettings) -> Arc<JsonObject> {
     // `$schema` and `title` are noise in a tools/list answer; the tool has its own title.
     object.remove("$schema");
     object.remove("title");
+    drop_numeric_formats(&mut object);
     if !object.contains_key("type") {
         object.insert("type".into(), "object".into());
     }
     Arc::new(object)
+}
+
+/// schemars marks Rust integer widths as formats (`int64`, `uint32`, `uint`); JSON Schema does not
+/// define them and validators such as ajv warn on every tools/list. The range is what matters.
+fn drop_numeric_formats(object: &mut JsonObject) {
+    let numeric = object
+        .get("format")
+        .and_then(|f| f.as_str())
+        .is_some_and(|f| {
+            matches!(
+                f,
+                "int8"
+                    | "int16"
+                    | "int32"
+                    | "int64"
+                    | "uint"
+                    | "uint8"
+                    | "uint16"
+                    | "uint32"
+                    | "uint64"
+                    | "float"
+                    | "double"
+            )
+        });
+    if numeric {
+        object.remove("format");
+    }
+    for value in object.values_mut() {
+        match value {
+            serde_json::Value::Object(child) => drop_numeric_formats(child),
+            serde_json::Value::Array(items) => {
+                for item in items.iter_mut().filter_map(|i| i.as_object_mut()) {
+                    drop_numeric_formats(item);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A successful result: `structuredContent` for programs, a compact text rendering for the model.

@@ -50,6 +50,12 @@ fn assert_portable(path: &str, schema: &Value) {
             for key in ["$ref", "$defs", "definitions"] {
                 assert!(!map.contains_key(key), "{path} has {key}");
             }
+            if let Some(format) = map.get("format").and_then(|f| f.as_str()) {
+                assert!(
+                    !format.contains("int") && format != "double" && format != "float",
+                    "{path}: format {format}"
+                );
+            }
             for (key, value) in map {
                 if matches!(key.as_str(), "properties") {
                     for (prop, sub) in value.as_object().unwrap() {
