@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
+use crate::http::Call;
+use crate::incidents::IdOnly;
 use crate::{ApiError, Session, UserRef};
 
 /// ilert's cap on `max-results` for `GET /alerts`; more is a 400.
@@ -200,6 +202,170 @@ impl Session {
     pub async fn resolve_alert(&self, id: i64) -> Result<Alert, ApiError> {
         self.call(Method::PUT, &format!("/alerts/{id}/resolve"), &[])
             .await
+    }
+}
+
+/// Who to assign an alert to (`PUT /alerts/{id}/assign`): exactly one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignTarget {
+    User(i64),
+    Policy(i64),
+    Schedule(i64),
+}
+
+/// Body of `POST /alerts` (spec `ManualAlert`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManualAlert {
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    pub alert_source: IdOnly,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation_policy: Option<IdOnly>,
+    /// HIGH or LOW.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// When set, only these users are notified and the alert does not escalate further.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub responders: Vec<ResponderWrite>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ResponderWrite {
+    pub user: IdOnly,
+}
+
+/// One entry of an alert's timeline (spec `LogEntry`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LogEntry {
+    pub id: Option<i64>,
+    pub timestamp: Option<String>,
+    pub log_entry_type: Option<String>,
+    pub text: Option<String>,
+}
+
+/// An action that can be run on an alert (spec `AlertActionTrigger`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AlertAction {
+    pub alert_action_id: Option<String>,
+    pub connector_id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub history: Vec<AlertActionResult>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AlertActionResult {
+    pub id: Option<String>,
+    pub alert_action_id: Option<String>,
+    pub success: Option<bool>,
+}
+
+/// The spec says "list of alert actions" but types the answer as one object; accept both.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    Many(Vec<T>),
+    One(T),
+}
+
+impl Session {
+    /// `GET /alerts/count` with the list filters.
+    pub async fn count_alerts(&self, query: &AlertQuery) -> Result<i64, ApiError> {
+        #[derive(Deserialize)]
+        struct Count {
+            count: i64,
+        }
+        let q: Vec<_> = query
+            .to_query()
+            .into_iter()
+            .filter(|(k, _)| !matches!(*k, "max-results" | "start-index" | "include" | "policies"))
+            .collect();
+        let count: Count = self.call(Method::GET, "/alerts/count", &q).await?;
+        Ok(count.count)
+    }
+
+    /// `POST /alerts`: raises and escalates a manual alert.
+    pub async fn create_alert(&self, alert: &ManualAlert) -> Result<Alert, ApiError> {
+        self.fetch(Call::new(Method::POST, "/alerts").json(alert)?)
+            .await?
+            .decode("/alerts")
+    }
+
+    /// `PUT /alerts/{id}/assign?user=|policy=|schedule=` (the spec's parameter names).
+    pub async fn assign_alert(&self, id: i64, target: AssignTarget) -> Result<Alert, ApiError> {
+        let query = match target {
+            AssignTarget::User(u) => vec![("user", u.to_string())],
+            AssignTarget::Policy(p) => vec![("policy", p.to_string())],
+            AssignTarget::Schedule(s) => vec![("schedule", s.to_string())],
+        };
+        self.call(Method::PUT, &format!("/alerts/{id}/assign"), &query)
+            .await
+    }
+
+    /// `POST /alerts/{id}/responders`; ilert answers 405 when the user already responds.
+    pub async fn add_alert_responder(
+        &self,
+        id: i64,
+        user_id: i64,
+    ) -> Result<AlertResponder, ApiError> {
+        let path = format!("/alerts/{id}/responders");
+        let body = ResponderWrite {
+            user: IdOnly { id: user_id },
+        };
+        self.fetch(Call::new(Method::POST, &path).json(&body)?)
+            .await?
+            .decode(&path)
+    }
+
+    pub async fn remove_alert_responder(&self, id: i64, user_id: i64) -> Result<(), ApiError> {
+        let path = format!("/alerts/{id}/responders/{user_id}");
+        self.fetch(Call::new(Method::DELETE, &path))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /alerts/{id}/log-entries`: the timeline, oldest first as ilert sends it.
+    pub async fn alert_log_entries(
+        &self,
+        id: i64,
+        max_results: u32,
+    ) -> Result<Vec<LogEntry>, ApiError> {
+        let query = vec![
+            ("max-results", max_results.clamp(1, 100).to_string()),
+            ("lang", "en".to_owned()),
+        ];
+        self.call(Method::GET, &format!("/alerts/{id}/log-entries"), &query)
+            .await
+    }
+
+    /// `GET /alerts/{id}/actions`: actions available for the alert.
+    pub async fn alert_actions(&self, id: i64) -> Result<Vec<AlertAction>, ApiError> {
+        let found: OneOrMany<AlertAction> = self
+            .call(Method::GET, &format!("/alerts/{id}/actions"), &[])
+            .await?;
+        Ok(match found {
+            OneOrMany::Many(all) => all,
+            OneOrMany::One(one) => vec![one],
+        })
+    }
+
+    /// `POST /alerts/{id}/actions`: runs an action (a webhook, a ticket...). Sent once.
+    pub async fn run_alert_action(
+        &self,
+        id: i64,
+        alert_action_id: &str,
+    ) -> Result<AlertActionResult, ApiError> {
+        let path = format!("/alerts/{id}/actions");
+        let body = serde_json::json!({ "alertActionId": alert_action_id });
+        self.fetch(Call::new(Method::POST, &path).json(&body)?)
+            .await?
+            .decode(&path)
     }
 }
 

@@ -114,50 +114,115 @@ impl Client {
     }
 }
 
-impl Session {
-    /// Sends a request and decodes a JSON answer.
-    pub(crate) async fn call<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<T, ApiError> {
-        let bytes = self.send(method, path, query).await?;
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
-            message: format!("{path}: {e}"),
-        })
-    }
+/// One request to ilert, before the key and standard headers are added.
+#[derive(Debug, Clone)]
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+    pub if_match: Option<&'a str>,
+    /// Whether repeating the request is harmless. GET/PUT/DELETE are, unless a PUT is a
+    /// conditional update whose retry could double-apply; POST never is.
+    pub idempotent: bool,
+}
 
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<Vec<u8>, ApiError> {
-        let inner = &self.client.inner;
-        let url = format!("{}{}", inner.base, path);
+impl<'a> Call<'a> {
+    pub fn new(method: Method, path: &'a str) -> Self {
         let idempotent = matches!(
             method,
             Method::GET | Method::PUT | Method::DELETE | Method::HEAD
         );
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            if_match: None,
+            idempotent,
+        }
+    }
+
+    pub fn query(mut self, query: Vec<(&'static str, String)>) -> Self {
+        self.query = query;
+        self
+    }
+
+    pub fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Decode {
+            message: format!("cannot encode the request body: {e}"),
+        })?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+
+    pub fn if_match(mut self, etag: Option<&'a str>) -> Self {
+        self.if_match = etag;
+        self
+    }
+}
+
+/// A 2xx answer: status, the ETag if any, and the body.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub etag: Option<String>,
+    /// ilert's cursor for the next page, where an endpoint pages by cursor (heartbeat monitors).
+    pub next_cursor: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn decode<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::Decode {
+            message: format!("{path}: {e}"),
+        })
+    }
+}
+
+impl Session {
+    /// Sends a GET/PUT without body and decodes a JSON answer.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&'static str, String)],
+    ) -> Result<T, ApiError> {
+        self.fetch(Call::new(method, path).query(query.to_vec()))
+            .await?
+            .decode(path)
+    }
+
+    /// Sends `call` with bounded retries where safe and returns the raw 2xx answer.
+    pub(crate) async fn fetch(&self, call: Call<'_>) -> Result<Answer, ApiError> {
+        let retry = &self.client.inner.retry;
         let mut attempt = 0u32;
         loop {
-            let result = self.attempt(&method, &url, query).await;
+            let result = self.attempt(&call).await;
             let delay = match &result {
-                Err(ApiError::RateLimited { .. }) => Some(inner.retry.rate_limit_delay),
+                Err(ApiError::RateLimited { .. }) => Some(retry.rate_limit_delay),
                 Err(ApiError::Upstream {
                     status: 502..=504, ..
-                }) => Some(inner.retry.server_error_delay),
+                }) => Some(retry.server_error_delay),
+                // A refused connection never reached ilert, so even a POST may be sent again.
                 Err(ApiError::Transport {
                     kind: TransportKind::Connect,
                     ..
-                }) => Some(inner.retry.server_error_delay),
+                }) => Some(retry.server_error_delay),
                 _ => None,
             };
+            let may_retry = call.idempotent
+                || matches!(
+                    result,
+                    Err(ApiError::Transport {
+                        kind: TransportKind::Connect,
+                        ..
+                    })
+                );
             match delay {
-                Some(base) if idempotent && attempt < inner.retry.max_retries => {
+                Some(base) if may_retry && attempt < retry.max_retries => {
                     let wait = base.saturating_mul(2u32.saturating_pow(attempt));
-                    tracing::debug!(%method, path, attempt, ?wait, "retrying ilert request");
+                    tracing::debug!(method = %call.method, path = call.path, attempt, ?wait, "retrying ilert request");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
@@ -166,31 +231,51 @@ impl Session {
         }
     }
 
-    async fn attempt(
-        &self,
-        method: &Method,
-        url: &str,
-        query: &[(&str, String)],
-    ) -> Result<Vec<u8>, ApiError> {
-        let mut request = self
-            .client
-            .inner
+    async fn attempt(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+        let inner = &self.client.inner;
+        let url = format!("{}{}", inner.base, call.path);
+        let mut request = inner
             .http
-            .request(method.clone(), url)
+            .request(call.method.clone(), url)
             .bearer_auth(self.key.expose())
             .header(reqwest::header::ACCEPT, "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
         }
-        if *method == Method::PUT || *method == Method::POST {
-            // ilert's PUT actions take no body; an explicit empty JSON length keeps proxies happy.
-            request = request.header(reqwest::header::CONTENT_LENGTH, "0");
+        if let Some(etag) = call.if_match {
+            request = request.header(reqwest::header::IF_MATCH, etag);
         }
+        request = match &call.body {
+            Some(body) => request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+            // ilert's PUT actions take no body; an explicit zero length keeps proxies happy.
+            None if call.method == Method::PUT || call.method == Method::POST => {
+                request.header(reqwest::header::CONTENT_LENGTH, "0")
+            }
+            None => request,
+        };
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let next_cursor = response
+            .headers()
+            .get("next-cursor")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
         let body = response.bytes().await.map_err(transport_error)?;
         if status.is_success() {
-            return Ok(body.to_vec());
+            return Ok(Answer {
+                status: status.as_u16(),
+                etag,
+                next_cursor,
+                body: body.to_vec(),
+            });
         }
         if status.is_redirection() {
             return Err(ApiError::Upstream {

@@ -4,16 +4,44 @@
 //! binds one caller's [`ApiKey`] for a series of calls. A server that serves many callers keeps one
 //! `Client` and makes a `Session` per request, so one caller's key is never used for another.
 
+mod alert_sources;
 mod alerts;
+mod common;
 mod error;
+mod escalation_policies;
+mod events;
 mod http;
+mod incidents;
 mod key;
+mod on_calls;
+mod reports;
+mod schedules;
+mod services;
+mod teams;
 mod users;
 
-pub use alerts::{Alert, AlertInclude, AlertQuery, AlertResponder, AlertStatus, Link, NamedRef};
+pub use alert_sources::{AlertSource, HeartbeatMonitor, HeartbeatPage};
+pub use alerts::{
+    Alert, AlertAction, AlertActionResult, AlertInclude, AlertQuery, AlertResponder, AlertStatus,
+    AssignTarget, Link, LogEntry, ManualAlert, NamedRef, ResponderWrite,
+};
+pub use common::{Page, TeamRef};
 pub use error::{ApiError, TransportKind};
+pub use escalation_policies::{EscalationPolicy, EscalationRule};
+pub use events::{Event, EventComment};
 pub use http::{Client, ClientConfig, RetryPolicy, Session};
+pub use incidents::{
+    AffectedService, AffectedServiceWrite, IdOnly, Incident, IncidentQuery, IncidentUpdate,
+    IncidentWrite, PublishInfo, ServiceRef, Versioned,
+};
 pub use key::{ApiKey, InvalidApiKey};
+pub use on_calls::{OnCall, OnCallQuery};
+pub use reports::{ReportQuery, ReportSummaryRow};
+pub use schedules::{OverrideWrite, Schedule, Shift, ShiftRef};
+pub use services::{
+    MaintenanceQuery, MaintenanceWindow, MaintenanceWindowWrite, Service, StatusPage, Uptime,
+};
+pub use teams::{Team, TeamMember};
 pub use users::{User, UserRef};
 
 /// ilert's public API base URL.

@@ -74,6 +74,23 @@ impl UserRef {
 }
 
 impl Session {
+    /// `GET /users`, one page (ilert's cap: 100).
+    pub async fn list_users(&self, page: crate::Page) -> Result<Vec<User>, ApiError> {
+        self.call(Method::GET, "/users", &page.query(100)).await
+    }
+
+    pub async fn get_user(&self, id: i64) -> Result<User, ApiError> {
+        self.call(Method::GET, &format!("/users/{id}"), &[]).await
+    }
+
+    /// `POST /users/search-email`: the user with this e-mail, or a 404.
+    pub async fn find_user_by_email(&self, email: &str) -> Result<User, ApiError> {
+        let mut call = crate::http::Call::new(Method::POST, "/users/search-email")
+            .json(&serde_json::json!({ "email": email }))?;
+        call.idempotent = true;
+        self.fetch(call).await?.decode("/users/search-email")
+    }
+
     /// `GET /users/current`: the owner of this session's key. Also the cheapest way to check a key.
     pub async fn current_user(&self) -> Result<User, ApiError> {
         self.call(Method::GET, "/users/current", &[]).await

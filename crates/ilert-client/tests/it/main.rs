@@ -7,6 +7,8 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+mod resources;
+
 use std::time::Duration;
 
 use ilert_client::{
@@ -24,7 +26,7 @@ fn fast_retry() -> RetryPolicy {
     }
 }
 
-async fn session(server: &MockServer) -> Session {
+pub(crate) async fn session(server: &MockServer) -> Session {
     let config = ClientConfig {
         base_url: format!("{}/api/", server.uri()),
         timeout: Duration::from_millis(800),
