@@ -1,11 +1,14 @@
-//! Alerts (ilert `Alert`, `AlertResponder`, `CountResponse`): `GET /api/alerts`,
-//! `/api/alerts/count`, `/api/alerts/{id}`, `PUT /api/alerts/{id}/accept` and `/resolve`.
+//! Alerts (ilert `Alert`, `AlertResponder`, `ManualAlert`, `CountResponse`): storage, JSON, and
+//! `GET/POST /api/alerts`, `/api/alerts/count`, `/api/alerts/{id}`, `PUT .../accept`,
+//! `.../resolve` and `.../assign`. Responders, actions, notifications and log entries have files
+//! of their own. Every handler first lets due escalations happen (see `escalations.rs`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use rusqlite::types::Value as SqlValue;
@@ -13,13 +16,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::alert_sources::{self, AlertSource};
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::escalation_policies::{self, EscalationPolicy};
+use crate::auth::{Action, Caller};
+use crate::catalog::Catalog;
+use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::log_entries::{self, Entry};
 use crate::query::{Paging, Params};
-use crate::time;
-use crate::users::{self, User};
+use crate::{alert_sources, escalation_policies, escalations, input, reply, time, users};
 
 /// `/alerts` paging: default 50, and more than 100 is rejected.
 const DEFAULT_MAX_RESULTS: i64 = 50;
@@ -27,11 +29,12 @@ const MAX_RESULTS_CAP: i64 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/alerts", get(list))
+        .route("/alerts", get(list).post(create))
         .route("/alerts/count", get(count))
         .route("/alerts/{id}", get(get_one))
         .route("/alerts/{id}/accept", put(accept))
         .route("/alerts/{id}/resolve", put(resolve))
+        .route("/alerts/{id}/assign", put(assign))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,20 +68,20 @@ impl FromStr for AlertStatus {
 }
 
 #[derive(Debug, Clone)]
-struct AlertRow {
-    id: i64,
-    summary: String,
-    details: String,
-    report_time: i64,
-    resolved_on: Option<i64>,
-    status: String,
-    priority: String,
-    severity: Option<i64>,
-    alert_key: Option<String>,
-    source_id: i64,
-    policy_id: i64,
-    next_escalation: Option<i64>,
-    next_escalation_rule_index: Option<i64>,
+pub struct AlertRow {
+    pub id: i64,
+    pub summary: String,
+    pub details: String,
+    pub report_time: i64,
+    pub resolved_on: Option<i64>,
+    pub status: String,
+    pub priority: String,
+    pub severity: Option<i64>,
+    pub alert_key: Option<String>,
+    pub source_id: i64,
+    pub policy_id: i64,
+    pub next_escalation: Option<i64>,
+    pub next_escalation_rule_index: Option<i64>,
     labels: String,
     images: String,
     links: String,
@@ -114,53 +117,55 @@ impl AlertRow {
             merge_state: r.get(17)?,
         })
     }
-}
 
-#[derive(Debug, Clone)]
-struct Responder {
-    user_id: i64,
-    status: String,
-    accepted_at: Option<i64>,
-}
-
-/// The small reference tables an alert embeds, loaded once per request.
-struct Catalog {
-    users: HashMap<i64, User>,
-    policies: HashMap<i64, EscalationPolicy>,
-    sources: HashMap<i64, AlertSource>,
-}
-
-impl Catalog {
-    fn load(conn: &Connection) -> rusqlite::Result<Catalog> {
-        Ok(Catalog {
-            users: users::load_all(conn)?,
-            policies: escalation_policies::load_all(conn)?,
-            sources: alert_sources::load_all(conn)?,
-        })
+    pub fn is_open(&self) -> bool {
+        self.status != AlertStatus::Resolved.as_str()
     }
 }
 
-/// Optional `Alert` fields requested with `?include=`.
+#[derive(Debug, Clone)]
+pub struct Responder {
+    pub user_id: i64,
+    pub status: String,
+    pub accepted_at: Option<i64>,
+}
+
+/// Optional `Alert` fields requested with `?include=`, and whether the caller may see
+/// integration keys.
 #[derive(Debug, Default, Clone, Copy)]
-struct Includes {
+pub struct Includes {
     escalation_rules: bool,
     next_escalation_user: bool,
     custom_details: bool,
+    show_keys: bool,
 }
 
 impl Includes {
     /// `customDetails` and `escalationRules` exist only on the single-alert GET.
-    fn from_params(params: &Params, single: bool) -> Includes {
+    fn from_params(params: &Params, single: bool, caller: &Caller) -> Includes {
         let set = params.includes();
         Includes {
             escalation_rules: single && set.contains("escalationRules"),
             next_escalation_user: set.contains("nextEscalationUser"),
             custom_details: single && set.contains("customDetails"),
+            show_keys: can_see_keys(caller),
+        }
+    }
+
+    pub fn plain(caller: &Caller) -> Includes {
+        Includes {
+            show_keys: can_see_keys(caller),
+            ..Includes::default()
         }
     }
 }
 
-fn load_responders(
+/// ilert shows integration keys to those who may change the alert source.
+pub fn can_see_keys(caller: &Caller) -> bool {
+    caller.require(Action::Configure, "").is_ok()
+}
+
+pub fn load_responders(
     conn: &Connection,
     alert_ids: &[i64],
 ) -> rusqlite::Result<HashMap<i64, Vec<Responder>>> {
@@ -171,7 +176,7 @@ fn load_responders(
     let placeholders = vec!["?"; alert_ids.len()].join(", ");
     let mut stmt = conn.prepare(&format!(
         "SELECT alert_id, user_id, status, accepted_at FROM alert_responders \
-         WHERE alert_id IN ({placeholders}) ORDER BY alert_id, accepted_at IS NULL, user_id"
+         WHERE alert_id IN ({placeholders}) ORDER BY alert_id, added_at, rowid"
     ))?;
     let rows = stmt.query_map(params_from_iter(alert_ids.iter()), |r| {
         Ok((
@@ -194,29 +199,28 @@ fn stored_json(text: &str, fallback: Value) -> Value {
     serde_json::from_str(text).unwrap_or(fallback)
 }
 
-fn responder_json(r: &Responder, users: &HashMap<i64, User>) -> Value {
-    let user = match users.get(&r.user_id) {
-        Some(u) => users::responder_user_json(u),
-        None => json!({"id": r.user_id}),
-    };
-    json!({
-        "user": user,
-        "status": r.status,
-        "acceptedAt": time::format_opt(r.accepted_at),
-    })
+/// `AlertResponder`: the user as a `UserRel`.
+pub fn responder_json(r: &Responder, cat: &Catalog) -> Value {
+    let user = cat
+        .users
+        .get(&r.user_id)
+        .map_or_else(|| json!({"id": r.user_id}), users::user_rel_json);
+    json!({"user": user, "status": r.status, "acceptedAt": time::format_opt(r.accepted_at)})
 }
 
 /// The `Alert` schema (v2.2026.5).
-fn alert_json(a: &AlertRow, responders: &[Responder], catalog: &Catalog, inc: Includes) -> Value {
-    let policy = catalog.policies.get(&a.policy_id);
-    let source = match catalog.sources.get(&a.source_id) {
-        Some(s) => alert_sources::source_json(
-            s,
-            catalog.policies.get(&s.escalation_policy_id),
-            &catalog.users,
-        ),
-        None => json!({"id": a.source_id}),
-    };
+fn alert_json(
+    a: &AlertRow,
+    responders: &[Responder],
+    cat: &Catalog,
+    inc: Includes,
+    now: i64,
+) -> Value {
+    let policy = cat.policies.get(&a.policy_id);
+    let source = cat.sources.get(&a.source_id).map_or_else(
+        || json!({"id": a.source_id}),
+        |s| alert_sources::source_json(s, cat, now, inc.show_keys),
+    );
     let mut alert = json!({
         "id": a.id,
         "summary": a.summary,
@@ -228,36 +232,30 @@ fn alert_json(a: &AlertRow, responders: &[Responder], catalog: &Catalog, inc: In
         "severity": a.severity,
         "alertKey": a.alert_key,
         "alertSource": source,
-        "escalationPolicy": match policy {
-            Some(p) => escalation_policies::policy_json(p, &catalog.users),
-            None => json!({"id": a.policy_id}),
-        },
+        "escalationPolicy": policy.map_or_else(|| json!({"id": a.policy_id}), |p| escalation_policies::policy_json(p, cat)),
         "nextEscalation": time::format_opt(a.next_escalation),
         "nextEscalationRuleIndex": a.next_escalation_rule_index,
-        "responders": responders.iter().map(|r| responder_json(r, &catalog.users)).collect::<Vec<_>>(),
+        "responders": responders.iter().map(|r| responder_json(r, cat)).collect::<Vec<_>>(),
         "labels": stored_json(&a.labels, json!({})),
         "images": stored_json(&a.images, json!([])),
         "links": stored_json(&a.links, json!([])),
-        "linkedIncidentId": null,
-        "mergedIntoId": null,
         "mergeState": a.merge_state,
     });
     if let Some(obj) = alert.as_object_mut() {
         if inc.escalation_rules {
-            let rules = policy.map_or_else(
-                || json!([]),
-                |p| escalation_policies::rules_json(p, &catalog.users),
-            );
+            let rules =
+                policy.map_or_else(|| json!([]), |p| escalation_policies::rules_json(p, cat));
             obj.insert("escalationRules".to_owned(), rules);
         }
         if inc.next_escalation_user {
-            let next = a
-                .next_escalation_rule_index
-                .and_then(|i| usize::try_from(i).ok())
-                .zip(policy)
-                .and_then(|(i, p)| p.first_user_of_rule(i))
-                .and_then(|id| catalog.users.get(&id))
-                .map_or(Value::Null, users::user_json);
+            let next = escalations::next_user(
+                cat,
+                a.policy_id,
+                a.next_escalation_rule_index,
+                a.next_escalation,
+            )
+            .and_then(|id| cat.users.get(&id))
+            .map_or(Value::Null, users::user_json);
             obj.insert("nextEscalationUser".to_owned(), next);
         }
         if inc.custom_details {
@@ -273,7 +271,7 @@ fn alert_json(a: &AlertRow, responders: &[Responder], catalog: &Catalog, inc: In
 /// The list filters shared by `/alerts` and `/alerts/count`, with the legacy names
 /// ilert-go still sends (`state`, `alert-source`, `assigned-to`).
 #[derive(Debug, Default)]
-struct AlertFilter {
+pub struct AlertFilter {
     states: Vec<AlertStatus>,
     sources: Vec<i64>,
     policies: Vec<i64>,
@@ -284,7 +282,7 @@ struct AlertFilter {
 }
 
 impl AlertFilter {
-    fn from_params(p: &Params) -> ApiResult<AlertFilter> {
+    pub fn from_params(p: &Params) -> ApiResult<AlertFilter> {
         Ok(AlertFilter {
             states: p.parsed_list(&["states", "state"], "one of PENDING, ACCEPTED, RESOLVED")?,
             sources: p.ids(&["sources", "alert-source"])?,
@@ -300,7 +298,7 @@ impl AlertFilter {
     }
 
     /// A `WHERE` clause over alias `a` and its bind values.
-    fn to_sql(&self) -> (String, Vec<SqlValue>) {
+    pub fn to_sql(&self) -> (String, Vec<SqlValue>) {
         let mut sql = String::from("1 = 1");
         let mut args: Vec<SqlValue> = Vec::new();
         let mut in_list = |sql: &mut String, column: &str, values: Vec<SqlValue>| {
@@ -365,20 +363,25 @@ impl AlertFilter {
     }
 }
 
-fn render(conn: &Connection, rows: &[AlertRow], inc: Includes) -> ApiResult<Vec<Value>> {
-    let catalog = Catalog::load(conn)?;
+pub fn render(
+    conn: &Connection,
+    rows: &[AlertRow],
+    inc: Includes,
+    now: i64,
+) -> ApiResult<Vec<Value>> {
+    let cat = Catalog::load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
     let responders = load_responders(conn, &ids)?;
     Ok(rows
         .iter()
         .map(|a| {
             let rs = responders.get(&a.id).map_or(&[][..], Vec::as_slice);
-            alert_json(a, rs, &catalog, inc)
+            alert_json(a, rs, &cat, inc, now)
         })
         .collect())
 }
 
-fn load_row(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertRow>> {
+pub fn load_row(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertRow>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM alerts a WHERE a.id = ?1"),
         [id],
@@ -387,34 +390,38 @@ fn load_row(conn: &Connection, id: i64) -> rusqlite::Result<Option<AlertRow>> {
     .optional()
 }
 
-fn load_one(conn: &Connection, id: i64, inc: Includes) -> ApiResult<Value> {
+pub fn load_one(conn: &Connection, id: i64, inc: Includes, now: i64) -> ApiResult<Value> {
     let row = load_row(conn, id)?.ok_or_else(|| not_found(id))?;
-    render(conn, std::slice::from_ref(&row), inc)?
+    render(conn, std::slice::from_ref(&row), inc, now)?
         .pop()
         .ok_or_else(|| not_found(id))
 }
 
-fn not_found(id: i64) -> ApiError {
+pub fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("Alert {id} not found"))
 }
 
 /// ilert types the path id as a number; anything else is a client error, not a missing alert.
-fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.trim().parse().map_err(|_| {
-        ApiError::bad_request(format!("Invalid alert id '{raw}': expected a numeric id"))
-    })
+pub fn parse_id(raw: &str) -> ApiResult<i64> {
+    input::path_id(raw, "alert")
 }
 
-async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let filter = AlertFilter::from_params(&params)?;
     let Paging {
         start_index,
         max_results,
     } = params.paging(DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP)?;
-    let inc = Includes::from_params(&params, false);
+    let inc = Includes::from_params(&params, false, &caller);
+    let now = state.clock.now_ms();
     let alerts = state
         .db
         .call(move |conn| {
+            escalations::advance_due(conn, now)?;
             let (clause, mut args) = filter.to_sql();
             args.push(SqlValue::Integer(max_results));
             args.push(SqlValue::Integer(start_index));
@@ -425,17 +432,19 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<V
             let rows = stmt
                 .query_map(params_from_iter(args.iter()), AlertRow::from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            render(conn, &rows, inc)
+            render(conn, &rows, inc, now)
         })
         .await?;
-    Ok(Json(Value::Array(alerts)))
+    Ok(reply::json(Value::Array(alerts)))
 }
 
 async fn count(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
     let filter = AlertFilter::from_params(&params)?;
+    let now = state.clock.now_ms();
     let n: i64 = state
         .db
         .call(move |conn| {
+            escalations::advance_due(conn, now)?;
             let (clause, args) = filter.to_sql();
             Ok(conn.query_row(
                 &format!("SELECT COUNT(*) FROM alerts a WHERE {clause}"),
@@ -444,21 +453,117 @@ async fn count(State(state): State<AppState>, params: Params) -> ApiResult<Json<
             )?)
         })
         .await?;
-    Ok(Json(json!({ "count": n })))
+    Ok(reply::json(json!({ "count": n })))
 }
 
 async fn get_one(
     State(state): State<AppState>,
+    caller: Caller,
     Path(raw_id): Path<String>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let id = parse_id(&raw_id)?;
-    let inc = Includes::from_params(&params, true);
-    let alert = state.db.call(move |conn| load_one(conn, id, inc)).await?;
-    Ok(Json(alert))
+    let inc = Includes::from_params(&params, true, &caller);
+    let now = state.clock.now_ms();
+    let alert = state
+        .db
+        .call(move |conn| {
+            escalations::advance_due(conn, now)?;
+            load_one(conn, id, inc, now)
+        })
+        .await?;
+    Ok(reply::json(alert))
 }
 
-/// Accepting stops escalation, so the next-escalation fields are cleared.
+/// Who changed an alert: a user (by API key) or an alert source (by event).
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    User { id: i64, name: &'a str },
+    Source { name: &'a str },
+}
+
+pub fn user_name(conn: &Connection, id: i64) -> rusqlite::Result<String> {
+    Ok(users::load(conn, id)?.map_or_else(
+        || format!("user {id}"),
+        |u| format!("{} {}", u.first_name, u.last_name),
+    ))
+}
+
+/// Accepting stops escalation. A user who accepts becomes an ACCEPTED responder. Accepting an
+/// accepted alert changes nothing; a resolved one cannot be accepted.
+pub fn accept_alert(conn: &Connection, id: i64, actor: Actor<'_>, now: i64) -> ApiResult<()> {
+    let row = load_row(conn, id)?.ok_or_else(|| not_found(id))?;
+    match row.status.parse() {
+        Ok(AlertStatus::Resolved) => Err(ApiError::bad_request(format!(
+            "Alert {id} is already resolved and cannot be accepted"
+        ))),
+        Ok(AlertStatus::Accepted) => Ok(()),
+        Ok(AlertStatus::Pending) | Err(()) => {
+            conn.execute(
+                "UPDATE alerts SET status = 'ACCEPTED', accepted_at = COALESCE(accepted_at, ?2) WHERE id = ?1",
+                params![id, now],
+            )?;
+            escalations::stop(conn, id)?;
+            match actor {
+                Actor::User { id: user_id, name } => {
+                    conn.execute(
+                        "INSERT INTO alert_responders (alert_id, user_id, status, accepted_at, added_at) \
+                         VALUES (?1, ?2, 'ACCEPTED', ?3, ?3) \
+                         ON CONFLICT (alert_id, user_id) DO UPDATE \
+                         SET status = 'ACCEPTED', accepted_at = excluded.accepted_at",
+                        params![id, user_id, now],
+                    )?;
+                    log_entries::add(
+                        conn,
+                        id,
+                        now,
+                        Entry::UserResponse {
+                            user: name,
+                            accepted: true,
+                        },
+                    )?;
+                }
+                Actor::Source { name } => {
+                    log_entries::add(
+                        conn,
+                        id,
+                        now,
+                        Entry::SourceResponse {
+                            source: name,
+                            accepted: true,
+                        },
+                    )?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Resolving sets `resolvedOn` and stops escalation; a resolved alert stays as it was.
+pub fn resolve_alert(conn: &Connection, id: i64, actor: Actor<'_>, now: i64) -> ApiResult<()> {
+    let row = load_row(conn, id)?.ok_or_else(|| not_found(id))?;
+    if row.is_open() {
+        conn.execute(
+            "UPDATE alerts SET status = 'RESOLVED', resolved_on = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        escalations::stop(conn, id)?;
+        let entry = match actor {
+            Actor::User { name, .. } => Entry::UserResponse {
+                user: name,
+                accepted: false,
+            },
+            Actor::Source { name } => Entry::SourceResponse {
+                source: name,
+                accepted: false,
+            },
+        };
+        log_entries::add(conn, id, now, entry)?;
+    }
+    Ok(())
+}
+
 async fn accept(
     State(state): State<AppState>,
     caller: Caller,
@@ -466,40 +571,28 @@ async fn accept(
 ) -> ApiResult<Json<Value>> {
     caller.require_responder("accept alerts")?;
     let id = parse_id(&raw_id)?;
-    let user_id = caller.user_id;
+    let now = state.clock.now_ms();
+    let inc = Includes::plain(&caller);
     let alert = state
         .db
         .call(move |conn| {
+            escalations::advance_due(conn, now)?;
             let tx = conn.transaction()?;
-            let row = load_row(&tx, id)?.ok_or_else(|| not_found(id))?;
-            match row.status.parse() {
-                Ok(AlertStatus::Resolved) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Alert {id} is already resolved and cannot be accepted"
-                    )));
-                }
-                Ok(AlertStatus::Accepted) => {}
-                Ok(AlertStatus::Pending) | Err(()) => {
-                    let now = time::now_ms();
-                    tx.execute(
-                        "UPDATE alerts SET status = 'ACCEPTED', next_escalation = NULL, \
-                         next_escalation_rule_index = NULL WHERE id = ?1",
-                        [id],
-                    )?;
-                    tx.execute(
-                        "INSERT INTO alert_responders (alert_id, user_id, status, accepted_at) \
-                         VALUES (?1, ?2, 'ACCEPTED', ?3) \
-                         ON CONFLICT (alert_id, user_id) DO UPDATE \
-                         SET status = 'ACCEPTED', accepted_at = excluded.accepted_at",
-                        params![id, user_id, now],
-                    )?;
-                }
-            }
+            let name = user_name(&tx, caller.user_id)?;
+            accept_alert(
+                &tx,
+                id,
+                Actor::User {
+                    id: caller.user_id,
+                    name: &name,
+                },
+                now,
+            )?;
             tx.commit()?;
-            load_one(conn, id, Includes::default())
+            load_one(conn, id, inc, now)
         })
         .await?;
-    Ok(Json(alert))
+    Ok(reply::json(alert))
 }
 
 async fn resolve(
@@ -509,46 +602,313 @@ async fn resolve(
 ) -> ApiResult<Json<Value>> {
     caller.require_responder("resolve alerts")?;
     let id = parse_id(&raw_id)?;
+    let now = state.clock.now_ms();
+    let inc = Includes::plain(&caller);
     let alert = state
         .db
         .call(move |conn| {
+            escalations::advance_due(conn, now)?;
             let tx = conn.transaction()?;
-            let row = load_row(&tx, id)?.ok_or_else(|| not_found(id))?;
-            if row.status != AlertStatus::Resolved.as_str() {
-                tx.execute(
-                    "UPDATE alerts SET status = 'RESOLVED', resolved_on = ?2, \
-                     next_escalation = NULL, next_escalation_rule_index = NULL WHERE id = ?1",
-                    params![id, time::now_ms()],
-                )?;
-            }
+            let name = user_name(&tx, caller.user_id)?;
+            resolve_alert(
+                &tx,
+                id,
+                Actor::User {
+                    id: caller.user_id,
+                    name: &name,
+                },
+                now,
+            )?;
             tx.commit()?;
-            load_one(conn, id, Includes::default())
+            load_one(conn, id, inc, now)
         })
         .await?;
-    Ok(Json(alert))
+    Ok(reply::json(alert))
+}
+
+/// What a new alert is made of, from `POST /alerts` or an event.
+#[derive(Debug, Clone, Default)]
+pub struct NewAlert {
+    /// A fixed id (the seed's); None lets SQLite pick the next one.
+    pub id: Option<i64>,
+    pub summary: String,
+    pub details: String,
+    pub source_id: i64,
+    pub policy_id: i64,
+    pub priority: String,
+    pub severity: Option<i64>,
+    pub alert_key: Option<String>,
+    pub labels: Value,
+    pub images: Value,
+    pub links: Value,
+    pub custom_details: Value,
+}
+
+fn or_default(v: &Value, fallback: &str) -> String {
+    if v.is_null() {
+        fallback.to_owned()
+    } else {
+        v.to_string()
+    }
+}
+
+/// Stores a new PENDING alert reported at `at`; the caller starts escalation.
+pub fn insert_alert(conn: &Connection, a: &NewAlert, at: i64) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO alerts (summary, details, report_time, status, priority, severity, alert_key, \
+         alert_source_id, escalation_policy_id, labels, images, links, custom_details, id) \
+         VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            a.summary,
+            a.details,
+            at,
+            a.priority,
+            a.severity,
+            a.alert_key,
+            a.source_id,
+            a.policy_id,
+            or_default(&a.labels, "{}"),
+            or_default(&a.images, "[]"),
+            or_default(&a.links, "[]"),
+            or_default(&a.custom_details, "{}"),
+            a.id
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// `images` and `links` as ilert stores them: only the documented fields, strings only.
+pub fn attachments(o: &input::Object, field: &str, keys: &[&str]) -> ApiResult<Value> {
+    let items = input::opt_array(o, field)?;
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let io = input::object(item, field)?;
+        let mut clean = serde_json::Map::new();
+        for key in keys {
+            if let Some(v) = input::opt_str(io, key).map_err(|_| {
+                ApiError::bad_request(format!("Field '{field}[{i}].{key}' must be a string"))
+            })? {
+                clean.insert((*key).to_owned(), Value::String(v));
+            }
+        }
+        out.push(Value::Object(clean));
+    }
+    Ok(Value::Array(out))
+}
+
+pub const PRIORITIES: &[&str] = &["HIGH", "LOW"];
+
+/// `POST /alerts` (`ManualAlert`): 201 with the created and freshly escalated alert. With
+/// `responders`, only they are notified and the alert does not escalate.
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Response> {
+    caller.require(Action::Work, "create alerts")?;
+    let o = input::object(&body, "ManualAlert")?;
+    let summary = input::req_str(o, "summary")?;
+    let source_id = input::opt_ref(o, "alertSource")?
+        .ok_or_else(|| ApiError::bad_request("Field 'alertSource' is required"))?;
+    let policy_id = input::opt_ref(o, "escalationPolicy")?;
+    let priority = input::opt_enum(o, "priority", PRIORITIES)?;
+    let details = input::opt_str(o, "details")?.unwrap_or_default();
+    let images = attachments(o, "images", &["src", "href", "alt"])?;
+    let links = attachments(o, "links", &["href", "text"])?;
+    let mut responders: Vec<i64> = input::opt_array(o, "responders")?
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let user = r.get("user").unwrap_or(r);
+            input::ref_id(user, &format!("responders[{i}].user"))
+        })
+        .collect::<ApiResult<_>>()?;
+    if let Some(assigned) = input::opt_ref(o, "assignedTo")?
+        && !responders.contains(&assigned)
+    {
+        responders.push(assigned);
+    }
+    let now = state.clock.now_ms();
+    let inc = Includes::plain(&caller);
+    let alert = state
+        .db
+        .call(move |conn| {
+            escalations::advance_due(conn, now)?;
+            let tx = conn.transaction()?;
+            let cat = Catalog::load(&tx)?;
+            let source = cat.sources.get(&source_id).ok_or_else(|| {
+                ApiError::bad_request(format!("Alert source {source_id} does not exist"))
+            })?;
+            let policy_id = policy_id.unwrap_or(source.escalation_policy_id);
+            if !cat.policies.contains_key(&policy_id) {
+                return Err(ApiError::bad_request(format!(
+                    "Escalation policy {policy_id} does not exist"
+                )));
+            }
+            for id in &responders {
+                if !cat.users.contains_key(id) {
+                    return Err(ApiError::bad_request(format!("User {id} does not exist")));
+                }
+            }
+            let priority = priority.unwrap_or_else(|| source.default_priority().to_owned());
+            let high = priority == "HIGH";
+            let new = NewAlert {
+                summary: summary.clone(),
+                details,
+                source_id,
+                policy_id,
+                priority,
+                images,
+                links,
+                ..NewAlert::default()
+            };
+            let id = insert_alert(&tx, &new, now)?;
+            let name = user_name(&tx, caller.user_id)?;
+            log_entries::add(&tx, id, now, Entry::CreatedByUser { user: &name })?;
+            if responders.is_empty() {
+                escalations::start(&tx, &cat, id, now)?;
+            } else {
+                for user in &responders {
+                    escalations::add_responder(&tx, &cat, id, &summary, high, *user, now)?;
+                }
+            }
+            tx.commit()?;
+            load_one(conn, id, inc, now)
+        })
+        .await?;
+    Ok(reply::created(alert))
+}
+
+/// The one target of `PUT /alerts/{id}/assign`. ilert's spec names the parameters `user`,
+/// `policy` and `schedule`; its description and ilert-go say `user-id`, `policy-id` and
+/// `schedule-id`. Both work; users also by username or e-mail.
+enum AssignTarget {
+    User(String),
+    Policy(i64),
+    Schedule(i64),
+}
+
+fn assign_target(params: &Params) -> ApiResult<AssignTarget> {
+    let user = params.single("user").or_else(|| params.single("user-id"));
+    let policy = params
+        .single("policy")
+        .or_else(|| params.single("policy-id"));
+    let schedule = params
+        .single("schedule")
+        .or_else(|| params.single("schedule-id"));
+    let number = |name: &str, v: &str| {
+        v.parse::<i64>()
+            .map_err(|_| crate::query::invalid(name, v, "a numeric id"))
+    };
+    match (user, policy, schedule) {
+        (Some(u), None, None) => Ok(AssignTarget::User(u.to_owned())),
+        (None, Some(p), None) => Ok(AssignTarget::Policy(number("policy", p)?)),
+        (None, None, Some(s)) => Ok(AssignTarget::Schedule(number("schedule", s)?)),
+        _ => Err(ApiError::bad_request(
+            "Provide exactly one of the query parameters 'user', 'policy' or 'schedule' \
+             (or 'user-id', 'policy-id', 'schedule-id')",
+        )),
+    }
+}
+
+/// Replaces the responders with the new assignee (or the policy's first level, or whoever is
+/// on call in the schedule now). The alert is PENDING again; a resolved alert cannot be assigned.
+async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    caller.require(Action::Work, "assign alerts")?;
+    let id = parse_id(&raw_id)?;
+    let target = assign_target(&params)?;
+    let now = state.clock.now_ms();
+    let inc = Includes::plain(&caller);
+    let alert = state
+        .db
+        .call(move |conn| {
+            escalations::advance_due(conn, now)?;
+            let tx = conn.transaction()?;
+            let row = load_row(&tx, id)?.ok_or_else(|| not_found(id))?;
+            if !row.is_open() {
+                return Err(ApiError::bad_request(format!(
+                    "Alert {id} is resolved and cannot be assigned"
+                )));
+            }
+            let cat = Catalog::load(&tx)?;
+            let by = user_name(&tx, caller.user_id)?;
+            let high = row.priority == "HIGH";
+            let reset = |tx: &Connection| -> ApiResult<()> {
+                tx.execute("DELETE FROM alert_responders WHERE alert_id = ?1", [id])?;
+                tx.execute("UPDATE alerts SET status = 'PENDING' WHERE id = ?1", [id])?;
+                escalations::stop(tx, id)
+            };
+            match target {
+                AssignTarget::User(who) => {
+                    let user = users::find(&tx, &who)?
+                        .ok_or_else(|| ApiError::not_found(format!("User {who} not found")))?;
+                    reset(&tx)?;
+                    let to = format!("{} {}", user.first_name, user.last_name);
+                    log_entries::add(&tx, id, now, Entry::AssignedToUser { by: &by, to: &to })?;
+                    escalations::add_responder(&tx, &cat, id, &row.summary, high, user.id, now)?;
+                }
+                AssignTarget::Policy(policy_id) => {
+                    let policy = cat.policies.get(&policy_id).ok_or_else(|| {
+                        ApiError::not_found(format!("Escalation policy {policy_id} not found"))
+                    })?;
+                    reset(&tx)?;
+                    tx.execute(
+                        "UPDATE alerts SET escalation_policy_id = ?1 WHERE id = ?2",
+                        params![policy_id, id],
+                    )?;
+                    log_entries::add(
+                        &tx,
+                        id,
+                        now,
+                        Entry::AssignedToPolicy {
+                            by: &by,
+                            policy: &policy.name,
+                        },
+                    )?;
+                    escalations::start(&tx, &cat, id, now)?;
+                }
+                AssignTarget::Schedule(schedule_id) => {
+                    let schedule = cat.schedules.get(&schedule_id).ok_or_else(|| {
+                        ApiError::not_found(format!("Schedule {schedule_id} not found"))
+                    })?;
+                    let user = schedule
+                        .on_call_at(now)
+                        .and_then(|u| cat.users.get(&u))
+                        .ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "Nobody is on call in schedule {schedule_id} now"
+                            ))
+                        })?;
+                    reset(&tx)?;
+                    let to = format!("{} {}", user.first_name, user.last_name);
+                    log_entries::add(
+                        &tx,
+                        id,
+                        now,
+                        Entry::AssignedToSchedule {
+                            by: &by,
+                            schedule: &schedule.name,
+                            to: &to,
+                        },
+                    )?;
+                    escalations::add_responder(&tx, &cat, id, &row.summary, high, user.id, now)?;
+                }
+            }
+            tx.commit()?;
+            load_one(conn, id, inc, now)
+        })
+        .await?;
+    Ok(reply::json(alert))
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Every seeded alert, rendered with every include, as the single GET would return it.
-    pub(crate) fn all_seeded_alerts_json(conn: &Connection) -> Vec<Value> {
-        let mut stmt = conn
-            .prepare(&format!("SELECT {COLUMNS} FROM alerts a ORDER BY a.id"))
-            .unwrap();
-        let rows: Vec<AlertRow> = stmt
-            .query_map([], AlertRow::from_row)
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        let all = Includes {
-            escalation_rules: true,
-            next_escalation_user: true,
-            custom_details: true,
-        };
-        render(conn, &rows, all).unwrap()
-    }
 
     #[test]
     fn filter_sql_binds_every_value() {

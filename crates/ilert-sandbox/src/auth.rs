@@ -24,14 +24,46 @@ pub struct Caller {
     pub role: Role,
 }
 
+/// What a request wants to do, for the role check. The matrix, as ilert's roles describe it:
+///
+/// | role                | read | work alerts, incidents | configure | manage users |
+/// |---------------------|------|------------------------|-----------|--------------|
+/// | GUEST, STAKEHOLDER  | yes  | 403                    | 403       | 403          |
+/// | RESPONDER           | yes  | yes                    | 403       | 403          |
+/// | USER                | yes  | yes                    | yes       | 403          |
+/// | ADMIN               | yes  | yes                    | yes       | yes          |
+///
+/// "Work" is accepting, resolving, assigning and creating alerts, responders, running alert
+/// actions, and posting incidents (status updates). "Configure" is creating, changing or deleting
+/// schedules and their overrides, escalation policies, alert sources, heartbeat monitors,
+/// services, status pages, maintenance windows and teams. Everyone may edit their own profile
+/// (`PUT /users/current`); reads, `POST /users/search-email` and `POST /incidents/publish-info`
+/// (a preview) are open to every role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Work,
+    Configure,
+    ManageUsers,
+}
+
 impl Caller {
     /// 403 unless the caller's role may change alerts and other operational state.
     pub fn require_responder(&self, action: &str) -> Result<(), ApiError> {
-        if self.role.can_respond() {
+        self.require(Action::Work, action)
+    }
+
+    /// 403 unless the caller's role allows `action`; `what` completes "is not allowed to ...".
+    pub fn require(&self, action: Action, what: &str) -> Result<(), ApiError> {
+        let allowed = match action {
+            Action::Work => self.role.can_respond(),
+            Action::Configure => matches!(self.role, Role::User | Role::Admin),
+            Action::ManageUsers => self.role == Role::Admin,
+        };
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(
-                "User {} with role {} is not allowed to {action}",
+                "User {} with role {} is not allowed to {what}",
                 self.email,
                 self.role.as_str()
             )))
@@ -106,7 +138,7 @@ pub async fn require_api_key(
 /// ended: what ilert documents ("rejected with 429 responses until a new window starts").
 #[derive(Debug)]
 pub struct RateLimiter {
-    limit: u32,
+    pub limit: u32,
     window: Duration,
     windows: Mutex<HashMap<String, (Instant, u32)>>,
 }

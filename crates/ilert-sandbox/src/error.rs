@@ -52,6 +52,8 @@ pub enum ApiError {
     Forbidden(String),
     NotFound(String),
     MethodNotAllowed(String),
+    /// A stale `If-Match` on `PUT /incidents/{id}`.
+    PreconditionFailed(String),
     TooManyRequests(String),
     /// Details go to the log only, so that SQL text never reaches a caller.
     Internal(String),
@@ -82,6 +84,7 @@ impl ApiError {
             ApiError::KeyError | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Other { status, .. } => *status,
@@ -96,6 +99,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            ApiError::PreconditionFailed(_) => "PRECONDITION_FAILED",
             ApiError::TooManyRequests(_) => "TOO_MANY_REQUESTS",
             ApiError::Internal(_) => "INTERNAL_ERROR",
             ApiError::Other { status, .. } => code_for_status(*status),
@@ -109,6 +113,7 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::MethodNotAllowed(m)
+            | ApiError::PreconditionFailed(m)
             | ApiError::TooManyRequests(m)
             | ApiError::Other { message: m, .. } => m,
             ApiError::KeyError => "The API key is invalid, expired or revoked.",
@@ -124,6 +129,7 @@ fn code_for_status(status: StatusCode) -> &'static str {
         403 => "FORBIDDEN",
         404 => "NOT_FOUND",
         405 => "METHOD_NOT_ALLOWED",
+        412 => "PRECONDITION_FAILED",
         413 => "PAYLOAD_TOO_LARGE",
         415 => "UNSUPPORTED_MEDIA_TYPE",
         429 => "TOO_MANY_REQUESTS",

@@ -1,18 +1,38 @@
 //! An ilert-compatible REST API over SQLite, for offline demos and tests. Mirrors the paths,
-//! JSON shapes, auth and error behaviour of `https://api.ilert.com/api` (spec v2.2026.5).
+//! JSON shapes, auth, role limits, errors and behaviour (escalation, on-call shifts, events,
+//! status updates) of `https://api.ilert.com/api` (spec v2.2026.5).
 
+mod alert_actions;
+mod alert_responders;
 mod alert_sources;
 mod alerts;
 mod auth;
+mod catalog;
+mod clock;
 mod db;
 mod error;
 mod escalation_policies;
+mod escalations;
+mod events;
 mod health;
+mod heartbeat_monitors;
+mod incidents;
+mod input;
+mod log_entries;
+mod maintenance_windows;
+mod notifications;
+mod on_calls;
 mod openapi;
 mod query;
+mod reply;
+mod reports;
+mod schedules;
 pub mod seed;
-#[cfg(test)]
-mod spec_conformance;
+mod services;
+mod shifts;
+mod status_pages;
+mod subscribers;
+mod teams;
 mod time;
 mod users;
 
@@ -24,6 +44,7 @@ use axum::Router;
 use axum::middleware;
 use axum::serve::ListenerExt;
 
+pub use clock::Clock;
 pub use error::SandboxError;
 
 use auth::RateLimiter;
@@ -36,15 +57,21 @@ pub struct SandboxConfig {
     pub data_dir: PathBuf,
     /// Delete the database and seed a fresh demo organisation.
     pub reset: bool,
-    /// Requests per API key per fixed 60 s window; `None` turns limiting off.
+    /// Requests per API key per fixed 60 s window; `None` turns limiting off, for the Events
+    /// API's per-integration-key budget (50 a minute, as ilert's) too.
     pub rate_limit_per_minute: Option<u32>,
 }
+
+/// ilert's budget per alert-source integration key on `POST /api/events`.
+const EVENTS_PER_MINUTE: u32 = 50;
 
 /// Shared by every handler.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub db: Db,
+    pub clock: Clock,
     pub limiter: Option<Arc<RateLimiter>>,
+    pub event_limiter: Option<Arc<RateLimiter>>,
 }
 
 /// An opened sandbox. Cheap to clone; clones share the database and rate-limit windows.
@@ -77,8 +104,10 @@ impl Sandbox {
             }
         }
         let (db, empty) = Db::open(&db_path)?;
+        let clock = Clock::default();
         if empty {
-            db.with_conn(seed::seed)
+            let now = clock.now_ms();
+            db.with_conn(|conn| seed::seed(conn, now))
                 .map_err(|source| SandboxError::Sqlite {
                     path: db_path.clone(),
                     source,
@@ -88,24 +117,53 @@ impl Sandbox {
         Ok(Sandbox {
             state: AppState {
                 db,
+                clock,
                 limiter: config
                     .rate_limit_per_minute
                     .map(|n| Arc::new(RateLimiter::per_minute(n))),
+                event_limiter: config
+                    .rate_limit_per_minute
+                    .map(|_| Arc::new(RateLimiter::per_minute(EVENTS_PER_MINUTE))),
             },
         })
     }
 
-    /// Everything the sandbox serves: `/api/...` behind API-key auth, and the unauthenticated
+    /// The sandbox's clock, shared with every clone. Real time unless moved, which is how tests
+    /// watch alerts escalate and shifts hand over.
+    pub fn clock(&self) -> Clock {
+        self.state.clock.clone()
+    }
+
+    /// Everything the sandbox serves: `/api/...` behind API-key auth, the Events API and
+    /// heartbeat pings (their keys are in the body or path), and the unauthenticated
     /// `/api-docs/openapi.json` and `/healthz`.
     pub fn router(&self) -> Router {
         let api = Router::new()
             .merge(users::routes())
+            .merge(teams::routes())
             .merge(alerts::routes())
+            .merge(alert_responders::routes())
+            .merge(alert_actions::routes())
+            .merge(log_entries::routes())
+            .merge(notifications::routes())
+            .merge(alert_sources::routes())
+            .merge(escalation_policies::routes())
+            .merge(schedules::routes())
+            .merge(on_calls::routes())
+            .merge(incidents::routes("/incidents"))
+            .merge(incidents::routes("/status-updates"))
+            .merge(services::routes())
+            .merge(status_pages::routes())
+            .merge(maintenance_windows::routes())
+            .merge(heartbeat_monitors::routes())
+            .merge(reports::routes())
             .fallback(error::not_found)
             .layer(middleware::from_fn_with_state(
                 self.state.clone(),
                 auth::require_api_key,
-            ));
+            ))
+            .merge(events::routes())
+            .merge(heartbeat_monitors::ping_routes());
         Router::new()
             .nest("/api", api)
             .merge(openapi::routes())

@@ -54,6 +54,14 @@ impl Params {
             .collect()
     }
 
+    /// Every value given for `name`, unsplit (for values that are JSON).
+    pub fn raw<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The last non-blank value of a single-valued parameter.
     pub fn single(&self, name: &str) -> Option<&str> {
         self.0

@@ -1,20 +1,21 @@
-//! Users: storage, the JSON shapes ilert nests them in (`User`, `UserRel`), and the
-//! `/api/users/current` endpoints.
+//! Users: storage, the JSON shapes ilert nests them in (`User`, `UserRel`), and `/api/users`
+//! (list, get by id, username or e-mail, create, update, delete, current, search by e-mail).
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Action, Caller};
 use crate::error::{ApiError, ApiResult, JsonBody};
-use crate::time;
+use crate::query::{Paging, Params};
+use crate::{input, reply, time};
 
 /// ilert's `Role` enum, strongest last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub struct User {
     pub email: String,
     pub timezone: String,
     pub language: String,
-    pub region: String,
+    pub region: Option<String>,
     pub role: String,
     pub position: Option<String>,
     pub department: Option<String>,
@@ -72,7 +73,8 @@ pub struct User {
 }
 
 const COLUMNS: &str = "u.id, u.first_name, u.last_name, u.email, u.timezone, \
-     u.language, u.region, u.role, u.position, u.department, u.shift_color, u.created_at, u.updated_at";
+     u.language, u.region, u.role, u.position, u.department, u.shift_color, u.created_at, \
+     u.updated_at";
 
 impl User {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
@@ -150,20 +152,68 @@ pub fn user_rel_json(u: &User) -> Value {
     json!({"id": u.id, "firstName": u.first_name, "lastName": u.last_name})
 }
 
-/// The user inside an `AlertResponder`: a `UserRel` plus what a responder list needs to show.
-pub fn responder_user_json(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "firstName": u.first_name,
-        "lastName": u.last_name,
-        "email": u.email,
-        "timezone": u.timezone,
-        "role": u.role,
-    })
+/// The user a key belongs to, or any user by id, username or e-mail address (ilert-go puts a
+/// username into `/users/{user-id}`).
+pub fn find(conn: &Connection, who: &str) -> rusqlite::Result<Option<User>> {
+    let who = who.trim();
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM users u WHERE CAST(u.id AS TEXT) = ?1 \
+             OR lower(u.username) = lower(?1) OR lower(u.email) = lower(?1) ORDER BY u.id LIMIT 1"
+        ),
+        [who],
+        User::from_row,
+    )
+    .optional()
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/users/current", get(get_current).put(put_current))
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/current", get(get_current).put(put_current))
+        .route("/users/search-email", post(search_email))
+        .route(
+            "/users/{user_id}",
+            get(get_one).put(put_one).delete(delete_one),
+        )
+}
+
+/// `/users` paging: default 50, at most 100.
+const DEFAULT_MAX_RESULTS: i64 = 50;
+const MAX_RESULTS_CAP: i64 = 100;
+
+fn not_found(who: impl std::fmt::Display) -> ApiError {
+    ApiError::not_found(format!("User {who} not found"))
+}
+
+async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+    let Paging {
+        start_index,
+        max_results,
+    } = params.paging(DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP)?;
+    let users = state
+        .db
+        .call(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM users u ORDER BY u.id LIMIT ?1 OFFSET ?2"
+            ))?;
+            let rows = stmt
+                .query_map(params![max_results, start_index], User::from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await?;
+    Ok(reply::json(Value::Array(
+        users.iter().map(user_json).collect(),
+    )))
+}
+
+async fn get_one(State(state): State<AppState>, Path(who): Path<String>) -> ApiResult<Json<Value>> {
+    let user = state
+        .db
+        .call(move |conn| find(conn, &who)?.ok_or_else(|| not_found(who)))
+        .await?;
+    Ok(reply::json(user_json(&user)))
 }
 
 async fn get_current(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
@@ -172,109 +222,255 @@ async fn get_current(State(state): State<AppState>, caller: Caller) -> ApiResult
         .db
         .call(move |conn| Ok(load(conn, id)?))
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("User {id} not found")))?;
-    Ok(Json(user_json(&user)))
+        .ok_or_else(|| not_found(id))?;
+    Ok(reply::json(user_json(&user)))
 }
 
-/// `UserPost`. `role` is accepted but not applied: nobody promotes themselves.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UserPost {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    timezone: Option<String>,
-    position: Option<String>,
-    department: Option<String>,
-    language: Option<String>,
-    region: Option<String>,
-    shift_color: Option<String>,
+async fn search_email(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
+    let email = input::req_str(input::object(&body, "{\"email\": ...}")?, "email")?;
+    let user = state
+        .db
+        .call(move |conn| {
+            let found = conn
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM users u WHERE lower(u.email) = lower(?1)"),
+                    [&email],
+                    User::from_row,
+                )
+                .optional()?;
+            found.ok_or_else(|| ApiError::not_found(format!("No user with e-mail address {email}")))
+        })
+        .await?;
+    Ok(reply::json(user_json(&user)))
 }
 
 const LANGUAGES: &[&str] = &["de", "en"];
 const REGIONS: &[&str] = &["DE", "GB", "CH", "CN", "IN", "US", "FR", "ES", "CA", "IE"];
+const ROLES: &[&str] = &["STAKEHOLDER", "GUEST", "RESPONDER", "USER", "ADMIN"];
 
-fn required(field: &str, value: Option<String>) -> ApiResult<String> {
-    match value.map(|v| v.trim().to_owned()) {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::bad_request(format!(
-            "Field '{field}' is required"
-        ))),
+/// A `UserPost` body, validated. ilert's PUT replaces the object, so omitted optional fields are
+/// cleared; time zone, language and region always have a value in ilert and keep theirs.
+struct UserInput {
+    first_name: String,
+    last_name: String,
+    email: String,
+    timezone: Option<String>,
+    language: Option<String>,
+    region: Option<String>,
+    role: Option<String>,
+    position: Option<String>,
+    department: Option<String>,
+    shift_color: Option<String>,
+}
+
+impl UserInput {
+    fn parse(body: &Value) -> ApiResult<UserInput> {
+        let o = input::object(body, "UserPost")?;
+        let first_name = input::req_str(o, "firstName")?;
+        let last_name = input::req_str(o, "lastName")?;
+        let email = input::req_str(o, "email")?;
+        if !email.contains('@') {
+            return Err(ApiError::bad_request(format!(
+                "Invalid e-mail address '{email}'"
+            )));
+        }
+        Ok(UserInput {
+            first_name,
+            last_name,
+            email,
+            timezone: input::opt_tz(o, "timezone")?,
+            language: input::opt_enum(o, "language", LANGUAGES)?,
+            region: input::opt_enum(o, "region", REGIONS)?,
+            role: input::opt_enum(o, "role", ROLES)?,
+            position: input::opt_str(o, "position")?,
+            department: input::opt_str(o, "department")?,
+            shift_color: input::opt_str(o, "shiftColor")?,
+        })
     }
 }
 
-fn one_of(
-    field: &str,
-    value: Option<String>,
-    allowed: &[&str],
-    current: &str,
-) -> ApiResult<String> {
-    match value {
-        None => Ok(current.to_owned()),
-        Some(v) if allowed.contains(&v.as_str()) => Ok(v),
-        Some(v) => Err(ApiError::bad_request(format!(
-            "Invalid value '{v}' for field '{field}': expected one of {}",
-            allowed.join(", ")
+fn email_taken(conn: &Connection, email: &str, except: i64) -> ApiResult<()> {
+    let taken: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM users WHERE lower(email) = lower(?1) AND id <> ?2",
+            params![email, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(_) => Err(ApiError::bad_request(format!(
+            "The e-mail address {email} is already used by another user"
         ))),
+        None => Ok(()),
     }
 }
 
-/// ilert's PUT replaces the object, so omitted optional fields are cleared. Timezone, language
-/// and region always have a value in ilert and stay as they were when omitted.
+/// Writes `input` over user `id`. `keep_role` is set when users edit themselves: nobody
+/// promotes themselves.
+fn update(
+    conn: &Connection,
+    id: i64,
+    input: UserInput,
+    keep_role: bool,
+    now: i64,
+) -> ApiResult<User> {
+    let current = load(conn, id)?.ok_or_else(|| not_found(id))?;
+    email_taken(conn, &input.email, id)?;
+    let role = match (keep_role, input.role) {
+        (false, Some(role)) => role,
+        _ => current.role,
+    };
+    conn.execute(
+        "UPDATE users SET first_name = ?1, last_name = ?2, email = ?3, timezone = ?4, \
+         language = ?5, region = ?6, position = ?7, department = ?8, shift_color = ?9, \
+         updated_at = ?10, role = ?11 WHERE id = ?12",
+        params![
+            input.first_name,
+            input.last_name,
+            input.email,
+            input.timezone.unwrap_or(current.timezone),
+            input.language.unwrap_or(current.language),
+            input.region.or(current.region),
+            input.position,
+            input.department,
+            input.shift_color,
+            now,
+            role,
+            id
+        ],
+    )?;
+    load(conn, id)?.ok_or_else(|| not_found(id))
+}
+
 async fn put_current(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(body): JsonBody<UserPost>,
+    JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
+    let input = UserInput::parse(&body)?;
     let id = caller.user_id;
-    let first_name = required("firstName", body.first_name)?;
-    let last_name = required("lastName", body.last_name)?;
-    let email = required("email", body.email)?;
-    if !email.contains('@') {
-        return Err(ApiError::bad_request(format!(
-            "Invalid e-mail address '{email}'"
-        )));
-    }
+    let now = state.clock.now_ms();
+    let user = state
+        .db
+        .call(move |conn| update(conn, id, input, true, now))
+        .await?;
+    Ok(reply::json(user_json(&user)))
+}
+
+async fn put_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(who): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
+    let input = UserInput::parse(&body)?;
+    let now = state.clock.now_ms();
     let user = state
         .db
         .call(move |conn| {
-            let current = load(conn, id)?
-                .ok_or_else(|| ApiError::not_found(format!("User {id} not found")))?;
-            let language = one_of("language", body.language, LANGUAGES, &current.language)?;
-            let region = one_of("region", body.region, REGIONS, &current.region)?;
-            let timezone = body.timezone.unwrap_or(current.timezone);
-            let taken: Option<i64> = conn
-                .query_row(
-                    "SELECT id FROM users WHERE lower(email) = lower(?1) AND id <> ?2",
-                    params![email, id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if taken.is_some() {
-                return Err(ApiError::bad_request(format!(
-                    "The e-mail address {email} is already used by another user"
-                )));
+            let target = find(conn, &who)?.ok_or_else(|| not_found(&who))?;
+            let own = target.id == caller.user_id;
+            if !own {
+                caller.require(Action::ManageUsers, "change other users")?;
             }
-            conn.execute(
-                "UPDATE users SET first_name = ?1, last_name = ?2, email = ?3, timezone = ?4, \
-                 language = ?5, region = ?6, position = ?7, department = ?8, shift_color = ?9, \
-                 updated_at = ?10 WHERE id = ?11",
-                params![
-                    first_name,
-                    last_name,
-                    email,
-                    timezone,
-                    language,
-                    region,
-                    body.position,
-                    body.department,
-                    body.shift_color,
-                    time::now_ms(),
-                    id
-                ],
-            )?;
-            load(conn, id)?.ok_or_else(|| ApiError::not_found(format!("User {id} not found")))
+            update(
+                conn,
+                target.id,
+                input,
+                own && caller.role != Role::Admin,
+                now,
+            )
         })
         .await?;
-    Ok(Json(user_json(&user)))
+    Ok(reply::json(user_json(&user)))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Response> {
+    caller.require(Action::ManageUsers, "create users")?;
+    let input = UserInput::parse(&body)?;
+    let now = state.clock.now_ms();
+    let user = state
+        .db
+        .call(move |conn| {
+            email_taken(conn, &input.email, 0)?;
+            let username = input.email.to_lowercase();
+            conn.execute(
+                "INSERT INTO users (username, first_name, last_name, email, timezone, language, \
+                 region, role, position, department, shift_color, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                params![
+                    username,
+                    input.first_name,
+                    input.last_name,
+                    input.email,
+                    input.timezone.unwrap_or_else(|| "Europe/Berlin".to_owned()),
+                    input.language.unwrap_or_else(|| "en".to_owned()),
+                    input.region,
+                    input.role.unwrap_or_else(|| "RESPONDER".to_owned()),
+                    input.position,
+                    input.department,
+                    input.shift_color,
+                    now
+                ],
+            )?;
+            let id = conn.last_insert_rowid();
+            load(conn, id)?.ok_or_else(|| not_found(id))
+        })
+        .await?;
+    let location = format!("/api/users/{}", user.id);
+    let mut response = reply::created(user_json(&user));
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn delete_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(who): Path<String>,
+) -> ApiResult<Response> {
+    caller.require(Action::ManageUsers, "delete users")?;
+    state
+        .db
+        .call(move |conn| {
+            let target = find(conn, &who)?.ok_or_else(|| not_found(&who))?;
+            if target.id == caller.user_id {
+                return Err(ApiError::bad_request("You cannot delete your own user"));
+            }
+            // Like ilert, refuse while schedules or escalation policies still name the user.
+            let cat = crate::catalog::Catalog::load(conn)?;
+            let id = target.id;
+            let on_schedule = cat.schedules.values().find(|s| {
+                s.layers.iter().any(|l| l.users.contains(&id))
+                    || s.shifts.iter().any(|sh| sh.user_id == id)
+            });
+            if let Some(s) = on_schedule {
+                return Err(ApiError::bad_request(format!(
+                    "User {id} is still on schedule {} ({}); take them off first",
+                    s.id, s.name
+                )));
+            }
+            if let Some(p) = cat
+                .policies
+                .values()
+                .find(|p| p.rules.iter().any(|r| r.users.contains(&id)))
+            {
+                return Err(ApiError::bad_request(format!(
+                    "User {id} is still in escalation policy {} ({}); take them off first",
+                    p.id, p.name
+                )));
+            }
+            conn.execute("DELETE FROM users WHERE id = ?1", [id])?;
+            Ok(())
+        })
+        .await?;
+    Ok(reply::no_content())
 }

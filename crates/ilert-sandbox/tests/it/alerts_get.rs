@@ -10,7 +10,7 @@ async fn pending_checkout_alert_with_all_includes() {
     let a = s
         .ok(
             "/api/alerts/4722?include=escalationRules&include=nextEscalationUser&include=customDetails",
-            STAKEHOLDER,
+            ADMIN,
         )
         .await;
     assert_eq!(a["id"], 4722);
@@ -22,7 +22,7 @@ async fn pending_checkout_alert_with_all_includes() {
     assert_eq!(a["priority"], "HIGH");
     assert_eq!(a["severity"], 1);
     assert_eq!(a["alertKey"], "checkout-api/payment-provider-5xx");
-    assert!(a["resolvedOn"].is_null());
+    assert!(a.get("resolvedOn").is_none());
     assert_eq!(a["alertSource"]["id"], 202543);
     assert_eq!(a["alertSource"]["name"], "Checkout API");
     assert_eq!(a["alertSource"]["integrationType"], "API");
@@ -37,35 +37,63 @@ async fn pending_checkout_alert_with_all_includes() {
     assert_eq!(a["links"][1]["text"], "Runbook: payment provider errors");
     assert_eq!(a["mergeState"], "NONE");
 
+    // Level 1 (the primary schedule) when it came in, level 2 (the secondary) 15 minutes later.
     let responders = a["responders"].as_array().unwrap();
-    let emails: Vec<&str> = responders
-        .iter()
-        .map(|r| r["user"]["email"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        emails,
-        ["jonas.weber@example.com", "lena.hoffmann@example.com"]
+    assert!(
+        !responders.is_empty() && responders.len() <= 2,
+        "{responders:?}"
     );
     for r in responders {
         assert_eq!(r["status"], "PENDING");
-        assert!(r["acceptedAt"].is_null());
-        for field in ["id", "firstName", "lastName", "email", "timezone", "role"] {
-            assert!(!r["user"][field].is_null(), "responder user lacks {field}");
-        }
+        assert!(r.get("acceptedAt").is_none());
+        let mut keys: Vec<&str> = r["user"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["firstName", "id", "lastName"], "a UserRel");
     }
 
     let rules = a["escalationRules"].as_array().unwrap();
-    assert_eq!(rules.len(), 2);
-    assert_eq!(rules[0]["escalationTimeout"], 30);
+    assert_eq!(rules.len(), 3);
+    assert_eq!(rules[0]["escalationTimeout"], 15);
     assert_eq!(
-        rules[0]["users"][0],
-        json!({"id": 10002, "firstName": "Jonas", "lastName": "Weber"})
+        rules[0]["schedules"][0],
+        json!({"id": 7001, "name": "Checkout primary", "type": "RECURRING"})
     );
-    assert_eq!(rules[1]["users"][0]["id"], 10001);
-    assert_eq!(a["nextEscalationRuleIndex"], 1);
+    assert_eq!(rules[1]["schedules"][0]["type"], "STATIC");
+    assert_eq!(
+        rules[2]["users"][0],
+        json!({"id": 10001, "firstName": "Maya", "lastName": "Chen"})
+    );
+    assert_eq!(a["nextEscalationRuleIndex"], 2);
     assert_eq!(a["nextEscalationUser"]["firstName"], "Maya");
     assert_eq!(a["nextEscalationUser"]["email"], "maya.chen@example.com");
     assert_eq!(a["customDetails"]["dependency"], "payment-provider");
+}
+
+#[tokio::test]
+async fn integration_keys_only_for_those_who_may_change_sources() {
+    let s = start().await;
+    for (key, shown) in [
+        (ADMIN, true),
+        (USER, true),
+        (RESPONDER, false),
+        (STAKEHOLDER, false),
+    ] {
+        let a = s.ok("/api/alerts/4722", key).await;
+        assert_eq!(
+            a["alertSource"].get("integrationKey").is_some(),
+            shown,
+            "{key}"
+        );
+        assert_eq!(
+            a["summary"],
+            "Payment provider returns 5xx for 4% of requests"
+        );
+    }
 }
 
 #[tokio::test]
@@ -77,14 +105,14 @@ async fn includes_are_opt_in() {
         assert!(!obj.contains_key(key), "{key}");
     }
     assert_eq!(a["status"], "ACCEPTED");
-    let jonas = a["responders"]
+    let accepted: Vec<_> = a["responders"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["user"]["id"] == 10002)
-        .unwrap();
-    assert_eq!(jonas["status"], "ACCEPTED");
-    assert!(jonas["acceptedAt"].as_str().unwrap() > a["reportTime"].as_str().unwrap());
+        .filter(|r| r["status"] == "ACCEPTED")
+        .collect();
+    assert_eq!(accepted.len(), 1);
+    assert!(accepted[0]["acceptedAt"].as_str().unwrap() > a["reportTime"].as_str().unwrap());
     assert!(a["nextEscalation"].is_null());
 
     // Comma lists work too; an accepted alert has nobody to escalate to.

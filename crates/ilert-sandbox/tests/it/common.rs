@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ilert_sandbox::{Sandbox, SandboxConfig};
+use ilert_sandbox::{Clock, Sandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -16,6 +16,8 @@ pub const STAKEHOLDER: &str = "demo-key-stakeholder";
 pub struct Server {
     pub base: String,
     pub client: reqwest::Client,
+    /// The sandbox's clock; moving it makes alerts escalate and shifts change hands.
+    pub clock: Clock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -41,6 +43,7 @@ pub async fn start_with(config: SandboxConfig) -> Server {
     // reqwest is built without a default TLS provider; plain http still wants one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sandbox = Sandbox::open(config).unwrap();
+    let clock = sandbox.clock();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -50,6 +53,7 @@ pub async fn start_with(config: SandboxConfig) -> Server {
     Server {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
+        clock,
         stop: Some(stop),
         task: Some(task),
         _dir: None,
@@ -88,6 +92,55 @@ impl Server {
 
     pub async fn put(&self, path: &str, key: &str) -> Reply {
         self.request(Method::PUT, path, Some(key), None).await
+    }
+
+    pub async fn put_json(&self, path: &str, key: &str, body: &Value) -> Reply {
+        self.request(Method::PUT, path, Some(key), Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> Reply {
+        self.request(Method::POST, path, Some(key), Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Reply {
+        self.request(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// `POST /api/events`, which takes no API key.
+    pub async fn event(&self, body: &Value) -> Reply {
+        self.request(Method::POST, "/api/events", None, Some(&body.to_string()))
+            .await
+    }
+
+    /// A request with extra headers.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {key}"));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
+    /// The alert as GET returns it.
+    pub async fn alert(&self, id: i64) -> Value {
+        self.ok(&format!("/api/alerts/{id}"), ADMIN).await
     }
 
     /// GET that must succeed; returns the JSON body.
@@ -133,6 +186,36 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
         body,
     }
 }
+
+/// The user ids of an alert's responders, in order.
+pub fn responder_ids(alert: &Value) -> Vec<i64> {
+    alert["responders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user"]["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The responder entry of `user_id`.
+pub fn responder(alert: &Value, user_id: i64) -> Option<&Value> {
+    alert["responders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user"]["id"] == user_id)
+}
+
+/// The ids of an array of objects.
+pub fn ids(list: &Value) -> Vec<i64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect()
+}
+
+pub const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// ilert's error body: exactly `status`, `message` and `code`, with a JSON content type.
 pub fn assert_error(r: &Reply, status: u16, code: &str) -> String {

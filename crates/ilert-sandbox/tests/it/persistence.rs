@@ -21,7 +21,7 @@ async fn changes_survive_a_restart_and_reset_reseeds() {
     assert_eq!(s.ok("/api/alerts/4723", ADMIN).await["status"], "RESOLVED");
     assert_eq!(
         s.ok("/api/alerts/count", ADMIN).await["count"],
-        14,
+        31,
         "no second seed"
     );
     s.stop().await;
@@ -35,7 +35,7 @@ async fn changes_survive_a_restart_and_reset_reseeds() {
     assert_eq!(fresh["status"], "PENDING");
     assert_eq!(
         s.alert_ids("?states=PENDING").await,
-        [4724, 4723, 4722, 4719]
+        [4725, 4724, 4723, 4722, 4719]
     );
     assert_eq!(fresh["summary"], original["summary"]);
     assert!(fresh["reportTime"].as_str().unwrap() >= original["reportTime"].as_str().unwrap());
@@ -74,4 +74,23 @@ fn open_errors_name_the_path() {
         ..config(&garbage)
     })
     .unwrap();
+}
+
+#[tokio::test]
+async fn an_older_schema_version_is_reseeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_with(config(dir.path())).await;
+    assert_eq!(s.put("/api/alerts/4722/accept", USER).await.status, 200);
+    s.stop().await;
+    let conn = rusqlite::Connection::open(dir.path().join("sandbox.db")).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    drop(conn);
+    let s = start_with(config(dir.path())).await;
+    assert_eq!(
+        s.alert(4722).await["status"],
+        "PENDING",
+        "demo data from an old version is replaced"
+    );
+    assert_eq!(s.ok("/api/alerts/count", ADMIN).await["count"], 31);
+    s.stop().await;
 }
