@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::tools::catalogue::Selection;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,65 @@ pub enum Command {
     Demo(DemoArgs),
     /// The ilert-compatible sandbox API alone.
     Sandbox(SandboxArgs),
+    /// Print the tool catalogue (name, toolset, read-only, description).
+    Tools(ToolsArgs),
+}
+
+/// Which tools are offered. Read-only mode and toolsets come from each tool's own annotations.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SelectionArgs {
+    /// Toolsets to offer, comma-separated: overview, alerts, incidents, services, oncall, people,
+    /// sources, reports, or all [default: all].
+    #[arg(long, env = "ILERT_MCP_TOOLSETS", value_delimiter = ',')]
+    pub toolsets: Option<Vec<String>>,
+    /// Individual tools to offer in addition to the toolsets (alone: exactly these tools).
+    #[arg(long, env = "ILERT_MCP_TOOLS", value_delimiter = ',')]
+    pub tools: Vec<String>,
+    /// Tools never to offer.
+    #[arg(
+        long = "exclude-tools",
+        env = "ILERT_MCP_EXCLUDE_TOOLS",
+        value_delimiter = ','
+    )]
+    pub exclude_tools: Vec<String>,
+    /// Offer only tools that do not change anything in ilert; writes are refused.
+    #[arg(long = "read-only", env = "ILERT_MCP_READ_ONLY", action = ArgAction::SetTrue)]
+    pub read_only: bool,
+}
+
+impl SelectionArgs {
+    /// The selection, or an error naming toolsets or tools that do not exist.
+    pub fn selection(&self) -> Result<Selection, String> {
+        let clean = |v: &[String]| {
+            v.iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        };
+        let selection = Selection {
+            toolsets: self.toolsets.as_deref().map(clean),
+            tools: clean(&self.tools),
+            exclude: clean(&self.exclude_tools),
+            read_only: self.read_only,
+        };
+        let unknown = selection.unknown_names();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown {}; `ilert-mcp tools` lists them all",
+                unknown.join(", ")
+            ));
+        }
+        Ok(selection)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Print the README's tools table (Markdown) instead.
+    #[arg(long)]
+    pub markdown: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -99,12 +160,16 @@ pub struct ServeArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub ilert: IlertArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct StdioArgs {
     #[command(flatten)]
     pub ilert: IlertArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +197,8 @@ pub struct DemoArgs {
         default_value_t = 120
     )]
     pub rate_limit: u32,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 
 use crate::server::{IlertMcp, Shared};
+use crate::tools::catalogue::Catalogue;
 use crate::transport::auth::{BearerAuth, require_bearer};
 use crate::transport::guard::{BodyLimit, guard_body};
 
@@ -42,9 +43,13 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /// The whole HTTP application, kept apart from `main` so tests can drive it without a socket.
-pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationToken) -> Router {
+pub fn router(
+    shared: Arc<Shared>,
+    catalogue: Arc<Catalogue>,
+    config: &HttpConfig,
+    shutdown: CancellationToken,
+) -> Router {
     let auth = BearerAuth::new(shared.client.clone());
-    let catalogue = Arc::new(IlertMcp::catalogue());
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -65,7 +70,7 @@ pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationTo
         .enforce_origin_validation()
         .with_cancellation_token(shutdown);
     let mcp = StreamableHttpService::new(
-        move || Ok(IlertMcp::with_router(shared.clone(), catalogue.clone())),
+        move || Ok(IlertMcp::new(shared.clone(), catalogue.clone())),
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
