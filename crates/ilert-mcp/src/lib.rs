@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod demo;
+pub mod prompts;
+pub mod resources;
 pub mod server;
 pub mod tools;
 pub mod transport;

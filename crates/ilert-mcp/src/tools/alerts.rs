@@ -410,7 +410,7 @@ fn list_text(items: &[AlertItem], query: &AlertQuery, next_cursor: Option<&str>)
     text.trim_end().to_owned()
 }
 
-fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
+pub(crate) fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
     let (details, details_truncated) =
         match alert.details.as_deref().filter(|d| !d.trim().is_empty()) {
             Some(d) => {
@@ -454,7 +454,7 @@ fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
     }
 }
 
-fn detail_text(d: &AlertDetail) -> String {
+pub(crate) fn detail_text(d: &AlertDetail) -> String {
     let mut text = render::alert_line(&d.item);
     if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
         text.push_str(&format!(

@@ -528,7 +528,7 @@ fn incident_line(i: &IncidentOut) -> String {
     )
 }
 
-fn incident_text(i: &IncidentOut) -> String {
+pub(crate) fn incident_text(i: &IncidentOut) -> String {
     let mut text = incident_line(i);
     for u in &i.updates {
         text.push_str(&format!(

@@ -9,6 +9,7 @@
 )]
 
 mod common;
+mod readme;
 mod schema;
 mod stdio;
 mod tools;
