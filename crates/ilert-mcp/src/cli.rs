@@ -48,6 +48,45 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Print the tool catalogue (name, toolset, read-only, description).
     Tools(ToolsArgs),
+    /// Bridge stdio to a remote MCP server over Streamable HTTP (a native stand-in for
+    /// `npx mcp-remote`), e.g. `connect https://mcp.example.com/mcp --header 'Authorization: Bearer ${ILERT_AUTH_TOKEN}'`.
+    Connect(ConnectArgs),
+    /// Print a ready-to-paste configuration for an MCP client.
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The server's MCP endpoint, e.g. https://mcp.example.com/mcp.
+    pub url: String,
+    /// A header for every request, 'Name: value'; `${VAR}` is read from the environment (an unset
+    /// variable is an error). Repeatable.
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientKind {
+    ClaudeDesktop,
+    Cursor,
+    Vscode,
+    Windsurf,
+    Cline,
+    Generic,
+    McpRemote,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The MCP client to configure.
+    #[arg(value_enum)]
+    pub client: ClientKind,
+    /// The server's MCP endpoint.
+    #[arg(long, default_value = "https://mcp.ilert.com/mcp")]
+    pub url: String,
+    /// Run ilert-mcp locally over stdio instead of connecting to the remote server.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// Which tools are offered. Read-only mode and toolsets come from each tool's own annotations.

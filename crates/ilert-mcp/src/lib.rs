@@ -2,6 +2,8 @@
 //! incident platform, acting with each caller's own ilert API key.
 
 pub mod cli;
+pub mod config;
+pub mod connect;
 pub mod demo;
 pub mod prompts;
 pub mod resources;

@@ -75,6 +75,14 @@ async fn run(command: Command) -> Result<(), String> {
             print!("{listing}");
             Ok(())
         }
+        Command::Connect(args) => ilert_mcp::connect::run(args.url, args.headers).await,
+        Command::Config(args) => {
+            print!(
+                "{}",
+                ilert_mcp::config::render(args.client, &args.url, args.stdio)?
+            );
+            Ok(())
+        }
     }
 }
 

@@ -9,6 +9,8 @@
 )]
 
 mod common;
+mod config;
+mod connect;
 mod readme;
 mod schema;
 mod stdio;
