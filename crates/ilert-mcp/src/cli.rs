@@ -191,6 +191,21 @@ pub struct HttpArgs {
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long = "max-body-bytes", env = "ILERT_MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Public base URL of this server, e.g. https://mcp.example.com, when it runs behind a proxy.
+    /// OAuth's issuer and resource, and an allowed Host, derive from it [default: http://<bind>].
+    #[arg(long = "public-url", env = "ILERT_MCP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Key that seals OAuth tokens: base64 of 32 random bytes, the same on every replica. Without
+    /// it a random key is made at start, and issued tokens end with the process.
+    #[arg(
+        long = "token-key",
+        env = "ILERT_MCP_TOKEN_KEY",
+        hide_env_values = true
+    )]
+    pub token_key: Option<String>,
+    /// Turn off the OAuth authorization server; only `Authorization: Bearer <ilert API key>` works.
+    #[arg(long = "no-oauth", env = "ILERT_MCP_NO_OAUTH", action = ArgAction::SetTrue)]
+    pub no_oauth: bool,
 }
 
 #[derive(Debug, Args)]

@@ -35,7 +35,21 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
     ));
 
     println!("{}", banner(mcp_addr, sandbox_addr, &data_dir));
-    let app = http::router(shared, catalogue, &HttpConfig::default(), shutdown.clone());
+    // Demo: OAuth on, issuer at the local URL, a fresh token key per run.
+    let http_args = crate::cli::HttpArgs {
+        bind: mcp_addr,
+        allowed_hosts: Vec::new(),
+        allowed_origins: Vec::new(),
+        max_body_bytes: 1024 * 1024,
+        public_url: None,
+        token_key: Some(crate::auth::seal::TokenKey::generate().to_base64()),
+        no_oauth: false,
+    };
+    let config = HttpConfig {
+        oauth: crate::oauth(&http_args, mcp_addr, &shared.client)?,
+        ..HttpConfig::default()
+    };
+    let app = http::router(shared, catalogue, &config, shutdown.clone());
     let served = http::serve(mcp_listener, app, shutdown.clone()).await;
     shutdown.cancel();
     let _ = sandbox_task.await;

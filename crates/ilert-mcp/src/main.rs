@@ -41,15 +41,17 @@ async fn run(command: Command) -> Result<(), String> {
             let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
             let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
             let shared = Arc::new(Shared::new(client, &args.ilert.app_url, None));
-            let config = HttpConfig {
-                allowed_hosts: args.http.allowed_hosts,
-                allowed_origins: args.http.allowed_origins,
-                max_body_bytes: args.http.max_body_bytes,
-            };
             let listener = tokio::net::TcpListener::bind(args.http.bind)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let oauth = ilert_mcp::oauth(&args.http, addr, &shared.client)?;
+            let config = HttpConfig {
+                allowed_hosts: args.http.allowed_hosts,
+                allowed_origins: args.http.allowed_origins,
+                max_body_bytes: args.http.max_body_bytes,
+                oauth,
+            };
             tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
             let app = http::router(shared, catalogue, &config, shutdown.clone());
             http::serve(listener, app, shutdown)

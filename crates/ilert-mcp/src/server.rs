@@ -15,6 +15,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::auth::{GrantInfo, Scope};
 use crate::tools::catalogue::{Catalogue, Selection};
 use crate::tools::failure;
 use crate::tools::lookup::RefCache;
@@ -73,7 +74,8 @@ impl IlertMcp {
 
     /// The request's `X-MCP-*` headers as a selection, if it came over HTTP and sent any.
     fn request_selection(context: &RequestContext<RoleServer>) -> Option<Selection> {
-        let headers = &context.extensions.get::<http::request::Parts>()?.headers;
+        let parts = context.extensions.get::<http::request::Parts>()?;
+        let headers = &parts.headers;
         let list = |name: &str| -> Option<Vec<String>> {
             let joined: Vec<String> = headers
                 .get_all(name)
@@ -94,11 +96,16 @@ impl IlertMcp {
                     "1" | "true" | "yes" | "on"
                 )
             });
+        // A read-only OAuth grant narrows exactly like the read-only header.
+        let read_only_grant = parts
+            .extensions
+            .get::<GrantInfo>()
+            .is_some_and(|g| g.scope == Scope::Read);
         let selection = Selection {
             toolsets: list(HEADER_TOOLSETS),
             tools: list(HEADER_TOOLS).unwrap_or_default(),
             exclude: list(HEADER_EXCLUDE_TOOLS).unwrap_or_default(),
-            read_only,
+            read_only: read_only || read_only_grant,
         };
         (selection != Selection::default()).then_some(selection)
     }
@@ -231,7 +238,7 @@ impl ServerHandler for IlertMcp {
             && !self.visible(tool, Some(&narrowing))
         {
             let why = if narrowing.read_only && !crate::tools::catalogue::is_read_only(tool) {
-                "this connection is read-only"
+                "this connection is read-only (grant read-write access when connecting to use it)"
             } else {
                 "this connection's tool selection excludes it"
             };

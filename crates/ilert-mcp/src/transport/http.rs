@@ -13,6 +13,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 
+use crate::auth::OAuth;
 use crate::server::{IlertMcp, Shared};
 use crate::tools::catalogue::Catalogue;
 use crate::transport::auth::{BearerAuth, require_bearer};
@@ -27,6 +28,8 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     /// Largest accepted request body; more is a 413.
     pub max_body_bytes: usize,
+    /// The OAuth authorization server and token checks, when enabled.
+    pub oauth: Option<Arc<OAuth>>,
 }
 
 impl Default for HttpConfig {
@@ -35,6 +38,7 @@ impl Default for HttpConfig {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
+            oauth: None,
         }
     }
 }
@@ -49,7 +53,13 @@ pub fn router(
     config: &HttpConfig,
     shutdown: CancellationToken,
 ) -> Router {
-    let auth = BearerAuth::new(shared.client.clone());
+    let auth = BearerAuth::new(shared.client.clone(), config.oauth.clone());
+    // The public URL's host is always an allowed Host.
+    let public_host = config
+        .oauth
+        .as_ref()
+        .and_then(|o| url::Url::parse(&o.issuer).ok())
+        .and_then(|u| u.host_str().map(str::to_owned));
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -59,7 +69,8 @@ pub fn router(
             LOOPBACK_HOSTS
                 .iter()
                 .map(|h| h.to_string())
-                .chain(config.allowed_hosts.iter().cloned()),
+                .chain(config.allowed_hosts.iter().cloned())
+                .chain(public_host),
         )
         .with_allowed_origins(
             LOOPBACK_ORIGINS
@@ -82,9 +93,13 @@ pub fn router(
             guard_body,
         ))
         .service(mcp);
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route_service("/mcp", mcp)
+        .route_service("/mcp", mcp);
+    match &config.oauth {
+        Some(oauth) => app.merge(crate::auth::router(oauth.clone())),
+        None => app,
+    }
 }
 
 /// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.

@@ -51,6 +51,67 @@ pub async fn start() -> Harness {
     start_with(None, HttpConfig::default()).await
 }
 
+/// A harness whose server also runs the OAuth authorization server, sealing with `key`.
+pub async fn start_with_oauth(
+    key: &ilert_mcp::auth::seal::TokenKey,
+    allow_insecure_metadata: bool,
+) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
+    // The MCP port must be known before the OAuth issuer is: bind first, then build.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (harness, shared, sandbox_dir) = start_sandbox(None).await;
+    let used: Arc<dyn ilert_mcp::auth::store::UsedIds> =
+        Arc::new(ilert_mcp::auth::store::InMemory::default());
+    let mut oauth =
+        ilert_mcp::auth::OAuth::new(&format!("http://{addr}"), key, used, shared.client.clone());
+    Arc::get_mut(&mut oauth).unwrap().allow_insecure_metadata = allow_insecure_metadata;
+    let config = HttpConfig {
+        oauth: Some(oauth.clone()),
+        ..HttpConfig::default()
+    };
+    let app = http::router(
+        shared,
+        Arc::new(Catalogue::full()),
+        &config,
+        harness.1.clone(),
+    );
+    tokio::spawn(http::serve(listener, app, harness.1.clone()));
+    let h = Harness {
+        mcp_url: format!("http://{addr}/mcp"),
+        sandbox_url: harness.0,
+        shutdown: harness.1,
+        _dir: sandbox_dir,
+    };
+    (h, oauth)
+}
+
+/// A sandbox only: (its URL, the shutdown token), the shared state for a server, and its data dir.
+async fn start_sandbox(
+    rate_limit: Option<u32>,
+) -> ((String, CancellationToken), Arc<Shared>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::open(SandboxConfig {
+        data_dir: dir.path().to_owned(),
+        reset: false,
+        rate_limit_per_minute: rate_limit,
+    })
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}/api", sandbox_listener.local_addr().unwrap());
+    tokio::spawn(ilert_sandbox::serve(
+        sandbox_listener,
+        sandbox,
+        shutdown.clone().cancelled_owned(),
+    ));
+    let shared = Arc::new(Shared::new(
+        fast_client(&sandbox_url),
+        "https://app.ilert.com",
+        None,
+    ));
+    ((sandbox_url, shutdown), shared, dir)
+}
+
 pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {

@@ -11,6 +11,7 @@
 mod common;
 mod config;
 mod connect;
+mod oauth;
 mod readme;
 mod schema;
 mod stdio;
