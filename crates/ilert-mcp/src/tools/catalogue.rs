@@ -68,6 +68,12 @@ pub fn toolsets() -> Vec<Toolset> {
             default: true,
             router: IlertMcp::reports_router,
         },
+        Toolset {
+            name: "chatgpt",
+            description: "search and fetch, as ChatGPT connectors and deep research require",
+            default: false,
+            router: IlertMcp::chatgpt_router,
+        },
     ]
 }
 

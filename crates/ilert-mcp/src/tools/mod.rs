@@ -8,6 +8,7 @@ pub mod alert_work;
 pub mod alerts;
 pub mod args;
 pub mod catalogue;
+pub mod chatgpt;
 pub mod incidents;
 pub mod listing;
 pub mod lookup;

@@ -45,7 +45,7 @@ impl From<&ilert_client::User> for Person {
     }
 }
 
-fn person_line(p: &Person) -> String {
+pub(crate) fn person_line(p: &Person) -> String {
     format!(
         "{} (id {}) · {} · {} · {}",
         p.name,
@@ -168,7 +168,7 @@ pub fn policy_out(p: &EscalationPolicy) -> PolicyOut {
     }
 }
 
-fn policy_text(p: &PolicyOut) -> String {
+pub(crate) fn policy_text(p: &PolicyOut) -> String {
     let mut text = format!("{} (id {})", p.name, p.id);
     for level in &p.levels {
         let names: Vec<String> = level

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod chatgpt;
 mod common;
 mod config;
 mod connect;

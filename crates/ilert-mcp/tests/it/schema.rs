@@ -94,7 +94,8 @@ fn read_only_hints_match_the_tools() {
         let read_only = tool["annotations"]["readOnlyHint"].as_bool().unwrap();
         let reads = ["list_", "get_", "find_", "who_"]
             .iter()
-            .any(|p| name.starts_with(p));
+            .any(|p| name.starts_with(p))
+            || ["search", "fetch"].contains(&name);
         assert_eq!(read_only, reads, "{name}");
     }
 }
