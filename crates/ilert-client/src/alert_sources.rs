@@ -22,6 +22,8 @@ pub struct AlertSource {
     pub status: Option<String>,
     pub active: Option<bool>,
     pub teams: Vec<TeamRef>,
+    /// Services this source reports on (newer accounts).
+    pub services: Vec<NamedRef>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

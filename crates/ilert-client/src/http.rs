@@ -181,6 +181,11 @@ impl Answer {
 }
 
 impl Session {
+    /// The key this session acts with (for keying per-caller caches; never log it).
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+
     /// Sends a GET/PUT without body and decodes a JSON answer.
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,

@@ -15,7 +15,7 @@ pub enum InvalidApiKey {
     Empty,
     #[error("the API key contains whitespace or control characters")]
     BadCharacters,
-    #[error("the API key is longer than 512 characters")]
+    #[error("the API key is longer than 4096 characters")]
     TooLong,
 }
 
@@ -30,7 +30,7 @@ impl ApiKey {
         if key.is_empty() || key.eq_ignore_ascii_case("bearer") {
             return Err(InvalidApiKey::Empty);
         }
-        if key.len() > 512 {
+        if key.len() > 4096 {
             return Err(InvalidApiKey::TooLong);
         }
         if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -74,7 +74,7 @@ mod tests {
         assert_eq!(ApiKey::new("Bearer "), Err(InvalidApiKey::Empty));
         assert_eq!(ApiKey::new("a b c"), Err(InvalidApiKey::BadCharacters));
         assert_eq!(ApiKey::new("ab\ncd"), Err(InvalidApiKey::BadCharacters));
-        assert_eq!(ApiKey::new(&"x".repeat(513)), Err(InvalidApiKey::TooLong));
+        assert_eq!(ApiKey::new(&"x".repeat(4097)), Err(InvalidApiKey::TooLong));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::tools::catalogue::Selection;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,104 @@ pub enum Command {
     Demo(DemoArgs),
     /// The ilert-compatible sandbox API alone.
     Sandbox(SandboxArgs),
+    /// Print the tool catalogue (name, toolset, read-only, description).
+    Tools(ToolsArgs),
+    /// Bridge stdio to a remote MCP server over Streamable HTTP (a native stand-in for
+    /// `npx mcp-remote`), e.g. `connect https://mcp.example.com/mcp --header 'Authorization: Bearer ${ILERT_AUTH_TOKEN}'`.
+    Connect(ConnectArgs),
+    /// Print a ready-to-paste configuration for an MCP client.
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The server's MCP endpoint, e.g. https://mcp.example.com/mcp.
+    pub url: String,
+    /// A header for every request, 'Name: value'; `${VAR}` is read from the environment (an unset
+    /// variable is an error). Repeatable.
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientKind {
+    ClaudeDesktop,
+    Cursor,
+    Vscode,
+    Windsurf,
+    Cline,
+    Generic,
+    McpRemote,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The MCP client to configure.
+    #[arg(value_enum)]
+    pub client: ClientKind,
+    /// The server's MCP endpoint.
+    #[arg(long, default_value = "https://mcp.ilert.com/mcp")]
+    pub url: String,
+    /// Run ilert-mcp locally over stdio instead of connecting to the remote server.
+    #[arg(long)]
+    pub stdio: bool,
+}
+
+/// Which tools are offered. Read-only mode and toolsets come from each tool's own annotations.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SelectionArgs {
+    /// Toolsets to offer, comma-separated: overview, alerts, incidents, services, oncall, people,
+    /// sources, reports, or all [default: all].
+    #[arg(long, env = "ILERT_MCP_TOOLSETS", value_delimiter = ',')]
+    pub toolsets: Option<Vec<String>>,
+    /// Individual tools to offer in addition to the toolsets (alone: exactly these tools).
+    #[arg(long, env = "ILERT_MCP_TOOLS", value_delimiter = ',')]
+    pub tools: Vec<String>,
+    /// Tools never to offer.
+    #[arg(
+        long = "exclude-tools",
+        env = "ILERT_MCP_EXCLUDE_TOOLS",
+        value_delimiter = ','
+    )]
+    pub exclude_tools: Vec<String>,
+    /// Offer only tools that do not change anything in ilert; writes are refused.
+    #[arg(long = "read-only", env = "ILERT_MCP_READ_ONLY", action = ArgAction::SetTrue)]
+    pub read_only: bool,
+}
+
+impl SelectionArgs {
+    /// The selection, or an error naming toolsets or tools that do not exist.
+    pub fn selection(&self) -> Result<Selection, String> {
+        let clean = |v: &[String]| {
+            v.iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        };
+        let selection = Selection {
+            toolsets: self.toolsets.as_deref().map(clean),
+            tools: clean(&self.tools),
+            exclude: clean(&self.exclude_tools),
+            read_only: self.read_only,
+        };
+        let unknown = selection.unknown_names();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown {}; `ilert-mcp tools` lists them all",
+                unknown.join(", ")
+            ));
+        }
+        Ok(selection)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Print the README's tools table (Markdown) instead.
+    #[arg(long)]
+    pub markdown: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,6 +191,21 @@ pub struct HttpArgs {
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long = "max-body-bytes", env = "ILERT_MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Public base URL of this server, e.g. https://mcp.example.com, when it runs behind a proxy.
+    /// OAuth's issuer and resource, and an allowed Host, derive from it [default: http://<bind>].
+    #[arg(long = "public-url", env = "ILERT_MCP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Key that seals OAuth tokens: base64 of 32 random bytes, the same on every replica. Without
+    /// it a random key is made at start, and issued tokens end with the process.
+    #[arg(
+        long = "token-key",
+        env = "ILERT_MCP_TOKEN_KEY",
+        hide_env_values = true
+    )]
+    pub token_key: Option<String>,
+    /// Turn off the OAuth authorization server; only `Authorization: Bearer <ilert API key>` works.
+    #[arg(long = "no-oauth", env = "ILERT_MCP_NO_OAUTH", action = ArgAction::SetTrue)]
+    pub no_oauth: bool,
 }
 
 #[derive(Debug, Args)]
@@ -99,12 +214,16 @@ pub struct ServeArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub ilert: IlertArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct StdioArgs {
     #[command(flatten)]
     pub ilert: IlertArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +251,8 @@ pub struct DemoArgs {
         default_value_t = 120
     )]
     pub rate_limit: u32,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DemoArgs, SandboxArgs, default_data_dir};
 use crate::server::Shared;
+use crate::tools::catalogue::Catalogue;
 use crate::transport::http::{self, HttpConfig};
 
 /// The key the demo suggests: a USER who may accept and resolve.
@@ -24,12 +25,9 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
     let sandbox_addr = local_addr(&sandbox_listener)?;
     let mcp_addr = local_addr(&mcp_listener)?;
 
+    let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
     let client = crate::ilert_client(&format!("http://{sandbox_addr}/api"), 25)?;
-    let shared = Arc::new(Shared {
-        client,
-        app_url: "https://app.ilert.com".to_owned(),
-        stdio_key: None,
-    });
+    let shared = Arc::new(Shared::new(client, "https://app.ilert.com", None));
     let sandbox_task = tokio::spawn(ilert_sandbox::serve(
         sandbox_listener,
         sandbox,
@@ -37,7 +35,21 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
     ));
 
     println!("{}", banner(mcp_addr, sandbox_addr, &data_dir));
-    let app = http::router(shared, &HttpConfig::default(), shutdown.clone());
+    // Demo: OAuth on, issuer at the local URL, a fresh token key per run.
+    let http_args = crate::cli::HttpArgs {
+        bind: mcp_addr,
+        allowed_hosts: Vec::new(),
+        allowed_origins: Vec::new(),
+        max_body_bytes: 1024 * 1024,
+        public_url: None,
+        token_key: Some(crate::auth::seal::TokenKey::generate().to_base64()),
+        no_oauth: false,
+    };
+    let config = HttpConfig {
+        oauth: crate::oauth(&http_args, mcp_addr, &shared.client)?,
+        ..HttpConfig::default()
+    };
+    let app = http::router(shared, catalogue, &config, shutdown.clone());
     let served = http::serve(mcp_listener, app, shutdown.clone()).await;
     shutdown.cancel();
     let _ = sandbox_task.await;

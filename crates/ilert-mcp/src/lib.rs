@@ -1,8 +1,13 @@
 //! ilert-mcp: an MCP server that connects AI assistants to ilert, the alerting, on-call and
 //! incident platform, acting with each caller's own ilert API key.
 
+pub mod auth;
 pub mod cli;
+pub mod config;
+pub mod connect;
 pub mod demo;
+pub mod prompts;
+pub mod resources;
 pub mod server;
 pub mod tools;
 pub mod transport;
@@ -19,4 +24,46 @@ pub fn ilert_client(base_url: &str, timeout_secs: u64) -> Result<ilert_client::C
         ..Default::default()
     };
     ilert_client::Client::new(config).map_err(|e| e.to_string())
+}
+
+/// The OAuth server for `public_url` (or `http://{bind}`), unless turned off.
+pub fn oauth(
+    args: &cli::HttpArgs,
+    bound: std::net::SocketAddr,
+    ilert: &ilert_client::Client,
+) -> Result<Option<std::sync::Arc<auth::OAuth>>, String> {
+    if args.no_oauth {
+        return Ok(None);
+    }
+    let public_url = match &args.public_url {
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| format!("--public-url {url:?} is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(format!(
+                    "--public-url {url} must be an http(s) URL with a host"
+                ));
+            }
+            url.trim_end_matches('/').to_owned()
+        }
+        None => format!("http://{bound}"),
+    };
+    let key = match &args.token_key {
+        Some(raw) => auth::seal::TokenKey::from_base64(raw)?,
+        None => {
+            tracing::warn!(
+                "ILERT_MCP_TOKEN_KEY is not set: OAuth tokens are sealed with a random key and end when this process \
+                 does; set the same key on every replica"
+            );
+            auth::seal::TokenKey::generate()
+        }
+    };
+    let used: std::sync::Arc<dyn auth::store::UsedIds> =
+        std::sync::Arc::new(auth::store::InMemory::default());
+    Ok(Some(auth::OAuth::new(
+        &public_url,
+        &key,
+        used,
+        ilert.clone(),
+    )))
 }

@@ -7,6 +7,7 @@ use clap::Parser;
 use ilert_client::ApiKey;
 use ilert_mcp::cli::{Cli, Command, LogFormat};
 use ilert_mcp::server::Shared;
+use ilert_mcp::tools::catalogue::Catalogue;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -37,39 +38,53 @@ async fn run(command: Command) -> Result<(), String> {
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     match command {
         Command::Serve(args) => {
+            let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
             let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
-            let shared = Arc::new(Shared {
-                client,
-                app_url: app_url(&args.ilert.app_url),
-                stdio_key: None,
-            });
-            let config = HttpConfig {
-                allowed_hosts: args.http.allowed_hosts,
-                allowed_origins: args.http.allowed_origins,
-                max_body_bytes: args.http.max_body_bytes,
-            };
+            let shared = Arc::new(Shared::new(client, &args.ilert.app_url, None));
             let listener = tokio::net::TcpListener::bind(args.http.bind)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            tracing::info!(%addr, ilert = %args.ilert.ilert_url, "serving MCP on http://{addr}/mcp");
-            let app = http::router(shared, &config, shutdown.clone());
+            let oauth = ilert_mcp::oauth(&args.http, addr, &shared.client)?;
+            let config = HttpConfig {
+                allowed_hosts: args.http.allowed_hosts,
+                allowed_origins: args.http.allowed_origins,
+                max_body_bytes: args.http.max_body_bytes,
+                oauth,
+            };
+            tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
+            let app = http::router(shared, catalogue, &config, shutdown.clone());
             http::serve(listener, app, shutdown)
                 .await
                 .map_err(|e| format!("the server stopped: {e}"))
         }
         Command::Stdio(args) => {
+            let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
             let key = stdio_key()?;
             let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
-            let shared = Arc::new(Shared {
-                client,
-                app_url: app_url(&args.ilert.app_url),
-                stdio_key: Some(key),
-            });
-            ilert_mcp::transport::stdio::run(shared).await
+            let shared = Arc::new(Shared::new(client, &args.ilert.app_url, Some(key)));
+            ilert_mcp::transport::stdio::run(shared, catalogue).await
         }
         Command::Demo(args) => ilert_mcp::demo::run_demo(args, shutdown).await,
         Command::Sandbox(args) => ilert_mcp::demo::run_sandbox(args, shutdown).await,
+        Command::Tools(args) => {
+            let catalogue = Catalogue::select(&args.selection.selection()?);
+            let listing = if args.markdown {
+                ilert_mcp::tools::listing::markdown(&catalogue)
+            } else {
+                ilert_mcp::tools::listing::plain(&catalogue)
+            };
+            print!("{listing}");
+            Ok(())
+        }
+        Command::Connect(args) => ilert_mcp::connect::run(args.url, args.headers).await,
+        Command::Config(args) => {
+            print!(
+                "{}",
+                ilert_mcp::config::render(args.client, &args.url, args.stdio)?
+            );
+            Ok(())
+        }
     }
 }
 
@@ -84,10 +99,6 @@ fn stdio_key() -> Result<ApiKey, String> {
                 .to_owned()
         })?;
     ApiKey::new(&raw).map_err(|e| format!("ILERT_API_KEY is not usable: {e}"))
-}
-
-fn app_url(raw: &str) -> String {
-    raw.trim().trim_end_matches('/').to_owned()
 }
 
 async fn cancel_on_signal(token: CancellationToken) {

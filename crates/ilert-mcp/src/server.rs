@@ -5,16 +5,20 @@
 use std::sync::Arc;
 
 use ilert_client::{ApiKey, Client, Session};
-use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ErrorCode, Extensions, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ErrorCode, Extensions,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::auth::{GrantInfo, Scope};
+use crate::tools::catalogue::{Catalogue, Selection};
 use crate::tools::failure;
+use crate::tools::lookup::RefCache;
 
 /// The ilert key of the HTTP caller of this request. Inserted by the auth layer into the request's
 /// extensions; never stored anywhere else.
@@ -28,39 +32,98 @@ pub struct Shared {
     /// ilert web app root for links, without trailing slash.
     pub app_url: String,
     pub stdio_key: Option<ApiKey>,
+    /// Reference data per caller, for name lookups.
+    pub refs: RefCache,
+}
+
+impl Shared {
+    pub fn new(client: Client, app_url: &str, stdio_key: Option<ApiKey>) -> Self {
+        Self {
+            client,
+            app_url: app_url.trim().trim_end_matches('/').to_owned(),
+            stdio_key,
+            refs: RefCache::default(),
+        }
+    }
 }
 
 #[derive(Clone)]
 pub struct IlertMcp {
     pub(crate) shared: Arc<Shared>,
-    router: Arc<ToolRouter<IlertMcp>>,
+    catalogue: Arc<Catalogue>,
 }
 
-const INSTRUCTIONS: &str = "Tools for ilert, the alerting and on-call platform, acting as the user \
-who owns the API key. Alerts are PENDING (firing, nobody accepted yet), ACCEPTED (someone is on it) \
-or RESOLVED. Start with list_alerts for what is firing; accept_alerts and resolve_alerts take one \
-or several ids and report per alert. Ids are numbers; links point to the ilert app.";
+/// Request headers that narrow the server's tool selection for one request (never widen it).
+pub const HEADER_TOOLSETS: &str = "x-mcp-toolsets";
+pub const HEADER_TOOLS: &str = "x-mcp-tools";
+pub const HEADER_EXCLUDE_TOOLS: &str = "x-mcp-exclude-tools";
+pub const HEADER_READ_ONLY: &str = "x-mcp-readonly";
+
+const INSTRUCTIONS: &str = "Tools for ilert, the alerting, on-call and incident platform, acting as \
+the user who owns the API key. Start with get_overview for what is going on. Alerts are PENDING \
+(firing, nobody accepted yet), ACCEPTED (someone is on it) or RESOLVED; incidents are what status \
+pages and subscribers see. Users, policies, schedules, services and sources can be named by id or \
+name; when a name is ambiguous the tool says so: ask the user. Times are ISO-8601; pass `timezone` \
+(IANA) to read and show them locally.";
 
 impl IlertMcp {
-    pub fn new(shared: Arc<Shared>) -> Self {
-        Self {
-            shared,
-            router: Arc::new(Self::catalogue()),
+    /// A server offering the tools `catalogue` holds. HTTP builds one per request, sharing both.
+    pub fn new(shared: Arc<Shared>, catalogue: Arc<Catalogue>) -> Self {
+        Self { shared, catalogue }
+    }
+
+    /// The request's `X-MCP-*` headers as a selection, if it came over HTTP and sent any.
+    fn request_selection(context: &RequestContext<RoleServer>) -> Option<Selection> {
+        let parts = context.extensions.get::<http::request::Parts>()?;
+        let headers = &parts.headers;
+        let list = |name: &str| -> Option<Vec<String>> {
+            let joined: Vec<String> = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            (!joined.is_empty()).then_some(joined)
+        };
+        let read_only = headers
+            .get(HEADER_READ_ONLY)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "1" | "true" | "yes" | "on"
+                )
+            });
+        // A read-only OAuth grant narrows exactly like the read-only header.
+        let read_only_grant = parts
+            .extensions
+            .get::<GrantInfo>()
+            .is_some_and(|g| g.scope == Scope::Read);
+        let selection = Selection {
+            toolsets: list(HEADER_TOOLSETS),
+            tools: list(HEADER_TOOLS).unwrap_or_default(),
+            exclude: list(HEADER_EXCLUDE_TOOLS).unwrap_or_default(),
+            read_only: read_only || read_only_grant,
+        };
+        (selection != Selection::default()).then_some(selection)
+    }
+
+    /// Whether `tool` survives the request's narrowing (the server's own selection already holds).
+    fn visible(&self, tool: &Tool, narrowing: Option<&Selection>) -> bool {
+        match narrowing {
+            None => true,
+            Some(selection) => {
+                let set = self
+                    .catalogue
+                    .toolset_of
+                    .get(tool.name.as_ref())
+                    .copied()
+                    .unwrap_or("");
+                selection.allows(set, tool)
+            }
         }
-    }
-
-    /// Shares one router between all handlers (HTTP builds a handler per request).
-    pub fn with_router(shared: Arc<Shared>, router: Arc<ToolRouter<IlertMcp>>) -> Self {
-        Self { shared, router }
-    }
-
-    /// Every tool, from the per-resource routers.
-    pub fn catalogue() -> ToolRouter<IlertMcp> {
-        Self::alerts_router() + Self::users_router()
-    }
-
-    pub fn tools(&self) -> Vec<Tool> {
-        self.router.list_all()
     }
 
     /// The ilert session for this call, or a tool error saying why there is none.
@@ -85,23 +148,77 @@ impl IlertMcp {
 
 impl ServerHandler for IlertMcp {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("ilert-mcp", env!("CARGO_PKG_VERSION")).with_title("ilert"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("ilert-mcp", env!("CARGO_PKG_VERSION")).with_title("ilert"),
+        )
+        .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.router.list_all()))
+        let narrowing = Self::request_selection(&context);
+        let tools = self
+            .catalogue
+            .tools()
+            .into_iter()
+            .filter(|t| self.visible(t, narrowing.as_ref()))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(crate::prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        crate::prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            crate::resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let api = self.session(&context.extensions).map_err(|_| {
+            ErrorData::invalid_request("No ilert API key came with this request.", None)
+        })?;
+        Ok(
+            crate::resources::read(&api, &self.shared.app_url, &request.uri)
+                .await?
+                .into(),
+        )
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.router.get(name).cloned()
+        self.catalogue.router.get(name).cloned()
     }
 
     async fn call_tool(
@@ -110,14 +227,25 @@ impl ServerHandler for IlertMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.clone();
-        if !self.router.has_route(&name) {
+        let Some(tool) = self.catalogue.router.get(&name) else {
             return Err(ErrorData::invalid_params(
                 format!("Unknown tool {name:?}. Call tools/list for the available tools."),
                 None,
             ));
+        };
+        // A tool hidden from this request's list is refused when called, not just hidden.
+        if let Some(narrowing) = Self::request_selection(&context)
+            && !self.visible(tool, Some(&narrowing))
+        {
+            let why = if narrowing.read_only && !crate::tools::catalogue::is_read_only(tool) {
+                "this connection is read-only (grant read-write access when connecting to use it)"
+            } else {
+                "this connection's tool selection excludes it"
+            };
+            return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
         let context = ToolCallContext::new(self, request, context);
-        match self.router.call(context).await {
+        match self.catalogue.router.call(context).await {
             Ok(CallToolResponse::Complete(result)) => {
                 Ok(explain_bad_arguments(&name, result).into())
             }

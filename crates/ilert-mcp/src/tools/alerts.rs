@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
 use crate::tools::render::{self, AlertItem, Ref};
-use crate::tools::{args, explain, failure, input_schema, output_schema, structured};
+use crate::tools::{args, explain, failure, input_schema, output_schema, session, structured};
 
 const DEFAULT_LIMIT: u32 = 25;
 /// ilert's own page cap for `GET /alerts`.
@@ -119,7 +119,29 @@ pub struct AlertDetail {
     pub links: Vec<LinkOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_incident_id: Option<i64>,
+    /// Latest timeline entries (notifications, escalations, comments), oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
+    /// Actions run_alert_action can run on this alert.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionRef>,
 }
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TimelineEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ActionRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// Timeline entries kept in get_alert's answer; the rest are counted, not dropped silently.
+const TIMELINE_ENTRIES: usize = 15;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LinkOut {
@@ -183,10 +205,7 @@ impl IlertMcp {
         Parameters(p): Parameters<ListAlertsParams>,
         ext: Extensions,
     ) -> CallToolResult {
-        let api = match self.session(&ext) {
-            Ok(api) => api,
-            Err(e) => return e,
-        };
+        let api = session!(self, ext);
         let query = match alert_query(&p) {
             Ok(q) => q,
             Err(message) => return failure(message),
@@ -216,8 +235,8 @@ impl IlertMcp {
         )
     }
 
-    /// Get one alert in full: details, alert key, labels, links, responders and their state, and
-    /// where escalation goes next (time and user).
+    /// Get one alert in full: details, labels, links, responders and their state, where
+    /// escalation goes next, the latest timeline entries and the actions that can be run on it.
     #[tool(
         title = "Get alert",
         input_schema = input_schema::<GetAlertParams>(),
@@ -230,21 +249,58 @@ impl IlertMcp {
         Parameters(p): Parameters<GetAlertParams>,
         ext: Extensions,
     ) -> CallToolResult {
-        let api = match self.session(&ext) {
-            Ok(api) => api,
-            Err(e) => return e,
+        let api = session!(self, ext);
+        let (alert, log, actions) = tokio::join!(
+            api.get_alert(p.id, &[AlertInclude::NextEscalationUser]),
+            api.alert_log_entries(p.id, 100),
+            api.alert_actions(p.id)
+        );
+        let alert = match alert {
+            Ok(alert) => alert,
+            Err(e) => return failure(explain(&e, &format!("alert {}", p.id))),
         };
-        match api
-            .get_alert(p.id, &[AlertInclude::NextEscalationUser])
-            .await
-        {
-            Ok(alert) => {
-                let detail = alert_detail(&alert, &self.shared.app_url);
-                let text = detail_text(&detail);
-                structured(&detail, text)
+        let mut detail = alert_detail(&alert, &self.shared.app_url);
+        let mut notes = Vec::new();
+        match log {
+            Ok(entries) => {
+                let skipped = entries.len().saturating_sub(TIMELINE_ENTRIES);
+                if skipped > 0 {
+                    notes.push(format!("{skipped} earlier timeline entries not shown."));
+                }
+                detail.timeline = entries
+                    .iter()
+                    .skip(skipped)
+                    .map(|e| TimelineEntry {
+                        at: render::time(e.timestamp.as_deref()),
+                        text: e
+                            .text
+                            .clone()
+                            .or_else(|| e.log_entry_type.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
             }
-            Err(e) => failure(explain(&e, &format!("alert {}", p.id))),
+            Err(e) => notes.push(format!(
+                "Timeline unavailable: {}",
+                explain(&e, "the alert timeline")
+            )),
         }
+        if let Ok(actions) = actions {
+            detail.actions = actions
+                .iter()
+                .filter_map(|a| {
+                    Some(ActionRef {
+                        id: a.alert_action_id.clone()?,
+                        name: a.name.clone().unwrap_or_default(),
+                    })
+                })
+                .collect();
+        }
+        let mut text = detail_text(&detail);
+        for note in notes {
+            text.push_str(&format!("\n{note}"));
+        }
+        structured(&detail, text)
     }
 
     /// Accept one or several alerts as the key's owner: says "I am on it" and stops their
@@ -298,7 +354,9 @@ fn alert_query(p: &ListAlertsParams) -> Result<AlertQuery, String> {
     let start_index = match p.cursor.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(c) => c.parse::<u32>().map_err(|_| {
-            format!("`cursor` {c:?} is not one this server issued; pass `next_cursor` from the previous answer unchanged.")
+            format!(
+                "`cursor` {c:?} is not one this server issued; pass `next_cursor` from the previous answer unchanged."
+            )
         })?,
     };
     let states = match &p.states {
@@ -352,7 +410,7 @@ fn list_text(items: &[AlertItem], query: &AlertQuery, next_cursor: Option<&str>)
     text.trim_end().to_owned()
 }
 
-fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
+pub(crate) fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
     let (details, details_truncated) =
         match alert.details.as_deref().filter(|d| !d.trim().is_empty()) {
             Some(d) => {
@@ -380,6 +438,8 @@ fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
                 name: Some(u.display_name()),
             }),
         labels: alert.labels.clone().unwrap_or_default(),
+        timeline: Vec::new(),
+        actions: Vec::new(),
         links: alert
             .links
             .iter()
@@ -394,7 +454,7 @@ fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
     }
 }
 
-fn detail_text(d: &AlertDetail) -> String {
+pub(crate) fn detail_text(d: &AlertDetail) -> String {
     let mut text = render::alert_line(&d.item);
     if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
         text.push_str(&format!(
@@ -415,6 +475,20 @@ fn detail_text(d: &AlertDetail) -> String {
             link.text.as_deref().unwrap_or(""),
             link.href
         ));
+    }
+    if !d.timeline.is_empty() {
+        text.push_str("\nTimeline:");
+        for e in &d.timeline {
+            text.push_str(&format!(
+                "\n  {} {}",
+                e.at.as_deref().unwrap_or("?"),
+                e.text
+            ));
+        }
+    }
+    if !d.actions.is_empty() {
+        let names: Vec<&str> = d.actions.iter().map(|a| a.name.as_str()).collect();
+        text.push_str(&format!("\nActions: {}", names.join(", ")));
     }
     text.push_str(&format!("\n{}", d.item.url));
     text

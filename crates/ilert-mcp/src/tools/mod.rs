@@ -4,10 +4,54 @@
 //! pieces live here: schema generation, result building, and turning an [`ApiError`] into a
 //! sentence a model can act on.
 
+pub mod alert_work;
 pub mod alerts;
 pub mod args;
+pub mod catalogue;
+pub mod chatgpt;
+pub mod incidents;
+pub mod listing;
+pub mod lookup;
+pub mod oncall;
+pub mod overview;
+pub mod people;
 pub mod render;
-pub mod users;
+pub mod reports;
+pub mod services;
+pub mod sources;
+pub mod times;
+
+/// The caller's ilert session, or return the tool error saying why there is none.
+macro_rules! session {
+    ($server:expr, $ext:expr) => {
+        match $server.session(&$ext) {
+            Ok(api) => api,
+            Err(result) => return result,
+        }
+    };
+}
+
+/// Awaits an ilert call; on failure returns the tool error that explains it for `$subject`.
+macro_rules! ilert {
+    ($call:expr, $subject:expr) => {
+        match $call.await {
+            Ok(value) => value,
+            Err(e) => return $crate::tools::failure($crate::tools::explain(&e, &$subject)),
+        }
+    };
+}
+
+/// Unwraps a `Result<_, String>` whose error is already a sentence for the model.
+macro_rules! check {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(message) => return $crate::tools::failure(message),
+        }
+    };
+}
+
+pub(crate) use {check, ilert, session};
 
 use std::sync::Arc;
 
@@ -21,10 +65,10 @@ use serde::Serialize;
 /// because several clients reject or mishandle references in tool schemas.
 pub fn input_schema<T: JsonSchema>() -> Arc<JsonObject> {
     let mut schema = schema::<T>(SchemaSettings::draft2020_12());
-    if let Some(properties) = Arc::make_mut(&mut schema)
-        .get_mut("properties")
-        .and_then(|p| p.as_object_mut())
-    {
+    let object = Arc::make_mut(&mut schema);
+    // Unknown arguments are refused with a clear error anyway (`deny_unknown_fields`).
+    object.remove("additionalProperties");
+    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
         properties.values_mut().for_each(drop_null_option);
     }
     schema
@@ -51,9 +95,51 @@ fn drop_null_option(property: &mut serde_json::Value) {
     }
 }
 
-/// Output schema for a tool: what `Serialize` writes, inlined like [`input_schema`].
+/// Output schema for a tool: what `Serialize` writes, inlined like [`input_schema`], and compact.
+/// Clients validate `structuredContent` with it; models read the text and the tool description,
+/// so field descriptions are dropped and objects inside keep only their
+/// type. That keeps every tool's schema while the whole tools/list stays within its byte budget.
 pub fn output_schema<T: JsonSchema>() -> Arc<JsonObject> {
-    schema::<T>(SchemaSettings::draft2020_12().for_serialize())
+    let mut schema = schema::<T>(SchemaSettings::draft2020_12().for_serialize());
+    compact(Arc::make_mut(&mut schema), 0);
+    schema
+}
+
+fn compact(object: &mut JsonObject, depth: usize) {
+    object.remove("description");
+    // Optional output fields are left out, never written as null (`skip_serializing_if`); a test
+    // checks every tool's output against its schema.
+    if let Some(serde_json::Value::Array(types)) = object.get("type")
+        && let [one, null] = types.as_slice()
+        && null == "null"
+    {
+        let one = one.clone();
+        object.insert("type".into(), one);
+    }
+    if depth > 0 && object.get("type").is_some_and(|t| t == "object") {
+        object.remove("properties");
+        object.remove("required");
+        object.remove("additionalProperties");
+        return;
+    }
+    for key in ["properties", "items"] {
+        match object.get_mut(key) {
+            Some(serde_json::Value::Object(child)) if key == "items" => compact(child, depth + 1),
+            Some(serde_json::Value::Object(props)) => {
+                for prop in props.values_mut().filter_map(|p| p.as_object_mut()) {
+                    compact(prop, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(serde_json::Value::Array(variants)) = object.get_mut(key) {
+            for variant in variants.iter_mut().filter_map(|v| v.as_object_mut()) {
+                compact(variant, depth);
+            }
+        }
+    }
 }
 
 fn schema<T: JsonSchema>(mut settings: SchemaSettings) -> Arc<JsonObject> {
@@ -155,9 +241,11 @@ pub fn explain(error: &ApiError, subject: &str) -> String {
         }
         ApiError::Rejected {
             status, message, ..
-        } => format!(
-            "ilert refused the request for {subject} ({status}): {message}. Adjust the arguments and retry."
-        ),
+        } => {
+            format!(
+                "ilert refused the request for {subject} ({status}): {message}. Adjust the arguments and retry."
+            )
+        }
         ApiError::Upstream { status, .. } => format!(
             "ilert is having problems (HTTP {status}) and could not handle the request for {subject}. \
              Try again in a minute."
@@ -165,9 +253,11 @@ pub fn explain(error: &ApiError, subject: &str) -> String {
         ApiError::Transport {
             kind: ilert_client::TransportKind::Timeout,
             ..
-        } => format!(
-            "ilert did not answer in time for {subject}. It may be slow or down; try again in a minute."
-        ),
+        } => {
+            format!(
+                "ilert did not answer in time for {subject}. It may be slow or down; try again in a minute."
+            )
+        }
         ApiError::Transport { message, .. } => format!(
             "ilert-mcp could not reach ilert ({message}). Check the network and the ilert URL \
              (ILERT_BASE_URL / --ilert-url), then retry."

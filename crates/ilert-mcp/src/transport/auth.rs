@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use ilert_client::{ApiError, ApiKey, Client};
 use sha2::{Digest, Sha256};
 
+use crate::auth::{ACCESS_PREFIX, OAuth};
 use crate::server::CallerKey;
 
 /// How long a key ilert accepted is trusted without asking again. A key revoked meanwhile still
@@ -26,6 +27,8 @@ pub struct BearerAuth {
     client: Client,
     realm: String,
     verdicts: Mutex<HashMap<[u8; 32], (Instant, Verdict)>>,
+    /// With OAuth on, access tokens are accepted too and 401s point at the metadata.
+    oauth: Option<Arc<OAuth>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -35,11 +38,12 @@ enum Verdict {
 }
 
 impl BearerAuth {
-    pub fn new(client: Client) -> Arc<Self> {
+    pub fn new(client: Client, oauth: Option<Arc<OAuth>>) -> Arc<Self> {
         Arc::new(Self {
             client,
             realm: "ilert-mcp".to_owned(),
             verdicts: Mutex::new(HashMap::new()),
+            oauth,
         })
     }
 
@@ -98,7 +102,8 @@ fn rejected_message() -> String {
         .to_owned()
 }
 
-/// Axum middleware for `/mcp`.
+/// Axum middleware for `/mcp`. A bearer token is either this server's own access token (it starts
+/// with `imcp_at.`; OAuth) or an ilert API key passed through; the prefix tells them apart.
 pub async fn require_bearer(
     State(auth): State<Arc<BearerAuth>>,
     mut request: Request,
@@ -109,17 +114,34 @@ pub async fn require_bearer(
     }
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
         return challenge(
-            &auth.realm,
+            &auth,
             None,
             "Missing Authorization header. Send 'Authorization: Bearer <your ilert API key>'.",
         );
     };
     let key = match bearer_token(value) {
         Ok(key) => key,
-        Err(message) => return challenge(&auth.realm, Some("invalid_request"), message),
+        Err(message) => return challenge(&auth, Some("invalid_request"), message),
     };
+    if key.expose().starts_with(ACCESS_PREFIX) {
+        let Some(oauth) = &auth.oauth else {
+            return challenge(
+                &auth,
+                Some("invalid_token"),
+                "This server does not issue access tokens; send an ilert API key.",
+            );
+        };
+        match oauth.verify_access(key.expose()) {
+            Ok((ilert_key, grant)) => {
+                request.extensions_mut().insert(CallerKey(ilert_key));
+                request.extensions_mut().insert(grant);
+            }
+            Err(why) => return challenge(&auth, Some("invalid_token"), why),
+        }
+        return next.run(request).await;
+    }
     if let Err(message) = auth.verify(&key).await {
-        return challenge(&auth.realm, Some("invalid_token"), &message);
+        return challenge(&auth, Some("invalid_token"), &message);
     }
     request.extensions_mut().insert(CallerKey(key));
     next.run(request).await
@@ -141,9 +163,16 @@ fn bearer_token(value: &HeaderValue) -> Result<ApiKey, &'static str> {
     ApiKey::new(token).map_err(|_| "The bearer token is empty or malformed.")
 }
 
-/// A 401 with an RFC 6750 challenge and a JSON body saying what to do.
-fn challenge(realm: &str, error: Option<&str>, description: &str) -> Response {
-    let mut www = format!("Bearer realm=\"{realm}\"");
+/// A 401 with an RFC 6750 challenge (naming the RFC 9728 metadata when OAuth is on) and a JSON
+/// body saying what to do.
+fn challenge(auth: &BearerAuth, error: Option<&str>, description: &str) -> Response {
+    let mut www = format!("Bearer realm=\"{}\"", auth.realm);
+    if let Some(oauth) = &auth.oauth {
+        www.push_str(&format!(
+            ", resource_metadata=\"{}\", scope=\"ilert:read ilert:write\"",
+            oauth.resource_metadata_url()
+        ));
+    }
     if let Some(error) = error {
         // Quotes and backslashes cannot appear in our fixed descriptions, but keep the header valid.
         let clean = description.replace(['"', '\\'], "'");

@@ -13,7 +13,9 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 
+use crate::auth::OAuth;
 use crate::server::{IlertMcp, Shared};
+use crate::tools::catalogue::Catalogue;
 use crate::transport::auth::{BearerAuth, require_bearer};
 use crate::transport::guard::{BodyLimit, guard_body};
 
@@ -26,6 +28,8 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     /// Largest accepted request body; more is a 413.
     pub max_body_bytes: usize,
+    /// The OAuth authorization server and token checks, when enabled.
+    pub oauth: Option<Arc<OAuth>>,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +38,7 @@ impl Default for HttpConfig {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
+            oauth: None,
         }
     }
 }
@@ -42,9 +47,19 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /// The whole HTTP application, kept apart from `main` so tests can drive it without a socket.
-pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationToken) -> Router {
-    let auth = BearerAuth::new(shared.client.clone());
-    let catalogue = Arc::new(IlertMcp::catalogue());
+pub fn router(
+    shared: Arc<Shared>,
+    catalogue: Arc<Catalogue>,
+    config: &HttpConfig,
+    shutdown: CancellationToken,
+) -> Router {
+    let auth = BearerAuth::new(shared.client.clone(), config.oauth.clone());
+    // The public URL's host is always an allowed Host.
+    let public_host = config
+        .oauth
+        .as_ref()
+        .and_then(|o| url::Url::parse(&o.issuer).ok())
+        .and_then(|u| u.host_str().map(str::to_owned));
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -54,7 +69,8 @@ pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationTo
             LOOPBACK_HOSTS
                 .iter()
                 .map(|h| h.to_string())
-                .chain(config.allowed_hosts.iter().cloned()),
+                .chain(config.allowed_hosts.iter().cloned())
+                .chain(public_host),
         )
         .with_allowed_origins(
             LOOPBACK_ORIGINS
@@ -65,7 +81,7 @@ pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationTo
         .enforce_origin_validation()
         .with_cancellation_token(shutdown);
     let mcp = StreamableHttpService::new(
-        move || Ok(IlertMcp::with_router(shared.clone(), catalogue.clone())),
+        move || Ok(IlertMcp::new(shared.clone(), catalogue.clone())),
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
@@ -77,9 +93,13 @@ pub fn router(shared: Arc<Shared>, config: &HttpConfig, shutdown: CancellationTo
             guard_body,
         ))
         .service(mcp);
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route_service("/mcp", mcp)
+        .route_service("/mcp", mcp);
+    match &config.oauth {
+        Some(oauth) => app.merge(crate::auth::router(oauth.clone())),
+        None => app,
+    }
 }
 
 /// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.

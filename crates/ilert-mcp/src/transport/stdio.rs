@@ -5,9 +5,10 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 
 use crate::server::{IlertMcp, Shared};
+use crate::tools::catalogue::Catalogue;
 
-pub async fn run(shared: Arc<Shared>) -> Result<(), String> {
-    let server = IlertMcp::new(shared);
+pub async fn run(shared: Arc<Shared>, catalogue: Arc<Catalogue>) -> Result<(), String> {
+    let server = IlertMcp::new(shared, catalogue);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ilert_client::{ApiKey, ClientConfig, RetryPolicy};
 use ilert_mcp::server::{IlertMcp, Shared};
+use ilert_mcp::tools::catalogue::Catalogue;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use ilert_sandbox::{Sandbox, SandboxConfig};
 use rmcp::ServiceExt;
@@ -50,6 +51,67 @@ pub async fn start() -> Harness {
     start_with(None, HttpConfig::default()).await
 }
 
+/// A harness whose server also runs the OAuth authorization server, sealing with `key`.
+pub async fn start_with_oauth(
+    key: &ilert_mcp::auth::seal::TokenKey,
+    allow_insecure_metadata: bool,
+) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
+    // The MCP port must be known before the OAuth issuer is: bind first, then build.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (harness, shared, sandbox_dir) = start_sandbox(None).await;
+    let used: Arc<dyn ilert_mcp::auth::store::UsedIds> =
+        Arc::new(ilert_mcp::auth::store::InMemory::default());
+    let mut oauth =
+        ilert_mcp::auth::OAuth::new(&format!("http://{addr}"), key, used, shared.client.clone());
+    Arc::get_mut(&mut oauth).unwrap().allow_insecure_metadata = allow_insecure_metadata;
+    let config = HttpConfig {
+        oauth: Some(oauth.clone()),
+        ..HttpConfig::default()
+    };
+    let app = http::router(
+        shared,
+        Arc::new(Catalogue::full()),
+        &config,
+        harness.1.clone(),
+    );
+    tokio::spawn(http::serve(listener, app, harness.1.clone()));
+    let h = Harness {
+        mcp_url: format!("http://{addr}/mcp"),
+        sandbox_url: harness.0,
+        shutdown: harness.1,
+        _dir: sandbox_dir,
+    };
+    (h, oauth)
+}
+
+/// A sandbox only: (its URL, the shutdown token), the shared state for a server, and its data dir.
+async fn start_sandbox(
+    rate_limit: Option<u32>,
+) -> ((String, CancellationToken), Arc<Shared>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::open(SandboxConfig {
+        data_dir: dir.path().to_owned(),
+        reset: false,
+        rate_limit_per_minute: rate_limit,
+    })
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}/api", sandbox_listener.local_addr().unwrap());
+    tokio::spawn(ilert_sandbox::serve(
+        sandbox_listener,
+        sandbox,
+        shutdown.clone().cancelled_owned(),
+    ));
+    let shared = Arc::new(Shared::new(
+        fast_client(&sandbox_url),
+        "https://app.ilert.com",
+        None,
+    ));
+    ((sandbox_url, shutdown), shared, dir)
+}
+
 pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {
@@ -67,14 +129,19 @@ pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Har
         shutdown.clone().cancelled_owned(),
     ));
 
-    let shared = Arc::new(Shared {
-        client: fast_client(&sandbox_url),
-        app_url: "https://app.ilert.com".into(),
-        stdio_key: None,
-    });
+    let shared = Arc::new(Shared::new(
+        fast_client(&sandbox_url),
+        "https://app.ilert.com",
+        None,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mcp_url = format!("http://{}/mcp", listener.local_addr().unwrap());
-    let app = http::router(shared, &http_config, shutdown.clone());
+    let app = http::router(
+        shared,
+        Arc::new(Catalogue::full()),
+        &http_config,
+        shutdown.clone(),
+    );
     tokio::spawn(http::serve(listener, app, shutdown.clone()));
     Harness {
         mcp_url,
@@ -107,20 +174,25 @@ pub async fn connect(url: &str, key: &str, era: Era) -> RunningService<RoleClien
 
 /// An in-process server with a fixed key (as `stdio` runs), connected over a duplex pipe.
 pub async fn in_process(base_url: &str, key: &str) -> RunningService<RoleClient, ()> {
-    let shared = Arc::new(Shared {
-        client: fast_client(base_url),
-        app_url: "https://app.ilert.com".into(),
-        stdio_key: Some(ApiKey::new(key).unwrap()),
-    });
+    let shared = Arc::new(Shared::new(
+        fast_client(base_url),
+        "https://app.ilert.com",
+        Some(ApiKey::new(key).unwrap()),
+    ));
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
-        if let Ok(running) = IlertMcp::new(shared).serve(server_io).await {
+        if let Ok(running) = IlertMcp::new(shared, Arc::new(Catalogue::full()))
+            .serve(server_io)
+            .await
+        {
             let _ = running.waiting().await;
         }
     });
     ().serve(client_io).await.unwrap()
 }
 
+/// Calls `tool` and, when it succeeds, checks its `structuredContent` against the tool's own
+/// `outputSchema`, so no test passes on output a strict client would reject.
 pub async fn call(
     client: &RunningService<RoleClient, ()>,
     tool: &'static str,
@@ -130,10 +202,39 @@ pub async fn call(
         Value::Object(map) => map,
         _ => Default::default(),
     };
-    client
+    let result = client
         .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
         .await
-        .unwrap()
+        .unwrap();
+    if !is_error(&result) {
+        assert_matches_output_schema(tool, &result);
+    }
+    result
+}
+
+pub fn assert_matches_output_schema(tool: &str, result: &CallToolResult) {
+    let catalogue = Catalogue::full();
+    let definition = catalogue
+        .router
+        .get(tool)
+        .unwrap_or_else(|| panic!("no tool {tool}"));
+    let schema = Value::Object(
+        definition
+            .output_schema
+            .as_deref()
+            .cloned()
+            .expect("every tool has an outputSchema"),
+    );
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let instance = structured(result);
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{tool}: structuredContent does not match outputSchema: {errors:?}\n{instance}"
+    );
 }
 
 pub fn text(result: &CallToolResult) -> String {

@@ -8,7 +8,12 @@
     clippy::indexing_slicing
 )]
 
+mod chatgpt;
 mod common;
+mod config;
+mod connect;
+mod oauth;
+mod readme;
 mod schema;
 mod stdio;
 mod tools;

@@ -1,10 +1,10 @@
 //! The tool catalogue as clients see it: snapshot, annotations, portable schemas, size budget.
 
-use ilert_mcp::server::IlertMcp;
+use ilert_mcp::tools::catalogue::{Catalogue, toolsets};
 use serde_json::Value;
 
 fn tools_json() -> Value {
-    serde_json::to_value(IlertMcp::catalogue().list_all()).unwrap()
+    serde_json::to_value(Catalogue::full().tools()).unwrap()
 }
 
 #[test]
@@ -92,17 +92,46 @@ fn read_only_hints_match_the_tools() {
     for tool in tools.as_array().unwrap() {
         let name = tool["name"].as_str().unwrap();
         let read_only = tool["annotations"]["readOnlyHint"].as_bool().unwrap();
-        let reads = name.starts_with("list_") || name.starts_with("get_");
+        let reads = ["list_", "get_", "find_", "who_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || ["search", "fetch"].contains(&name);
         assert_eq!(read_only, reads, "{name}");
     }
 }
 
+/// The default selection's tools/list must stay under 24,000 bytes of JSON; the figure per
+/// toolset is printed for the record (`cargo test -p ilert-mcp --test it tools_list_size -- --nocapture`).
 #[test]
 fn tools_list_size() {
-    let bytes = serde_json::to_vec(&tools_json()).unwrap().len();
+    for set in toolsets() {
+        let one = Catalogue::select(&ilert_mcp::tools::catalogue::Selection {
+            toolsets: Some(vec![set.name.to_owned()]),
+            ..Default::default()
+        });
+        let bytes = serde_json::to_vec(&one.tools()).unwrap().len();
+        println!(
+            "toolset {:<10} {:>2} tools {:>6} bytes",
+            set.name,
+            one.tools().len(),
+            bytes
+        );
+    }
+    let all = serde_json::to_vec(&Catalogue::full().tools())
+        .unwrap()
+        .len();
     println!(
-        "tools/list: {} tools, {bytes} bytes",
-        tools_json().as_array().unwrap().len()
+        "all toolsets: {} tools, {all} bytes",
+        Catalogue::full().tools().len()
     );
-    assert!(bytes < 24_000, "tools/list is {bytes} bytes");
+    let default = Catalogue::select(&Default::default());
+    let bytes = serde_json::to_vec(&default.tools()).unwrap().len();
+    println!(
+        "default selection: {} tools, {bytes} bytes",
+        default.tools().len()
+    );
+    assert!(
+        bytes < 24_000,
+        "tools/list for the default selection is {bytes} bytes"
+    );
 }

@@ -1,0 +1,410 @@
+//! `/authorize`: a small HTML page that names the client and where it will send the user, asks for
+//! the ilert API key, checks it with ilert, offers read-only or read-write, and redirects back with
+//! a single-use code and the `iss` parameter. CSRF-protected (a sealed, expiring request bound to
+//! a SameSite cookie) and not frameable.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ilert_client::{ApiError, ApiKey};
+use serde::{Deserialize, Serialize};
+
+use super::clients::redirect_matches;
+use super::seal::random_id;
+use super::{CODE_PREFIX, CODE_TTL, CSRF_PREFIX, OAuth, Scope, store};
+
+const FORM_TTL: i64 = 600;
+const COOKIE: &str = "imcp_csrf";
+
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    state: Option<String>,
+    scope: Option<String>,
+    resource: Option<String>,
+}
+
+/// The checked request, sealed into the form so the POST cannot change it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    client_id: String,
+    client_name: String,
+    redirect_uri: String,
+    challenge: String,
+    state: Option<String>,
+    scope: Scope,
+    csrf: String,
+    exp: i64,
+}
+
+/// The content of an authorization code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Code {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub challenge: String,
+    pub scope: Scope,
+    pub key: String,
+    pub uid: i64,
+    pub name: String,
+    pub exp: i64,
+    pub jti: String,
+}
+
+pub async fn page(State(oauth): State<Arc<OAuth>>, Query(q): Query<AuthorizeQuery>) -> Response {
+    let Some(client_id) = q.client_id.as_deref().filter(|c| !c.is_empty()) else {
+        return error_page("The sign-in link is missing its client_id. Start again from your app.");
+    };
+    let client = match oauth.client(client_id).await {
+        Ok(client) => client,
+        Err(why) => return error_page(&format!("This app cannot sign in: {why}.")),
+    };
+    let redirect_uri = match q.redirect_uri.as_deref() {
+        Some(r) if redirect_matches(&client.redirect_uris, r) => r.to_owned(),
+        Some(_) => {
+            return error_page(
+                "The app asked to return to an address it did not register. Nothing was shared.",
+            );
+        }
+        None => match client.redirect_uris.as_slice() {
+            [only] => only.clone(),
+            _ => {
+                return error_page(
+                    "The sign-in link is missing its redirect_uri. Start again from your app.",
+                );
+            }
+        },
+    };
+    // From here on, errors go back to the client as the spec says.
+    let back = |error: &str, description: &str| {
+        redirect_error(
+            &oauth,
+            &redirect_uri,
+            q.state.as_deref(),
+            error,
+            description,
+        )
+    };
+    if q.response_type.as_deref() != Some("code") {
+        return back(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    let Some(challenge) = q
+        .code_challenge
+        .clone()
+        .filter(|c| (43..=128).contains(&c.len()))
+    else {
+        return back(
+            "invalid_request",
+            "PKCE is required: send a code_challenge (S256)",
+        );
+    };
+    if q.code_challenge_method.as_deref() != Some("S256") {
+        return back("invalid_request", "code_challenge_method must be S256");
+    }
+    if let Some(resource) = q.resource.as_deref()
+        && resource.trim_end_matches('/') != oauth.resource
+        && resource.trim_end_matches('/') != oauth.issuer
+    {
+        return back(
+            "invalid_target",
+            "this server only issues tokens for its own /mcp resource",
+        );
+    }
+    let pending = Pending {
+        client_id: client_id.to_owned(),
+        client_name: client.name.clone(),
+        redirect_uri,
+        challenge,
+        state: q.state.clone(),
+        scope: Scope::parse(q.scope.as_deref()),
+        csrf: random_id(),
+        exp: store::now() + FORM_TTL,
+    };
+    render(&oauth, &pending, None, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Submission {
+    request: String,
+    #[serde(default)]
+    api_key: String,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    decision: Option<String>,
+}
+
+pub async fn submit(
+    State(oauth): State<Arc<OAuth>>,
+    headers: HeaderMap,
+    Form(form): Form<Submission>,
+) -> Response {
+    let Some(mut pending) = oauth
+        .sealer
+        .open::<Pending>(CSRF_PREFIX, &form.request)
+        .filter(|p| p.exp > store::now())
+    else {
+        return error_page("This sign-in form has expired. Start again from your app.");
+    };
+    if cookie(&headers, COOKIE).as_deref() != Some(pending.csrf.as_str()) {
+        return error_page(
+            "This sign-in form was not opened in this browser (or has been replaced by a newer one). Start again from your app.",
+        );
+    }
+    if form.decision.as_deref() == Some("deny") {
+        return redirect_error(
+            &oauth,
+            &pending.redirect_uri,
+            pending.state.as_deref(),
+            "access_denied",
+            "the user declined",
+        );
+    }
+    pending.scope = match form.scope.as_deref() {
+        Some("write") => Scope::Write,
+        _ => Scope::Read,
+    };
+    let key = match ApiKey::new(&form.api_key) {
+        Ok(key) => key,
+        Err(_) => {
+            return render(
+                &oauth,
+                &pending,
+                Some("Enter your ilert API key."),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let user = match oauth.ilert.session(key.clone()).current_user().await {
+        Ok(user) => user,
+        Err(ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. }) => {
+            return render(
+                &oauth,
+                &pending,
+                Some(
+                    "ilert did not accept this API key. Check that you copied all of it and that it is active (ilert: Profile → API Keys).",
+                ),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check an API key on the authorize page");
+            return render(
+                &oauth,
+                &pending,
+                Some("ilert could not be reached to check the key. Try again in a moment."),
+                StatusCode::BAD_GATEWAY,
+            );
+        }
+    };
+    let code = Code {
+        client_id: pending.client_id.clone(),
+        redirect_uri: pending.redirect_uri.clone(),
+        challenge: pending.challenge.clone(),
+        scope: pending.scope,
+        key: key.expose().to_owned(),
+        uid: user.id,
+        name: user.display_name(),
+        exp: store::now() + CODE_TTL,
+        jti: random_id(),
+    };
+    let sealed = oauth.sealer.seal(CODE_PREFIX, &code);
+    let mut params = vec![("code", sealed.as_str()), ("iss", oauth.issuer.as_str())];
+    if let Some(state) = pending.state.as_deref() {
+        params.push(("state", state));
+    }
+    tracing::info!(client = %pending.client_name, user = user.id, scope = ?pending.scope, "authorization granted");
+    let mut response = redirect(&pending.redirect_uri, &params);
+    clear_cookie(&mut response);
+    response
+}
+
+fn render(oauth: &OAuth, pending: &Pending, error: Option<&str>, status: StatusCode) -> Response {
+    let sealed = oauth.sealer.seal(CSRF_PREFIX, pending);
+    let target = url::Url::parse(&pending.redirect_uri).ok();
+    let destination = target
+        .as_ref()
+        .map(|u| match u.host_str() {
+            Some(host) => host.to_owned(),
+            None => u.scheme().to_owned() + ":",
+        })
+        .unwrap_or_else(|| pending.redirect_uri.clone());
+    let (read_checked, write_checked) = match pending.scope {
+        Scope::Read => (" checked", ""),
+        Scope::Write => ("", " checked"),
+    };
+    let alert = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Connect {client} to ilert</title>
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f5f6f8;color:#1d2430;margin:0}}
+main{{max-width:30rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px rgba(0,0,0,.12)}}
+h1{{font-size:1.35rem;margin:0 0 1rem}} p{{line-height:1.5}} .muted{{color:#4a5568;font-size:.92rem}}
+label{{display:block;font-weight:600;margin:1.2rem 0 .4rem}} input[type=password]{{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #8a94a6;border-radius:6px}}
+fieldset{{border:1px solid #d5dae3;border-radius:6px;margin:1.2rem 0;padding:.6rem 1rem}} legend{{font-weight:600;padding:0 .3rem}}
+fieldset label{{font-weight:400;margin:.4rem 0}} .error{{background:#fdecea;color:#8a1c14;padding:.7rem;border-radius:6px}}
+.actions{{display:flex;gap:.8rem;margin-top:1.5rem}} button{{font-size:1rem;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #1e5bd8;cursor:pointer}}
+button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{background:#fff;color:#1e5bd8}}
+:focus-visible{{outline:3px solid #f0a500;outline-offset:2px}}
+</style>
+</head>
+<body>
+<main>
+<h1>Connect {client} to ilert</h1>
+<p><strong>{client}</strong> wants to use ilert on your behalf. After you allow it, you will be sent to <strong>{destination}</strong>.</p>
+{alert}
+<form method="post" action="/authorize">
+<input type="hidden" name="request" value="{sealed}">
+<label for="api_key">Your ilert API key</label>
+<input type="password" id="api_key" name="api_key" required autocomplete="off" spellcheck="false" aria-describedby="key_help">
+<p id="key_help" class="muted">Create one in ilert under Profile → API Keys. It is checked with ilert and kept only inside the token given to {client}, which can do what your ilert user can do, within the access you choose below.</p>
+<fieldset>
+<legend>Access</legend>
+<label><input type="radio" name="scope" value="read"{read_checked}> Read only: see alerts, incidents and on-call, change nothing</label>
+<label><input type="radio" name="scope" value="write"{write_checked}> Read and write: also accept, resolve, assign and post updates</label>
+</fieldset>
+<div class="actions">
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
+</div>
+</form>
+</main>
+</body>
+</html>"#,
+        client = escape(&pending.client_name),
+        destination = escape(&destination),
+        sealed = escape(&sealed),
+    );
+    let form_action = match &target {
+        Some(u) if matches!(u.scheme(), "http" | "https") => {
+            format!("'self' {}", u.origin().ascii_serialization())
+        }
+        _ => "'self'".to_owned(),
+    };
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    set_security_headers(headers, &form_action);
+    let secure = if oauth.issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "{COOKIE}={}; Path=/authorize; HttpOnly; SameSite=Strict; Max-Age={FORM_TTL}{secure}",
+        pending.csrf
+    )) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn set_security_headers(headers: &mut HeaderMap, form_action: &str) {
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert("content-security-policy", value);
+    }
+}
+
+fn error_page(message: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ilert sign-in</title></head>\
+         <body><main><h1>ilert sign-in</h1><p role=\"alert\">{}</p></main></body></html>",
+        escape(message)
+    );
+    let mut response = (StatusCode::BAD_REQUEST, html).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    set_security_headers(response.headers_mut(), "'none'");
+    response
+}
+
+fn redirect_error(
+    oauth: &OAuth,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> Response {
+    let mut params = vec![
+        ("error", error),
+        ("error_description", description),
+        ("iss", oauth.issuer.as_str()),
+    ];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    redirect(redirect_uri, &params)
+}
+
+fn redirect(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return error_page("The app's return address is not valid.");
+    };
+    url.query_pairs_mut().extend_pairs(params);
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(url.as_str()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn clear_cookie(response: &mut Response) {
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("imcp_csrf=; Path=/authorize; Max-Age=0"),
+    );
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

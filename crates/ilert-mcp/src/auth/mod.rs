@@ -1,0 +1,231 @@
+//! OAuth 2.1 for connectors that cannot send a header (claude.ai, ChatGPT): the server is its own
+//! authorization server and a protected resource (RFC 9728, RFC 8414, RFC 7591, client ID
+//! metadata documents, PKCE S256). Its tokens are sealed and self-contained; the ilert key inside
+//! is used upstream, the token itself never leaves the server.
+
+pub mod authorize;
+pub mod clients;
+pub mod metadata;
+pub mod seal;
+pub mod store;
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use ilert_client::ApiKey;
+use serde::{Deserialize, Serialize};
+
+use self::seal::Sealer;
+use self::store::UsedIds;
+
+/// Prefixes of everything this server seals. An access token is told apart from a raw ilert key
+/// by its prefix alone.
+pub const ACCESS_PREFIX: &str = "imcp_at.";
+pub const REFRESH_PREFIX: &str = "imcp_rt.";
+pub const CODE_PREFIX: &str = "imcp_code.";
+pub const CLIENT_PREFIX: &str = "imcp_client.";
+pub const CSRF_PREFIX: &str = "imcp_csrf.";
+
+pub const ACCESS_TTL: i64 = 3_600;
+pub const REFRESH_TTL: i64 = 30 * 86_400;
+pub const CODE_TTL: i64 = 120;
+
+/// What a grant allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Only tools whose readOnlyHint is true; writes are refused at call time.
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "ilert:read",
+            Self::Write => "ilert:read ilert:write",
+        }
+    }
+
+    /// From a requested `scope` string: write only if asked for.
+    pub fn parse(raw: Option<&str>) -> Self {
+        match raw {
+            Some(s) if s.split_whitespace().any(|w| w == "ilert:write") => Self::Write,
+            _ => Self::Read,
+        }
+    }
+}
+
+/// The content of an access or refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    /// The caller's ilert API key.
+    pub key: String,
+    /// ilert user id and name, for logs-free display.
+    pub uid: i64,
+    pub name: String,
+    /// OAuth client id.
+    pub cid: String,
+    pub scope: Scope,
+    /// The resource (this server's /mcp URL) the token is for.
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Unique id; refresh tokens are single-use by it.
+    pub jti: String,
+}
+
+/// Attached to a request authenticated with an access token.
+#[derive(Debug, Clone)]
+pub struct GrantInfo {
+    pub scope: Scope,
+    pub client: String,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct OAuth {
+    /// Issuer, e.g. `https://mcp.example.com` (no trailing slash).
+    pub issuer: String,
+    /// The protected resource: `{issuer}/mcp`.
+    pub resource: String,
+    pub sealer: Sealer,
+    pub used: Arc<dyn UsedIds>,
+    /// Checks a key entered on the authorize page against ilert.
+    pub ilert: ilert_client::Client,
+    /// For client ID metadata documents (no redirects, tight limits).
+    pub fetcher: reqwest::Client,
+    /// Allow http:// CIMD URLs and loopback addresses (tests only).
+    pub allow_insecure_metadata: bool,
+}
+
+impl OAuth {
+    pub fn new(
+        public_url: &str,
+        key: &seal::TokenKey,
+        used: Arc<dyn UsedIds>,
+        ilert: ilert_client::Client,
+    ) -> Arc<Self> {
+        let issuer = public_url.trim().trim_end_matches('/').to_owned();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let fetcher = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(5))
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .user_agent(concat!("ilert-mcp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Arc::new(Self {
+            resource: format!("{issuer}/mcp"),
+            issuer,
+            sealer: Sealer::new(key),
+            used,
+            ilert,
+            fetcher,
+            allow_insecure_metadata: false,
+        })
+    }
+
+    /// The metadata URL named in `WWW-Authenticate` on every 401.
+    pub fn resource_metadata_url(&self) -> String {
+        format!("{}/.well-known/oauth-protected-resource/mcp", self.issuer)
+    }
+
+    /// Opens an access token for this resource: the key inside and what it may do.
+    pub fn verify_access(&self, token: &str) -> Result<(ApiKey, GrantInfo), &'static str> {
+        let grant: Grant = self
+            .sealer
+            .open(ACCESS_PREFIX, token)
+            .ok_or("the access token is invalid")?;
+        if grant.exp <= store::now() {
+            return Err("the access token has expired; refresh it");
+        }
+        if grant.aud != self.resource {
+            return Err("the access token was issued for another resource");
+        }
+        let key = ApiKey::new(&grant.key).map_err(|_| "the access token is invalid")?;
+        Ok((
+            key,
+            GrantInfo {
+                scope: grant.scope,
+                client: grant.cid,
+            },
+        ))
+    }
+}
+
+/// `/.well-known/*`, `/register`, `/token` (readable cross-origin) and `/authorize` (not).
+pub fn router(oauth: Arc<OAuth>) -> Router {
+    let api = Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(metadata::protected_resource),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(metadata::protected_resource),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(metadata::authorization_server),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/mcp",
+            get(metadata::authorization_server),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(metadata::authorization_server),
+        )
+        .route("/register", post(clients::register))
+        .route("/token", post(token::exchange))
+        .layer(axum::middleware::from_fn(cors));
+    Router::new()
+        .route("/authorize", get(authorize::page).post(authorize::submit))
+        .merge(api)
+        .with_state(oauth)
+}
+
+/// Browser-based clients (MCP Inspector) fetch metadata, register and exchange codes from another
+/// origin. These endpoints use no cookies, so any origin may read them.
+pub async fn cors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, Method, StatusCode, header};
+    use axum::response::IntoResponse;
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    if preflight {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type, authorization, mcp-protocol-version"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
+    response
+}

@@ -1,0 +1,258 @@
+//! `/token`: exchanges a single-use code (PKCE S256 checked) or a refresh token (rotated: each is
+//! good once) for a new access token and refresh token.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use ilert_client::{ApiError, ApiKey};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::authorize::Code;
+use super::seal::random_id;
+use super::{
+    ACCESS_PREFIX, ACCESS_TTL, CODE_PREFIX, Grant, OAuth, REFRESH_PREFIX, REFRESH_TTL, Scope, store,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    client_id: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+}
+
+pub async fn exchange(
+    State(oauth): State<Arc<OAuth>>,
+    form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(req)) = form else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send application/x-www-form-urlencoded parameters",
+        );
+    };
+    match req.grant_type.as_deref() {
+        Some("authorization_code") => authorization_code(&oauth, req).await,
+        Some("refresh_token") => refresh(&oauth, req).await,
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "use authorization_code or refresh_token",
+        ),
+    }
+}
+
+async fn authorization_code(oauth: &OAuth, req: TokenRequest) -> Response {
+    let Some(code) = req
+        .code
+        .as_deref()
+        .and_then(|c| oauth.sealer.open::<Code>(CODE_PREFIX, c))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code is invalid",
+        );
+    };
+    if code.exp <= store::now() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code has expired; sign in again",
+        );
+    }
+    if req.client_id.as_deref() != Some(code.client_id.as_str()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code was issued to another client",
+        );
+    }
+    if req
+        .redirect_uri
+        .as_deref()
+        .is_some_and(|r| r != code.redirect_uri)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "redirect_uri differs from the one used to get the code",
+        );
+    }
+    let Some(verifier) = req
+        .code_verifier
+        .as_deref()
+        .filter(|v| (43..=128).contains(&v.len()))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code_verifier (43 to 128 characters) is required",
+        );
+    };
+    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    if computed != code.challenge {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "code_verifier does not match the code_challenge",
+        );
+    }
+    if !oauth
+        .used
+        .first_use(&format!("code:{}", code.jti), code.exp)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code has already been used",
+        );
+    }
+    issue(
+        oauth,
+        code.key,
+        code.uid,
+        code.name,
+        code.client_id,
+        code.scope,
+    )
+}
+
+async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
+    let Some(grant) = req
+        .refresh_token
+        .as_deref()
+        .and_then(|t| oauth.sealer.open::<Grant>(REFRESH_PREFIX, t))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token is invalid",
+        );
+    };
+    if grant.exp <= store::now() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token has expired; sign in again",
+        );
+    }
+    if grant.aud != oauth.resource {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token is for another resource",
+        );
+    }
+    if req.client_id.as_deref().is_some_and(|c| c != grant.cid) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token was issued to another client",
+        );
+    }
+    if !oauth
+        .used
+        .first_use(&format!("refresh:{}", grant.jti), grant.exp)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token has already been used; sign in again",
+        );
+    }
+    // A key revoked in ilert ends the grant at the next refresh.
+    let key = match ApiKey::new(&grant.key) {
+        Ok(key) => key,
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token is invalid",
+            );
+        }
+    };
+    match oauth.ilert.session(key).current_user().await {
+        Err(ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. }) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "ilert no longer accepts the API key behind this grant; sign in again",
+            );
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not re-check an API key on refresh; refreshing anyway")
+        }
+        Ok(_) => {}
+    }
+    // A client may narrow a refreshed token to read-only, never widen it.
+    let scope = match (grant.scope, Scope::parse(req.scope.as_deref())) {
+        (Scope::Write, Scope::Read) if req.scope.is_some() => Scope::Read,
+        (scope, _) => scope,
+    };
+    issue(oauth, grant.key, grant.uid, grant.name, grant.cid, scope)
+}
+
+fn issue(
+    oauth: &OAuth,
+    key: String,
+    uid: i64,
+    name: String,
+    cid: String,
+    scope: Scope,
+) -> Response {
+    let now = store::now();
+    let grant = |ttl: i64| Grant {
+        key: key.clone(),
+        uid,
+        name: name.clone(),
+        cid: cid.clone(),
+        scope,
+        aud: oauth.resource.clone(),
+        iat: now,
+        exp: now + ttl,
+        jti: random_id(),
+    };
+    let access = oauth.sealer.seal(ACCESS_PREFIX, &grant(ACCESS_TTL));
+    let refresh = oauth.sealer.seal(REFRESH_PREFIX, &grant(REFRESH_TTL));
+    let body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TTL,
+        "refresh_token": refresh,
+        "scope": scope.as_str(),
+    });
+    no_store((StatusCode::OK, Json(body)).into_response())
+}
+
+fn error(status: StatusCode, code: &str, description: &str) -> Response {
+    no_store(
+        (
+            status,
+            Json(json!({"error": code, "error_description": description})),
+        )
+            .into_response(),
+    )
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,191 @@
+//! Toolsets and tool selection. A tool's toolset is the router it is declared in, and whether it
+//! writes comes from its own `readOnlyHint`: there is no second list to keep in step.
+
+use std::collections::BTreeMap;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::Tool;
+
+use crate::server::IlertMcp;
+
+/// A named group of tools that can be switched on and off.
+pub struct Toolset {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// On unless `--toolsets` names others.
+    pub default: bool,
+    pub router: fn() -> ToolRouter<IlertMcp>,
+}
+
+/// Every toolset, in the order tools are listed.
+pub fn toolsets() -> Vec<Toolset> {
+    vec![
+        Toolset {
+            name: "overview",
+            description: "one call for what is going on",
+            default: true,
+            router: IlertMcp::overview_router,
+        },
+        Toolset {
+            name: "alerts",
+            description: "list, inspect, accept, resolve, assign, comment on and raise alerts",
+            default: true,
+            router: alerts,
+        },
+        Toolset {
+            name: "incidents",
+            description: "status-page incidents and their updates",
+            default: true,
+            router: IlertMcp::incidents_router,
+        },
+        Toolset {
+            name: "services",
+            description: "services, status pages, maintenance windows",
+            default: false,
+            router: IlertMcp::services_router,
+        },
+        Toolset {
+            name: "oncall",
+            description: "who is on call, schedules, shifts, overrides",
+            default: true,
+            router: IlertMcp::oncall_router,
+        },
+        Toolset {
+            name: "people",
+            description: "users, teams, escalation policies",
+            default: true,
+            router: IlertMcp::people_router,
+        },
+        Toolset {
+            name: "sources",
+            description: "alert sources, heartbeat monitors, events",
+            default: false,
+            router: IlertMcp::sources_router,
+        },
+        Toolset {
+            name: "reports",
+            description: "alert counts, MTTA and MTTR",
+            default: true,
+            router: IlertMcp::reports_router,
+        },
+        Toolset {
+            name: "chatgpt",
+            description: "search and fetch, as ChatGPT connectors and deep research require",
+            default: false,
+            router: IlertMcp::chatgpt_router,
+        },
+    ]
+}
+
+fn alerts() -> ToolRouter<IlertMcp> {
+    IlertMcp::alerts_router() + IlertMcp::alert_work_router()
+}
+
+/// Which tools are on. Built from flags or environment at start-up; a request header can only
+/// narrow it (see [`Selection::narrow`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Toolsets to enable; `None` means the default ones (all of them unless `tools` is given).
+    pub toolsets: Option<Vec<String>>,
+    /// Individual tools to enable in addition to the toolsets.
+    pub tools: Vec<String>,
+    /// Tools to switch off whatever else says.
+    pub exclude: Vec<String>,
+    /// Only tools whose `readOnlyHint` is true.
+    pub read_only: bool,
+}
+
+impl Selection {
+    /// Whether `tool` of `toolset` is on.
+    pub fn allows(&self, toolset: &str, tool: &Tool) -> bool {
+        let name = tool.name.as_ref();
+        if self.exclude.iter().any(|e| e == name) {
+            return false;
+        }
+        if self.read_only && !is_read_only(tool) {
+            return false;
+        }
+        let by_set = match &self.toolsets {
+            Some(sets) => sets.iter().any(|s| s == toolset || s == "all"),
+            // With only `tools` given, exactly those tools are on.
+            None => {
+                self.tools.is_empty() && toolsets().iter().any(|t| t.name == toolset && t.default)
+            }
+        };
+        by_set || self.tools.iter().any(|t| t == name)
+    }
+
+    /// Names that match no toolset or tool: a typo the operator should hear about.
+    pub fn unknown_names(&self) -> Vec<String> {
+        let catalogue = Catalogue::full();
+        let sets: Vec<&str> = toolsets().iter().map(|t| t.name).collect();
+        let mut unknown: Vec<String> = self
+            .toolsets
+            .iter()
+            .flatten()
+            .filter(|s| *s != "all" && !sets.contains(&s.as_str()))
+            .map(|s| format!("toolset {s:?}"))
+            .collect();
+        for tool in self.tools.iter().chain(&self.exclude) {
+            if !catalogue.toolset_of.contains_key(tool) {
+                unknown.push(format!("tool {tool:?}"));
+            }
+        }
+        unknown
+    }
+}
+
+pub fn is_read_only(tool: &Tool) -> bool {
+    tool.annotations
+        .as_ref()
+        .and_then(|a| a.read_only_hint)
+        .unwrap_or(false)
+}
+
+/// The tools a server offers, each with its toolset.
+pub struct Catalogue {
+    pub router: ToolRouter<IlertMcp>,
+    pub toolset_of: BTreeMap<String, &'static str>,
+}
+
+impl Catalogue {
+    /// Every tool of every toolset.
+    pub fn full() -> Self {
+        Self::select(&Selection {
+            toolsets: Some(vec!["all".into()]),
+            ..Default::default()
+        })
+    }
+
+    /// The tools `selection` allows.
+    pub fn select(selection: &Selection) -> Self {
+        let mut router = ToolRouter::new();
+        let mut toolset_of = BTreeMap::new();
+        for set in toolsets() {
+            let mut part = (set.router)();
+            for tool in part.list_all() {
+                if selection.allows(set.name, &tool) {
+                    toolset_of.insert(tool.name.to_string(), set.name);
+                } else {
+                    part.remove_route(&tool.name);
+                }
+            }
+            router += part;
+        }
+        Self { router, toolset_of }
+    }
+
+    /// Tools in catalogue order (toolset order, then name).
+    pub fn tools(&self) -> Vec<Tool> {
+        let order: Vec<&str> = toolsets().iter().map(|t| t.name).collect();
+        let mut tools = self.router.list_all();
+        tools.sort_by_key(|t| {
+            let set = self.toolset_of.get(t.name.as_ref()).copied().unwrap_or("");
+            (
+                order.iter().position(|s| *s == set).unwrap_or(usize::MAX),
+                t.name.to_string(),
+            )
+        });
+        tools
+    }
+}

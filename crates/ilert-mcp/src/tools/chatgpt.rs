@@ -1,0 +1,378 @@
+//! ChatGPT toolset: `search` and `fetch` in the exact shape ChatGPT connectors and deep research
+//! require: one `query` → `{results: [{id, title, url}]}`; one `id` → `{id, title, text, url,
+//! metadata}`; each answer is exactly one text content item holding that JSON. Ids are
+//! `alert:4711`, `incident:45`, `service:5`, `schedule:88`, `policy:3101`, `user:10002`.
+
+use chrono::{Duration, Utc};
+use ilert_client::{AlertInclude, AlertQuery, AlertStatus, IncidentQuery, Page, Session};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Extensions};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::server::IlertMcp;
+use crate::tools::lookup::Kind;
+use crate::tools::{explain, failure, input_schema, output_schema, session};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchParams {
+    /// Words to look for in alerts, incidents, services, schedules, escalation policies and people.
+    pub query: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SearchOutput {
+    pub results: Vec<SearchResult>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SearchResult {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FetchParams {
+    /// An id from search, e.g. "alert:4711".
+    pub id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FetchOutput {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    pub url: String,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+const MAX_RESULTS: usize = 20;
+const PER_KIND: usize = 8;
+
+#[tool_router(router = chatgpt_router, vis = "pub(crate)")]
+impl IlertMcp {
+    /// Search ilert for alerts, incidents, services, schedules, escalation policies and people
+    /// matching the query; returns ids for fetch.
+    #[tool(
+        title = "Search ilert",
+        input_schema = input_schema::<SearchParams>(),
+        output_schema = output_schema::<SearchOutput>(),
+        annotations(title = "Search ilert", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn search(
+        &self,
+        Parameters(p): Parameters<SearchParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let words: Vec<String> = p
+            .query
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let app = &self.shared.app_url;
+        let month_ago = Utc::now() - Duration::days(30);
+        let alerts_q = AlertQuery {
+            states: vec![
+                AlertStatus::Pending,
+                AlertStatus::Accepted,
+                AlertStatus::Resolved,
+            ],
+            from: Some(crate::tools::times::wire(month_ago)),
+            max_results: 100,
+            ..Default::default()
+        };
+        let incidents_q = IncidentQuery {
+            page: Page::new(0, 100),
+            ..Default::default()
+        };
+        let refs = &self.shared.refs;
+        let (alerts, incidents, services, schedules, policies, users) = tokio::join!(
+            api.list_alerts(&alerts_q),
+            api.list_incidents(&incidents_q),
+            refs.list(&api, Kind::Service),
+            refs.list(&api, Kind::Schedule),
+            refs.list(&api, Kind::Policy),
+            refs.list(&api, Kind::User),
+        );
+        // (score, result): words in the title count twice, words elsewhere once; the input order
+        // (newest first) breaks ties.
+        let mut found: Vec<(usize, SearchResult)> = Vec::new();
+        let mut add = |body: &str, id: String, title: String, url: String| {
+            let (title_text, body_text) = (title.to_lowercase(), body.to_lowercase());
+            let score: usize = words
+                .iter()
+                .map(|w| {
+                    if title_text.contains(w.as_str()) {
+                        2
+                    } else {
+                        usize::from(body_text.contains(w.as_str()))
+                    }
+                })
+                .sum();
+            if score > 0 || words.is_empty() {
+                found.push((score, SearchResult { id, title, url }));
+            }
+        };
+        for a in alerts.iter().flatten() {
+            let summary = a.summary.clone().unwrap_or_default();
+            let status = a.status.as_ref().map_or("", |s| s.as_str());
+            let source = a
+                .alert_source
+                .as_ref()
+                .and_then(|s| s.name.clone())
+                .unwrap_or_default();
+            add(
+                &format!(
+                    "{summary} {} {source} {status} alert {}",
+                    a.details.as_deref().unwrap_or(""),
+                    a.id
+                ),
+                format!("alert:{}", a.id),
+                format!("Alert #{} ({status}): {summary}", a.id),
+                crate::tools::render::alert_url(app, a.id),
+            );
+        }
+        for i in incidents.iter().flatten() {
+            let summary = i.summary.clone().unwrap_or_default();
+            let status = i.status.clone().unwrap_or_default();
+            add(
+                &format!(
+                    "{summary} {} {status} incident {}",
+                    i.message.as_deref().unwrap_or(""),
+                    i.id
+                ),
+                format!("incident:{}", i.id),
+                format!("Incident #{} ({status}): {summary}", i.id),
+                crate::tools::incidents::incident_url(app, i.id),
+            );
+        }
+        let named = [
+            (&services, "service", "Service"),
+            (&schedules, "schedule", "Schedule"),
+            (&policies, "policy", "Escalation policy"),
+            (&users, "user", "User"),
+        ];
+        for (list, kind, label) in named {
+            for n in list.iter().flat_map(|l| l.iter()) {
+                add(
+                    &format!("{} {} {kind}", n.name, n.detail.as_deref().unwrap_or("")),
+                    format!("{kind}:{}", n.id),
+                    format!("{label}: {}", n.name),
+                    object_url(app, kind, n.id),
+                );
+            }
+        }
+        found.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        // No kind may crowd out the others: at most PER_KIND of each.
+        let mut per_kind: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
+        let results: Vec<SearchResult> = found
+            .into_iter()
+            .filter(|(_, r)| {
+                let seen = per_kind
+                    .entry(r.id.split(':').next().unwrap_or("").to_owned())
+                    .or_default();
+                *seen += 1;
+                *seen <= PER_KIND
+            })
+            .take(MAX_RESULTS)
+            .map(|(_, r)| r)
+            .collect();
+        if let Err(e) = &alerts {
+            return failure(explain(e, "the search"));
+        }
+        one_json(&SearchOutput { results })
+    }
+
+    /// Fetch one ilert object by the id search returned (e.g. "alert:4711"): a readable text to
+    /// cite, its ilert link and key facts.
+    #[tool(
+        title = "Fetch ilert object",
+        input_schema = input_schema::<FetchParams>(),
+        output_schema = output_schema::<FetchOutput>(),
+        annotations(title = "Fetch ilert object", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn fetch(
+        &self,
+        Parameters(p): Parameters<FetchParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let Some((kind, id)) =
+            p.id.trim()
+                .split_once(':')
+                .and_then(|(k, n)| Some((k.to_owned(), n.trim().parse::<i64>().ok()?)))
+        else {
+            return failure(format!(
+                "{:?} is not an id from search; ids look like alert:4711 or incident:45.",
+                p.id
+            ));
+        };
+        match self.fetch_object(&api, &kind, id).await {
+            Ok(out) => one_json(&out),
+            Err(message) => failure(message),
+        }
+    }
+}
+
+impl IlertMcp {
+    async fn fetch_object(
+        &self,
+        api: &Session,
+        kind: &str,
+        id: i64,
+    ) -> Result<FetchOutput, String> {
+        let app = &self.shared.app_url;
+        let subject = format!("{kind} {id}");
+        let mut metadata = serde_json::Map::new();
+        let (title, text, url) = match kind {
+            "alert" => {
+                let alert = api
+                    .get_alert(id, &[AlertInclude::NextEscalationUser])
+                    .await
+                    .map_err(|e| explain(&e, &subject))?;
+                let detail = crate::tools::alerts::alert_detail(&alert, app);
+                metadata.insert("status".into(), detail.item.status.clone().into());
+                metadata.insert(
+                    "priority".into(),
+                    detail.item.priority.clone().unwrap_or_default().into(),
+                );
+                metadata.insert(
+                    "reported_at".into(),
+                    detail.item.reported_at.clone().unwrap_or_default().into(),
+                );
+                (
+                    format!("Alert #{id}: {}", detail.item.summary),
+                    crate::tools::alerts::detail_text(&detail),
+                    detail.item.url.clone(),
+                )
+            }
+            "incident" => {
+                let incident = api
+                    .get_incident(id)
+                    .await
+                    .map_err(|e| explain(&e, &subject))?;
+                let out = crate::tools::incidents::incident_out(&incident.value, app);
+                metadata.insert("status".into(), out.status.clone().into());
+                metadata.insert(
+                    "created_at".into(),
+                    out.created_at.clone().unwrap_or_default().into(),
+                );
+                (
+                    format!("Incident #{id}: {}", out.summary),
+                    crate::tools::incidents::incident_text(&out),
+                    out.url.clone(),
+                )
+            }
+            "service" => {
+                let service = api
+                    .get_service(id)
+                    .await
+                    .map_err(|e| explain(&e, &subject))?;
+                let status = service.status.clone().unwrap_or_default();
+                metadata.insert("status".into(), status.clone().into());
+                let name = service.name.clone().unwrap_or_default();
+                let mut text = format!("Service {name} (id {id}) is {status}.");
+                if let Some(d) = service.description.as_deref().filter(|d| !d.is_empty()) {
+                    text.push_str(&format!(" {d}"));
+                }
+                for i in service
+                    .incidents
+                    .iter()
+                    .filter(|i| i.status.as_deref() != Some("RESOLVED"))
+                {
+                    text.push_str(&format!(
+                        "\nOngoing incident #{} ({}): {}",
+                        i.id,
+                        i.status.as_deref().unwrap_or("?"),
+                        i.summary.as_deref().unwrap_or("")
+                    ));
+                }
+                (
+                    format!("Service: {name}"),
+                    text,
+                    object_url(app, "service", id),
+                )
+            }
+            "schedule" => {
+                let read = crate::resources::read(api, app, &format!("ilert://schedules/{id}"))
+                    .await
+                    .map_err(|e| e.message.to_string())?;
+                let text = read
+                    .contents
+                    .first()
+                    .and_then(|c| match c {
+                        rmcp::model::ResourceContents::TextResourceContents { text, .. } => {
+                            Some(text.clone())
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let title = format!("Schedule: {}", text.split(" (id").next().unwrap_or(""));
+                (title, text, object_url(app, "schedule", id))
+            }
+            "policy" => {
+                let policy = api
+                    .get_escalation_policy(id)
+                    .await
+                    .map_err(|e| explain(&e, &subject))?;
+                let out = crate::tools::people::policy_out(&policy);
+                (
+                    format!("Escalation policy: {}", out.name),
+                    crate::tools::people::policy_text(&out),
+                    object_url(app, "policy", id),
+                )
+            }
+            "user" => {
+                let user = api.get_user(id).await.map_err(|e| explain(&e, &subject))?;
+                let person = crate::tools::people::Person::from(&user);
+                metadata.insert(
+                    "role".into(),
+                    person.role.clone().unwrap_or_default().into(),
+                );
+                (
+                    format!("User: {}", person.name),
+                    crate::tools::people::person_line(&person),
+                    object_url(app, "user", id),
+                )
+            }
+            other => {
+                return Err(format!(
+                    "Unknown kind {other:?}; ids start with alert, incident, service, schedule, policy or user."
+                ));
+            }
+        };
+        Ok(FetchOutput {
+            id: format!("{kind}:{id}"),
+            title,
+            text,
+            url,
+            metadata,
+        })
+    }
+}
+
+/// ilert app links for objects other than alerts and incidents.
+fn object_url(app: &str, kind: &str, id: i64) -> String {
+    let path = match kind {
+        "service" => "service/view",
+        "schedule" => "schedule/view",
+        "policy" => "escalation-policy/view",
+        _ => "user/view",
+    };
+    format!("{app}/{path}?id={id}")
+}
+
+/// Exactly one text item holding the JSON (what ChatGPT reads), mirrored in structuredContent.
+fn one_json<T: Serialize>(value: &T) -> CallToolResult {
+    let json = serde_json::to_value(value).unwrap_or_default();
+    let mut result = CallToolResult::success(vec![ContentBlock::text(json.to_string())]);
+    result.structured_content = Some(json);
+    result
+}

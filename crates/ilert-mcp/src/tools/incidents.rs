@@ -1,0 +1,544 @@
+//! Incidents toolset: `list_incidents`, `get_incident`, `create_incident` (with a dry run),
+//! `update_incident` (`/incidents*`, `If-Match` against concurrent edits).
+
+use ilert_client::{
+    AffectedServiceWrite, ApiError, IdOnly, Incident, IncidentQuery, IncidentWrite, Page, Session,
+};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Extensions};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::server::IlertMcp;
+use crate::tools::lookup::Kind;
+use crate::tools::render::time;
+use crate::tools::{
+    check, explain, failure, ilert, input_schema, output_schema, session, structured,
+};
+
+/// Incident state on the status page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IncidentStatus {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl IncidentStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Investigating => "INVESTIGATING",
+            Self::Identified => "IDENTIFIED",
+            Self::Monitoring => "MONITORING",
+            Self::Resolved => "RESOLVED",
+        }
+    }
+}
+
+/// How badly a service is affected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Impact {
+    Operational,
+    UnderMaintenance,
+    Degraded,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl Impact {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Operational => "OPERATIONAL",
+            Self::UnderMaintenance => "UNDER_MAINTENANCE",
+            Self::Degraded => "DEGRADED",
+            Self::PartialOutage => "PARTIAL_OUTAGE",
+            Self::MajorOutage => "MAJOR_OUTAGE",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListIncidentsParams {
+    /// Default: the ongoing ones (INVESTIGATING, IDENTIFIED, MONITORING).
+    #[serde(default)]
+    pub states: Option<Vec<IncidentStatus>>,
+    /// Only incidents affecting this service (id or name).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// 1 to 100, default 20.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IncidentsOutput {
+    pub incidents: Vec<IncidentOut>,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IncidentOut {
+    pub id: i64,
+    pub summary: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Affected services as "Name: IMPACT".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    /// Status updates, oldest first (get_incident only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<UpdateOut>,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UpdateOut {
+    pub status: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdParams {
+    /// Incident id.
+    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[schemars(with = "i64")]
+    pub id: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceImpact {
+    /// Service id or name.
+    pub service: String,
+    pub impact: Impact,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIncidentParams {
+    /// Headline on the status page, e.g. "Checkout errors for some customers".
+    pub summary: String,
+    /// What is known and what happens next; shown to subscribers.
+    pub message: String,
+    /// Default INVESTIGATING.
+    #[serde(default)]
+    pub status: Option<IncidentStatus>,
+    /// Affected services and how badly.
+    pub services: Vec<ServiceImpact>,
+    /// Notify subscribers (e-mail, status page). Default true.
+    #[serde(default)]
+    pub notify_subscribers: Option<bool>,
+    /// Only preview who would be notified; create nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreateIncidentOutput {
+    /// True when nothing was created (dry run).
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentOut>,
+    /// Who is (or would be) told.
+    pub audience: Audience,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Audience {
+    pub public_status_pages: i64,
+    pub private_status_pages: i64,
+    pub public_subscribers: i64,
+    pub private_subscribers: i64,
+    pub notify_subscribers: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIncidentParams {
+    /// Incident id.
+    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[schemars(with = "i64")]
+    pub id: i64,
+    /// New status, e.g. MONITORING once a fix is out.
+    pub status: IncidentStatus,
+    /// The update text subscribers read.
+    pub message: String,
+    /// Change impacts; services not named keep theirs (RESOLVED sets all to OPERATIONAL).
+    #[serde(default)]
+    pub services: Vec<ServiceImpact>,
+    /// Notify subscribers. Default true.
+    #[serde(default)]
+    pub notify_subscribers: Option<bool>,
+}
+
+const DEFAULT_LIMIT: u32 = 20;
+
+#[tool_router(router = incidents_router, vis = "pub(crate)")]
+impl IlertMcp {
+    /// List status-page incidents, ongoing ones by default, with affected services and latest
+    /// message.
+    #[tool(
+        title = "List incidents",
+        input_schema = input_schema::<ListIncidentsParams>(),
+        output_schema = output_schema::<IncidentsOutput>(),
+        annotations(title = "List incidents", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_incidents(
+        &self,
+        Parameters(p): Parameters<ListIncidentsParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 100);
+        let states = match &p.states {
+            Some(s) if !s.is_empty() => s.iter().map(|s| s.as_str().to_owned()).collect(),
+            _ => ["INVESTIGATING", "IDENTIFIED", "MONITORING"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let mut query = IncidentQuery {
+            states,
+            page: Page::new(0, (limit + 1).min(100)),
+            ..Default::default()
+        };
+        if let Some(service) = &p.service {
+            query
+                .services
+                .push(check!(self.shared.refs.resolve(&api, Kind::Service, service).await).id);
+        }
+        let mut incidents = ilert!(api.list_incidents(&query), "the incident list");
+        let has_more = incidents.len() > limit as usize;
+        incidents.truncate(limit as usize);
+        let incidents: Vec<IncidentOut> = incidents
+            .iter()
+            .map(|i| incident_out(i, &self.shared.app_url))
+            .collect();
+        let mut text = incidents
+            .iter()
+            .map(incident_line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        if text.is_empty() {
+            text = format!("No {} incidents.", query.states.join("/"));
+        }
+        if has_more {
+            text.push_str(&format!(
+                "\nMore incidents match; raise `limit` (now {limit})."
+            ));
+        }
+        structured(
+            &IncidentsOutput {
+                incidents,
+                has_more,
+            },
+            text,
+        )
+    }
+
+    /// One incident with all its status updates, oldest first.
+    #[tool(
+        title = "Get incident",
+        input_schema = input_schema::<IdParams>(),
+        output_schema = output_schema::<IncidentOut>(),
+        annotations(title = "Get incident", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_incident(
+        &self,
+        Parameters(p): Parameters<IdParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let incident = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
+        let out = incident_out(&incident.value, &self.shared.app_url);
+        let text = incident_text(&out);
+        structured(&out, text)
+    }
+
+    /// Open a status-page incident for affected services and notify subscribers. With
+    /// `dry_run: true` it only reports who would be notified. For paging responders, use
+    /// create_alert instead.
+    #[tool(
+        title = "Create incident",
+        input_schema = input_schema::<CreateIncidentParams>(),
+        output_schema = output_schema::<CreateIncidentOutput>(),
+        annotations(title = "Create incident", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = true)
+    )]
+    pub async fn create_incident(
+        &self,
+        Parameters(p): Parameters<CreateIncidentParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        if p.summary.trim().is_empty() || p.message.trim().is_empty() {
+            return failure("`summary` and `message` must not be empty.");
+        }
+        if p.services.is_empty() {
+            return failure(
+                "Name at least one affected service in `services` (see list_services).",
+            );
+        }
+        let affected = check!(self.affected(&api, &p.services).await);
+        let notify = p.notify_subscribers.unwrap_or(true);
+        let body = IncidentWrite {
+            summary: p.summary.trim().to_owned(),
+            status: p
+                .status
+                .unwrap_or(IncidentStatus::Investigating)
+                .as_str()
+                .to_owned(),
+            message: Some(p.message.trim().to_owned()),
+            send_notification: notify,
+            affected_services: affected,
+        };
+        let info = ilert!(api.incident_publish_info(&body), "the notification preview");
+        let audience = Audience {
+            public_status_pages: info.public_status_pages.unwrap_or(0.0) as i64,
+            private_status_pages: info.private_status_pages.unwrap_or(0.0) as i64,
+            public_subscribers: info.public_subscribers.unwrap_or(0.0) as i64,
+            private_subscribers: info.private_subscribers.unwrap_or(0.0) as i64,
+            notify_subscribers: notify,
+        };
+        let reach = format!(
+            "{} public and {} private status page(s); {} public and {} private subscriber(s){}",
+            audience.public_status_pages,
+            audience.private_status_pages,
+            audience.public_subscribers,
+            audience.private_subscribers,
+            if notify {
+                " notified"
+            } else {
+                " (not notified)"
+            }
+        );
+        if p.dry_run {
+            let text = format!(
+                "Dry run, nothing created. \"{}\" would reach {reach}.",
+                body.summary
+            );
+            return structured(
+                &CreateIncidentOutput {
+                    dry_run: true,
+                    incident: None,
+                    audience,
+                },
+                text,
+            );
+        }
+        let created = ilert!(api.create_incident(&body), "the new incident");
+        let incident = incident_out(&created, &self.shared.app_url);
+        let text = format!(
+            "Created incident #{} \"{}\" ({}), reaching {reach}.\n{}",
+            incident.id, incident.summary, incident.status, incident.url
+        );
+        structured(
+            &CreateIncidentOutput {
+                dry_run: false,
+                incident: Some(incident),
+                audience,
+            },
+            text,
+        )
+    }
+
+    /// Post a status update on an incident: new status (e.g. IDENTIFIED, MONITORING, RESOLVED), a
+    /// message for subscribers, optionally new service impacts. Safe against concurrent edits.
+    #[tool(
+        title = "Update incident",
+        input_schema = input_schema::<UpdateIncidentParams>(),
+        output_schema = output_schema::<IncidentOut>(),
+        annotations(title = "Update incident", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = true)
+    )]
+    pub async fn update_incident(
+        &self,
+        Parameters(p): Parameters<UpdateIncidentParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        if p.message.trim().is_empty() {
+            return failure("`message` must not be empty: it is what subscribers read.");
+        }
+        let changes = check!(self.affected(&api, &p.services).await);
+        let mut note = String::new();
+        // One retry: if someone else updated the incident between our read and write, re-read and
+        // apply this update on top of theirs.
+        for attempt in 0..2 {
+            let current = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
+            let body = update_body(&current.value, &p, &changes);
+            match api
+                .update_incident(p.id, &body, current.etag.as_deref())
+                .await
+            {
+                Ok(_) => {
+                    let fresh = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
+                    let out = incident_out(&fresh.value, &self.shared.app_url);
+                    let text = format!(
+                        "Posted {} update on incident #{}.{note}\n{}",
+                        p.status.as_str(),
+                        p.id,
+                        incident_text(&out)
+                    );
+                    return structured(&out, text);
+                }
+                Err(ApiError::Rejected { status: 412, .. }) if attempt == 0 => {
+                    note = " (Someone else updated it meanwhile; this update was applied on top of theirs.)".into();
+                }
+                Err(e) => return failure(explain(&e, &format!("incident {}", p.id))),
+            }
+        }
+        failure(format!(
+            "Incident {} keeps changing under us; read it with get_incident and try again.",
+            p.id
+        ))
+    }
+}
+
+impl IlertMcp {
+    async fn affected(
+        &self,
+        api: &Session,
+        services: &[ServiceImpact],
+    ) -> Result<Vec<AffectedServiceWrite>, String> {
+        let mut out = Vec::with_capacity(services.len());
+        for s in services {
+            let found = self
+                .shared
+                .refs
+                .resolve(api, Kind::Service, &s.service)
+                .await?;
+            out.push(AffectedServiceWrite {
+                impact: s.impact.as_str().to_owned(),
+                service: IdOnly { id: found.id },
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn update_body(
+    current: &Incident,
+    p: &UpdateIncidentParams,
+    changes: &[AffectedServiceWrite],
+) -> IncidentWrite {
+    let resolved = p.status == IncidentStatus::Resolved;
+    let mut affected: Vec<AffectedServiceWrite> = current
+        .affected_services
+        .iter()
+        .map(|a| AffectedServiceWrite {
+            impact: if resolved {
+                "OPERATIONAL".into()
+            } else {
+                a.impact.clone().unwrap_or_else(|| "DEGRADED".into())
+            },
+            service: IdOnly { id: a.service.id },
+        })
+        .collect();
+    for change in changes {
+        match affected
+            .iter_mut()
+            .find(|a| a.service.id == change.service.id)
+        {
+            Some(existing) => existing.impact = change.impact.clone(),
+            None => affected.push(change.clone()),
+        }
+    }
+    IncidentWrite {
+        summary: current.summary.clone().unwrap_or_default(),
+        status: p.status.as_str().to_owned(),
+        message: Some(p.message.trim().to_owned()),
+        send_notification: p.notify_subscribers.unwrap_or(true),
+        affected_services: affected,
+    }
+}
+
+pub fn incident_url(app_url: &str, id: i64) -> String {
+    format!("{app_url}/incident/view?id={id}")
+}
+
+pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
+    IncidentOut {
+        id: i.id,
+        summary: i.summary.clone().unwrap_or_default(),
+        status: i.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
+        message: i.message.clone().filter(|m| !m.is_empty()),
+        services: i
+            .affected_services
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}: {}",
+                    a.service
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("service {}", a.service.id)),
+                    a.impact.as_deref().unwrap_or("?")
+                )
+            })
+            .collect(),
+        created_at: time(i.created_at.as_deref()),
+        updated_at: time(i.updated_at.as_deref()),
+        resolved_at: time(i.resolved_on.as_deref()),
+        updates: i
+            .history
+            .iter()
+            .map(|u| UpdateOut {
+                status: u.incident_status.clone().unwrap_or_default(),
+                message: u.content.clone().unwrap_or_default(),
+                by: u.creator.as_ref().map(|c| c.display_name()),
+                at: time(u.created_at.as_deref()),
+            })
+            .collect(),
+        url: incident_url(app_url, i.id),
+    }
+}
+
+fn incident_line(i: &IncidentOut) -> String {
+    format!(
+        "#{} {} \"{}\" · {} · since {}",
+        i.id,
+        i.status,
+        i.summary,
+        if i.services.is_empty() {
+            "no services".to_owned()
+        } else {
+            i.services.join(", ")
+        },
+        i.created_at.as_deref().unwrap_or("?")
+    )
+}
+
+pub(crate) fn incident_text(i: &IncidentOut) -> String {
+    let mut text = incident_line(i);
+    for u in &i.updates {
+        text.push_str(&format!(
+            "\n  {} {} ({}): {}",
+            u.at.as_deref().unwrap_or("?"),
+            u.status,
+            u.by.as_deref().unwrap_or("?"),
+            u.message
+        ));
+    }
+    text.push_str(&format!("\n{}", i.url));
+    text
+}

@@ -1,0 +1,311 @@
+//! Reference data (users, policies, schedules, services, sources, teams) cached per API key for a
+//! minute, and resolution of what a model says ("Priya", "jonas@acme.com", "Checkout on-call",
+//! "4711") to ilert ids. Entries are keyed by the SHA-256 of the caller's key, so one caller's data
+//! is never served to another.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ilert_client::{ApiError, Page, Session};
+use sha2::{Digest, Sha256};
+
+use crate::tools::explain;
+
+const TTL: Duration = Duration::from_secs(60);
+const MAX_ENTRIES: usize = 4_096;
+/// Pages fetched per list (ilert pages of 20 to 100): enough for lookups in large accounts
+/// without draining the 120-a-minute budget.
+const MAX_PAGES: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    User,
+    Policy,
+    Schedule,
+    Service,
+    Source,
+    Team,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Policy => "escalation policy",
+            Self::Schedule => "schedule",
+            Self::Service => "service",
+            Self::Source => "alert source",
+            Self::Team => "team",
+        }
+    }
+
+    fn list_tool(self) -> &'static str {
+        match self {
+            Self::User => "find_users",
+            Self::Policy => "list_escalation_policies",
+            Self::Schedule => "list_schedules",
+            Self::Service => "list_services",
+            Self::Source => "list_alert_sources",
+            Self::Team => "list_teams",
+        }
+    }
+}
+
+/// Just enough of an object to find it by name and show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+    /// E-mail for users; integration type for sources; time zone for schedules.
+    pub detail: Option<String>,
+    /// The escalation policy of an alert source or the team of a policy, where known.
+    pub policy_id: Option<i64>,
+}
+
+/// Key digest and kind → when fetched, and the list.
+type Entries = HashMap<([u8; 32], Kind), (Instant, Arc<Vec<Named>>)>;
+
+#[derive(Default)]
+pub struct RefCache {
+    entries: Mutex<Entries>,
+}
+
+impl RefCache {
+    /// The caller's list of `kind`, from cache or ilert.
+    pub async fn list(&self, api: &Session, kind: Kind) -> Result<Arc<Vec<Named>>, ApiError> {
+        let digest: [u8; 32] = Sha256::digest(api.key().expose().as_bytes()).into();
+        if let Ok(entries) = self.entries.lock()
+            && let Some((at, list)) = entries.get(&(digest, kind))
+            && at.elapsed() < TTL
+        {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(fetch(api, kind).await?);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.retain(|_, (at, _)| at.elapsed() < TTL);
+            }
+            if entries.len() < MAX_ENTRIES {
+                entries.insert((digest, kind), (Instant::now(), list.clone()));
+            }
+        }
+        Ok(list)
+    }
+
+    /// Resolves `query` (an id, an e-mail for users, or a name) to one object, or says precisely
+    /// why not: nothing matches (with suggestions) or several do (with their ids).
+    pub async fn resolve(&self, api: &Session, kind: Kind, query: &str) -> Result<Named, String> {
+        let query = query.trim().trim_start_matches('#');
+        if query.is_empty() {
+            return Err(format!("The {} to look up is empty.", kind.noun()));
+        }
+        let list = self
+            .list(api, kind)
+            .await
+            .map_err(|e| explain(&e, &format!("the {} list", kind.noun())))?;
+        if let Ok(id) = query.parse::<i64>() {
+            return Ok(list.iter().find(|n| n.id == id).cloned().unwrap_or(Named {
+                id,
+                name: format!("{} {id}", kind.noun()),
+                detail: None,
+                policy_id: None,
+            }));
+        }
+        if kind == Kind::User && query.contains('@') {
+            if let Some(found) = list.iter().find(|n| {
+                n.detail
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(query))
+            }) {
+                return Ok(found.clone());
+            }
+            return match api.find_user_by_email(query).await {
+                Ok(user) => Ok(Named {
+                    id: user.id,
+                    name: user.display_name(),
+                    detail: user.email,
+                    policy_id: None,
+                }),
+                Err(ApiError::NotFound { .. }) => {
+                    Err(format!("No ilert user has the e-mail {query}."))
+                }
+                Err(e) => Err(explain(&e, &format!("the user {query}"))),
+            };
+        }
+        pick(kind, query, &list)
+    }
+}
+
+/// Exact (case-insensitive) name first, then names containing every word of the query.
+fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
+    let q = query.to_lowercase();
+    let exact: Vec<&Named> = list.iter().filter(|n| n.name.to_lowercase() == q).collect();
+    let candidates = if exact.is_empty() {
+        let words: Vec<&str> = q.split_whitespace().collect();
+        list.iter()
+            .filter(|n| {
+                let hay =
+                    format!("{} {}", n.name, n.detail.as_deref().unwrap_or("")).to_lowercase();
+                words.iter().all(|w| hay.contains(w))
+            })
+            .collect()
+    } else {
+        exact
+    };
+    match candidates.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let known: Vec<String> = list.iter().take(12).map(describe).collect();
+            Err(format!(
+                "No {} matches \"{query}\". {}{}",
+                kind.noun(),
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!("Known: {}. ", known.join("; "))
+                },
+                format_args!("Use an id, or {} to search.", kind.list_tool())
+            ))
+        }
+        many => {
+            let listed: Vec<String> = many.iter().take(10).map(|n| describe(n)).collect();
+            Err(format!(
+                "\"{query}\" matches {} {}s: {}. Ask the user which one, then pass its id.",
+                many.len(),
+                kind.noun(),
+                listed.join("; ")
+            ))
+        }
+    }
+}
+
+fn describe(n: &Named) -> String {
+    match &n.detail {
+        Some(detail) => format!("{} (id {}, {detail})", n.name, n.id),
+        None => format!("{} (id {})", n.name, n.id),
+    }
+}
+
+async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
+    let mut all = Vec::new();
+    let size = match kind {
+        Kind::Schedule => 20,
+        Kind::Policy | Kind::Source => 50,
+        _ => 100,
+    };
+    for page in 0..MAX_PAGES {
+        let page = Page::new(page * size, size);
+        let batch: Vec<Named> = match kind {
+            Kind::User => api
+                .list_users(page)
+                .await?
+                .into_iter()
+                .map(|u| Named {
+                    id: u.id,
+                    name: u.display_name(),
+                    detail: u.email.clone(),
+                    policy_id: None,
+                })
+                .collect(),
+            Kind::Policy => api
+                .list_escalation_policies(page)
+                .await?
+                .into_iter()
+                .map(|p| Named {
+                    id: p.id,
+                    name: p.name.unwrap_or_default(),
+                    detail: p.routing_key,
+                    policy_id: Some(p.id),
+                })
+                .collect(),
+            Kind::Schedule => api
+                .list_schedules(page)
+                .await?
+                .into_iter()
+                .map(|s| Named {
+                    id: s.id,
+                    name: s.name.unwrap_or_default(),
+                    detail: s.timezone,
+                    policy_id: None,
+                })
+                .collect(),
+            Kind::Service => api
+                .list_services(page, false)
+                .await?
+                .into_iter()
+                .map(|s| Named {
+                    id: s.id,
+                    name: s.name.unwrap_or_default(),
+                    detail: s.alias,
+                    policy_id: None,
+                })
+                .collect(),
+            Kind::Source => api
+                .list_alert_sources(page)
+                .await?
+                .into_iter()
+                .map(|s| Named {
+                    id: s.id,
+                    name: s.name.unwrap_or_default(),
+                    detail: s.integration_type,
+                    policy_id: s.escalation_policy.map(|p| p.id),
+                })
+                .collect(),
+            Kind::Team => api
+                .list_teams(page)
+                .await?
+                .into_iter()
+                .map(|t| Named {
+                    id: t.id,
+                    name: t.name.unwrap_or_default(),
+                    detail: None,
+                    policy_id: None,
+                })
+                .collect(),
+        };
+        let full = batch.len() as u32 == size;
+        all.extend(batch);
+        if !full {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(id: i64, name: &str, detail: &str) -> Named {
+        Named {
+            id,
+            name: name.into(),
+            detail: Some(detail.into()),
+            policy_id: None,
+        }
+    }
+
+    #[test]
+    fn exact_names_win_then_all_words_must_match() {
+        let list = vec![
+            n(1, "Priya Nair", "priya@x"),
+            n(2, "Priya Sharma", "ps@x"),
+            n(3, "Jonas Weber", "j@x"),
+        ];
+        assert_eq!(pick(Kind::User, "jonas", &list).unwrap().id, 3);
+        assert_eq!(pick(Kind::User, "priya nair", &list).unwrap().id, 1);
+        let ambiguous = pick(Kind::User, "priya", &list).unwrap_err();
+        assert!(
+            ambiguous.contains("matches 2 users")
+                && ambiguous.contains("id 1")
+                && ambiguous.contains("id 2"),
+            "{ambiguous}"
+        );
+        let none = pick(Kind::User, "zed", &list).unwrap_err();
+        assert!(
+            none.contains("No user matches") && none.contains("Jonas Weber (id 3"),
+            "{none}"
+        );
+    }
+}

@@ -1,0 +1,584 @@
+//! On-call toolset: `who_is_on_call`, `list_schedules`, `get_schedule_shifts`,
+//! `create_schedule_override` (`/on-calls`, `/schedules*`).
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
+use ilert_client::{IdOnly, OnCallQuery, OverrideWrite, Page, Session};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Extensions};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::server::IlertMcp;
+use crate::tools::lookup::Kind;
+use crate::tools::render::Ref;
+use crate::tools::times::{self, parse, show, show_raw, zone};
+use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhoIsOnCallParams {
+    /// When to look: "now" (default) or a time, e.g. "2026-11-28 09:00" (read in `timezone`).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Only this escalation policy (id or name).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Only this schedule (id or name).
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Only policies of this team (id or name).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Only this user (id, name or e-mail): is this person on call, and for what?
+    #[serde(default)]
+    pub user: Option<String>,
+    /// IANA time zone for reading `at` and showing times, e.g. Asia/Tokyo. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WhoIsOnCallOutput {
+    /// The moment asked about, in `timezone`.
+    pub at: String,
+    pub timezone: String,
+    pub on_call: Vec<OnCallOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OnCallOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Ref>,
+    /// Escalation level, 1 = notified first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<i64>,
+    pub user: Ref,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Ref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// End of this shift: the next handover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Who takes over at `until`, where the schedule says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<Ref>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListSchedulesParams {
+    /// IANA time zone for shift times. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SchedulesOutput {
+    pub schedules: Vec<ScheduleOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScheduleOut {
+    pub id: i64,
+    pub name: String,
+    /// STATIC or RECURRING.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The schedule's own time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<ShiftOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<ShiftOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShiftOut {
+    pub user: Ref,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftsParams {
+    /// Schedule id or name.
+    pub schedule: String,
+    /// Start of the window; default now.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// End of the window; default 7 days after `from`. At most 62 days.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// IANA time zone for reading and showing times. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShiftsOutput {
+    pub schedule: Ref,
+    pub timezone: String,
+    pub shifts: Vec<ShiftOut>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideParams {
+    /// Schedule id or name.
+    pub schedule: String,
+    /// Who covers: user id, name or e-mail.
+    pub user: String,
+    /// Start, e.g. "2026-11-28 18:00" (read in `timezone`). Must not be in the past.
+    pub start: String,
+    /// End, after `start`.
+    pub end: String,
+    /// IANA time zone for `start` and `end`. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OverrideOutput {
+    pub schedule: Ref,
+    pub user: Ref,
+    pub start: String,
+    pub end: String,
+}
+
+const MAX_SHIFTS: usize = 200;
+
+#[tool_router(router = oncall_router, vis = "pub(crate)")]
+impl IlertMcp {
+    /// Who is on call now or at a given time, per escalation policy and level, until when, and who
+    /// takes over next. Filter by policy, schedule, team or user; times shown in `timezone`.
+    #[tool(
+        title = "Who is on call",
+        input_schema = input_schema::<WhoIsOnCallParams>(),
+        output_schema = output_schema::<WhoIsOnCallOutput>(),
+        annotations(title = "Who is on call", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn who_is_on_call(
+        &self,
+        Parameters(p): Parameters<WhoIsOnCallParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let at = match p.at.as_deref() {
+            Some(raw) => check!(parse("at", raw, tz)),
+            None => Utc::now(),
+        };
+        let mut query = OnCallQuery {
+            timezone: Some(tz.name().to_owned()),
+            ..Default::default()
+        };
+        if (at - Utc::now()).num_seconds().abs() > 60 {
+            query.from = Some(times::wire(at));
+            query.until = Some(times::wire(at + Duration::minutes(1)));
+        }
+        if let Some(policy) = &p.policy {
+            query
+                .policies
+                .push(check!(self.shared.refs.resolve(&api, Kind::Policy, policy).await).id);
+        }
+        if let Some(schedule) = &p.schedule {
+            query.schedules.push(
+                check!(
+                    self.shared
+                        .refs
+                        .resolve(&api, Kind::Schedule, schedule)
+                        .await
+                )
+                .id,
+            );
+        }
+        if let Some(user) = &p.user {
+            query
+                .users
+                .push(check!(self.shared.refs.resolve(&api, Kind::User, user).await).id);
+        }
+        if let Some(team) = &p.team {
+            query
+                .policies
+                .extend(check!(self.team_policies(&api, team).await));
+        }
+        let entries = ilert!(api.list_on_calls(&query), "the on-call list");
+        let mut on_call: Vec<OnCallOut> = entries
+            .iter()
+            .filter_map(|e| {
+                let user = e.user.as_ref()?;
+                Some(OnCallOut {
+                    policy: e.escalation_policy.as_ref().map(Ref::from),
+                    level: e.escalation_level.map(|l| l as i64),
+                    user: Ref {
+                        id: user.id,
+                        name: Some(user.display_name()),
+                    },
+                    schedule: e.schedule.as_ref().map(Ref::from),
+                    since: show_raw(e.start.as_deref(), tz),
+                    until: show_raw(e.end.as_deref(), tz),
+                    next: None,
+                })
+            })
+            .collect();
+        on_call.sort_by_key(|o| (o.policy.as_ref().and_then(|p| p.name.clone()), o.level));
+        fill_next(&api, &mut on_call).await;
+        let out = WhoIsOnCallOutput {
+            at: show(at, tz),
+            timezone: tz.name().to_owned(),
+            on_call,
+        };
+        let text = on_call_text(&out);
+        structured(&out, text)
+    }
+
+    /// List on-call schedules with who is on call now and who is next.
+    #[tool(
+        title = "List schedules",
+        input_schema = input_schema::<ListSchedulesParams>(),
+        output_schema = output_schema::<SchedulesOutput>(),
+        annotations(title = "List schedules", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_schedules(
+        &self,
+        Parameters(p): Parameters<ListSchedulesParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let schedules = ilert!(api.list_schedules(Page::new(0, 20)), "the schedule list");
+        let shift = |s: &Option<ilert_client::ShiftRef>| {
+            s.as_ref().and_then(|s| {
+                let user = s.user.as_ref()?;
+                Some(ShiftOut {
+                    user: Ref {
+                        id: user.id,
+                        name: Some(user.display_name()),
+                    },
+                    start: show_raw(s.start.as_deref(), tz),
+                    end: show_raw(s.end.as_deref(), tz),
+                })
+            })
+        };
+        let schedules: Vec<ScheduleOut> = schedules
+            .iter()
+            .map(|s| ScheduleOut {
+                id: s.id,
+                name: s.name.clone().unwrap_or_default(),
+                kind: s.kind.clone(),
+                schedule_timezone: s.timezone.clone(),
+                current: shift(&s.current_shift),
+                next: shift(&s.next_shift),
+            })
+            .collect();
+        let text = schedules
+            .iter()
+            .map(|s| {
+                let now = s.current.as_ref().map(|c| {
+                    format!(
+                        "now {} until {}",
+                        name(&c.user),
+                        c.end.as_deref().unwrap_or("?")
+                    )
+                });
+                let next = s.next.as_ref().map(|n| format!("then {}", name(&n.user)));
+                format!(
+                    "{} (id {}, {}): {} {}",
+                    s.name,
+                    s.id,
+                    s.schedule_timezone.as_deref().unwrap_or("?"),
+                    now.unwrap_or_else(|| "nobody on call now".into()),
+                    next.unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        structured(
+            &SchedulesOutput { schedules },
+            if text.is_empty() {
+                "No schedules.".into()
+            } else {
+                text
+            },
+        )
+    }
+
+    /// Shifts of one schedule in a time window (default: the next 7 days), overrides applied.
+    #[tool(
+        title = "Get schedule shifts",
+        input_schema = input_schema::<ShiftsParams>(),
+        output_schema = output_schema::<ShiftsOutput>(),
+        annotations(title = "Get schedule shifts", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_schedule_shifts(
+        &self,
+        Parameters(p): Parameters<ShiftsParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let from = match p.from.as_deref() {
+            Some(raw) => check!(parse("from", raw, tz)),
+            None => Utc::now(),
+        };
+        let until = match p.until.as_deref() {
+            Some(raw) => check!(parse("until", raw, tz)),
+            None => from + Duration::days(7),
+        };
+        if until <= from || until - from > Duration::days(62) {
+            return failure("`until` must be after `from` and at most 62 days later.");
+        }
+        let schedule = check!(
+            self.shared
+                .refs
+                .resolve(&api, Kind::Schedule, &p.schedule)
+                .await
+        );
+        let shifts = ilert!(
+            api.schedule_shifts(schedule.id, &times::wire(from), &times::wire(until)),
+            format!("schedule {}", schedule.id)
+        );
+        if shifts.len() > MAX_SHIFTS {
+            return failure(format!(
+                "{} shifts in that window; ask for a shorter one (at most {MAX_SHIFTS}).",
+                shifts.len()
+            ));
+        }
+        let shifts: Vec<ShiftOut> = shifts
+            .iter()
+            .filter_map(|s| {
+                let user = s.user.as_ref()?;
+                Some(ShiftOut {
+                    user: Ref {
+                        id: user.id,
+                        name: Some(user.display_name()),
+                    },
+                    start: show_raw(s.start.as_deref(), tz),
+                    end: show_raw(s.end.as_deref(), tz),
+                })
+            })
+            .collect();
+        let mut text = format!(
+            "{} (id {}), {} to {} ({}):",
+            schedule.name,
+            schedule.id,
+            show(from, tz),
+            show(until, tz),
+            tz.name()
+        );
+        for s in &shifts {
+            text.push_str(&format!(
+                "\n{} → {}: {}",
+                s.start.as_deref().unwrap_or("?"),
+                s.end.as_deref().unwrap_or("?"),
+                name(&s.user)
+            ));
+        }
+        if shifts.is_empty() {
+            text.push_str("\nNo shifts: nobody is scheduled in this window.");
+        }
+        let out = ShiftsOutput {
+            schedule: Ref {
+                id: schedule.id,
+                name: Some(schedule.name),
+            },
+            timezone: tz.name().to_owned(),
+            shifts,
+        };
+        structured(&out, text)
+    }
+
+    /// Put someone on call in place of the scheduled person for a window (an override). Refuses
+    /// windows in the past or overlapping an existing override, and says why.
+    #[tool(
+        title = "Create schedule override",
+        input_schema = input_schema::<OverrideParams>(),
+        output_schema = output_schema::<OverrideOutput>(),
+        annotations(title = "Create schedule override", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = false)
+    )]
+    pub async fn create_schedule_override(
+        &self,
+        Parameters(p): Parameters<OverrideParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let start = check!(parse("start", &p.start, tz));
+        let end = check!(parse("end", &p.end, tz));
+        if end <= start {
+            return failure("`end` must be after `start`.");
+        }
+        if start < Utc::now() - Duration::minutes(1) {
+            return failure(format!(
+                "The override would start in the past ({}); overrides can only cover the future. Use a start from now on.",
+                show(start, tz)
+            ));
+        }
+        let schedule = check!(
+            self.shared
+                .refs
+                .resolve(&api, Kind::Schedule, &p.schedule)
+                .await
+        );
+        let user = check!(self.shared.refs.resolve(&api, Kind::User, &p.user).await);
+        let existing = ilert!(
+            api.schedule_overrides(schedule.id),
+            format!("schedule {}", schedule.id)
+        );
+        if let Some(clash) = existing.iter().find(|o| overlaps(o, start, end)) {
+            return failure(format!(
+                "{} already has an override from {} to {} ({}); overrides may not overlap. Pick another window or remove that one in ilert.",
+                schedule.name,
+                show_raw(clash.start.as_deref(), tz).unwrap_or_default(),
+                show_raw(clash.end.as_deref(), tz).unwrap_or_default(),
+                clash
+                    .user
+                    .as_ref()
+                    .map(|u| u.display_name())
+                    .unwrap_or_else(|| "someone".into())
+            ));
+        }
+        let body = OverrideWrite {
+            user: IdOnly { id: user.id },
+            start: times::wire(start),
+            end: times::wire(end),
+        };
+        ilert!(
+            api.add_schedule_override(schedule.id, &body),
+            format!("schedule {}", schedule.id)
+        );
+        let out = OverrideOutput {
+            schedule: Ref {
+                id: schedule.id,
+                name: Some(schedule.name.clone()),
+            },
+            user: Ref {
+                id: user.id,
+                name: Some(user.name.clone()),
+            },
+            start: show(start, tz),
+            end: show(end, tz),
+        };
+        let text = format!(
+            "{} is on call for {} from {} to {}.",
+            user.name, schedule.name, out.start, out.end
+        );
+        structured(&out, text)
+    }
+}
+
+impl IlertMcp {
+    /// Policies that belong to `team`.
+    async fn team_policies(&self, api: &Session, team: &str) -> Result<Vec<i64>, String> {
+        let team = self.shared.refs.resolve(api, Kind::Team, team).await?;
+        let policies = api
+            .list_escalation_policies(Page::new(0, 50))
+            .await
+            .map_err(|e| crate::tools::explain(&e, "the escalation policy list"))?;
+        let ids: Vec<i64> = policies
+            .iter()
+            .filter(|p| p.teams.iter().any(|t| t.id == team.id))
+            .map(|p| p.id)
+            .collect();
+        if ids.is_empty() {
+            return Err(format!(
+                "Team {} has no escalation policies, so nobody is on call for it.",
+                team.name
+            ));
+        }
+        Ok(ids)
+    }
+}
+
+fn overlaps(shift: &ilert_client::Shift, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    let parse = |raw: Option<&str>| {
+        raw.and_then(|r| DateTime::parse_from_rfc3339(r).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    match (parse(shift.start.as_deref()), parse(shift.end.as_deref())) {
+        (Some(s), Some(e)) => s < end && start < e,
+        _ => false,
+    }
+}
+
+/// For entries from a schedule, asks the schedule who takes over at the end of the shift.
+async fn fill_next(api: &Session, on_call: &mut [OnCallOut]) {
+    let lookups = on_call.iter().map(|o| async move {
+        let schedule = o.schedule.as_ref()?;
+        let end = DateTime::parse_from_rfc3339(o.until.as_deref()?)
+            .ok()?
+            .with_timezone(&Utc);
+        let after = end + Duration::seconds(1);
+        let shifts = api
+            .schedule_shifts(
+                schedule.id,
+                &times::wire(after),
+                &times::wire(after + Duration::minutes(1)),
+            )
+            .await
+            .ok()?;
+        let user = shifts.first()?.user.as_ref()?;
+        Some(Ref {
+            id: user.id,
+            name: Some(user.display_name()),
+        })
+    });
+    let nexts = join_all(lookups).await;
+    for (entry, next) in on_call.iter_mut().zip(nexts) {
+        entry.next = next;
+    }
+}
+
+fn name(r: &Ref) -> String {
+    r.name.clone().unwrap_or_else(|| format!("user {}", r.id))
+}
+
+fn on_call_text(out: &WhoIsOnCallOutput) -> String {
+    if out.on_call.is_empty() {
+        return format!(
+            "Nobody is on call at {} ({}) for that selection.",
+            out.at, out.timezone
+        );
+    }
+    let mut text = format!("On call at {} ({}):", out.at, out.timezone);
+    for o in &out.on_call {
+        let policy = o
+            .policy
+            .as_ref()
+            .and_then(|p| p.name.clone())
+            .unwrap_or_else(|| "?".into());
+        let level = o.level.map(|l| format!(" L{l}")).unwrap_or_default();
+        let via = o
+            .schedule
+            .as_ref()
+            .and_then(|s| s.name.clone())
+            .map(|s| format!(" via {s}"))
+            .unwrap_or_default();
+        let until = o
+            .until
+            .as_ref()
+            .map(|u| format!(", until {u}"))
+            .unwrap_or_default();
+        let next = o
+            .next
+            .as_ref()
+            .map(|n| format!(", then {}", name(n)))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n- {policy}{level}: {}{via}{until}{next}",
+            name(&o.user)
+        ));
+    }
+    text
+}

@@ -1,0 +1,226 @@
+//! Overview toolset: `get_overview`, one call for "what is going on": open alerts by state and
+//! priority, the caller's own, ongoing incidents, and who is on call now.
+
+use ilert_client::{AlertQuery, AlertStatus, IncidentQuery, OnCallQuery, Page};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Extensions};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::server::IlertMcp;
+use crate::tools::incidents::{IncidentOut, incident_out};
+use crate::tools::render::{self, AlertItem, Ref};
+use crate::tools::times::{show_raw, zone};
+use crate::tools::{check, explain, failure, input_schema, output_schema, session, structured};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewParams {
+    /// IANA time zone for times. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OverviewOutput {
+    pub you: Ref,
+    pub open_alerts: AlertCounts,
+    /// Up to 10 open alerts, PENDING HIGH first, then newest.
+    pub top_alerts: Vec<AlertItem>,
+    pub ongoing_incidents: Vec<IncidentOut>,
+    /// Level-1 on-call per escalation policy, now.
+    pub on_call_now: Vec<OnCallNow>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AlertCounts {
+    pub pending: usize,
+    pub accepted: usize,
+    pub high_priority: usize,
+    /// Open alerts where you are a responder.
+    pub yours: usize,
+    /// True when there are more than 100 open alerts and the counts are lower bounds.
+    pub at_least: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OnCallNow {
+    pub policy: String,
+    pub user: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+const TOP: usize = 10;
+
+#[tool_router(router = overview_router, vis = "pub(crate)")]
+impl IlertMcp {
+    /// What is going on right now, in one call: open alerts by state and priority (and how many
+    /// are yours), the most urgent ones, ongoing incidents, and who is on call. Start here.
+    #[tool(
+        title = "Get overview",
+        input_schema = input_schema::<OverviewParams>(),
+        output_schema = output_schema::<OverviewOutput>(),
+        annotations(title = "Get overview", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_overview(
+        &self,
+        Parameters(p): Parameters<OverviewParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let alerts_q = AlertQuery {
+            states: vec![AlertStatus::Pending, AlertStatus::Accepted],
+            max_results: 100,
+            ..Default::default()
+        };
+        let incidents_q = IncidentQuery {
+            states: ["INVESTIGATING", "IDENTIFIED", "MONITORING"]
+                .map(String::from)
+                .to_vec(),
+            page: Page::new(0, 25),
+            ..Default::default()
+        };
+        let on_call_q = OnCallQuery {
+            timezone: Some(tz.name().to_owned()),
+            ..Default::default()
+        };
+        let (me, alerts, incidents, on_calls) = tokio::join!(
+            api.current_user(),
+            api.list_alerts(&alerts_q),
+            api.list_incidents(&incidents_q),
+            api.list_on_calls(&on_call_q)
+        );
+        let me = match me {
+            Ok(me) => me,
+            Err(e) => return failure(explain(&e, "your user")),
+        };
+        let alerts = match alerts {
+            Ok(a) => a,
+            Err(e) => return failure(explain(&e, "the alert list")),
+        };
+        let mut notes = Vec::new();
+        let incidents = incidents.unwrap_or_else(|e| {
+            notes.push(format!(
+                "Incidents unavailable: {}",
+                explain(&e, "the incident list")
+            ));
+            Vec::new()
+        });
+        let on_calls = on_calls.unwrap_or_else(|e| {
+            notes.push(format!(
+                "On-call unavailable: {}",
+                explain(&e, "the on-call list")
+            ));
+            Vec::new()
+        });
+        let counts = AlertCounts {
+            pending: alerts
+                .iter()
+                .filter(|a| a.status == Some(AlertStatus::Pending))
+                .count(),
+            accepted: alerts
+                .iter()
+                .filter(|a| a.status == Some(AlertStatus::Accepted))
+                .count(),
+            high_priority: alerts
+                .iter()
+                .filter(|a| a.priority.as_deref() == Some("HIGH"))
+                .count(),
+            yours: alerts
+                .iter()
+                .filter(|a| a.responders.iter().any(|r| r.user.id == me.id))
+                .count(),
+            at_least: alerts.len() >= 100,
+        };
+        let mut top: Vec<AlertItem> = alerts
+            .iter()
+            .map(|a| render::alert_item(a, &self.shared.app_url))
+            .collect();
+        // Stable sort keeps ilert's newest-first order within each urgency class.
+        top.sort_by_key(|a| (a.status != "PENDING", a.priority.as_deref() != Some("HIGH")));
+        top.truncate(TOP);
+        let mut on_call_now: Vec<OnCallNow> = on_calls
+            .iter()
+            .filter(|o| o.escalation_level.is_none_or(|l| l <= 1.0))
+            .filter_map(|o| {
+                Some(OnCallNow {
+                    policy: o
+                        .escalation_policy
+                        .as_ref()?
+                        .name
+                        .clone()
+                        .unwrap_or_default(),
+                    user: o.user.as_ref()?.display_name(),
+                    until: show_raw(o.end.as_deref(), tz),
+                })
+            })
+            .collect();
+        on_call_now.sort_by(|a, b| a.policy.cmp(&b.policy));
+        let out = OverviewOutput {
+            you: Ref {
+                id: me.id,
+                name: Some(me.display_name()),
+            },
+            open_alerts: counts,
+            top_alerts: top,
+            ongoing_incidents: incidents
+                .iter()
+                .map(|i| incident_out(i, &self.shared.app_url))
+                .collect(),
+            on_call_now,
+        };
+        let mut text = overview_text(&out);
+        for note in notes {
+            text.push_str(&format!("\n{note}"));
+        }
+        structured(&out, text)
+    }
+}
+
+fn overview_text(o: &OverviewOutput) -> String {
+    let c = &o.open_alerts;
+    let plus = if c.at_least { "+" } else { "" };
+    let mut text = format!(
+        "Open alerts: {}{plus} pending, {} accepted ({} high priority, {} yours).",
+        c.pending, c.accepted, c.high_priority, c.yours
+    );
+    if !o.top_alerts.is_empty() {
+        text.push_str("\nMost urgent:");
+        for a in &o.top_alerts {
+            text.push_str(&format!("\n  {}", render::alert_line(a)));
+        }
+    }
+    if o.ongoing_incidents.is_empty() {
+        text.push_str("\nNo ongoing incidents.");
+    } else {
+        text.push_str("\nOngoing incidents:");
+        for i in &o.ongoing_incidents {
+            text.push_str(&format!(
+                "\n  #{} {} \"{}\" ({})",
+                i.id,
+                i.status,
+                i.summary,
+                i.services.join(", ")
+            ));
+        }
+    }
+    if !o.on_call_now.is_empty() {
+        text.push_str("\nOn call now:");
+        for oc in &o.on_call_now {
+            text.push_str(&format!(
+                "\n  {}: {}{}",
+                oc.policy,
+                oc.user,
+                oc.until
+                    .as_ref()
+                    .map(|u| format!(" until {u}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    text
+}

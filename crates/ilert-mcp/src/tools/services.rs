@@ -1,0 +1,432 @@
+//! Services toolset: `list_services`, `get_service`, `list_status_pages`,
+//! `list_maintenance_windows`, `create_maintenance_window` (`/services*`, `/status-pages`,
+//! `/maintenance-windows`).
+
+use chrono::{Duration, Utc};
+use ilert_client::{IdOnly, MaintenanceQuery, MaintenanceWindowWrite, Page, Service};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Extensions};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::server::IlertMcp;
+use crate::tools::incidents::{IncidentOut, incident_out};
+use crate::tools::lookup::Kind;
+use crate::tools::render::Ref;
+use crate::tools::times::{self, parse, show, show_raw, zone};
+use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServicesOutput {
+    pub services: Vec<ServiceOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServiceOut {
+    pub id: i64,
+    pub name: String,
+    /// OPERATIONAL, UNDER_MAINTENANCE, DEGRADED, PARTIAL_OUTAGE or MAJOR_OUTAGE.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Uptime percentage over the last 30/60/90 days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime_30d: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime_90d: Option<f64>,
+    /// Ongoing incidents (get_service only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<IncidentOut>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceParams {
+    /// Service id or name.
+    pub service: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusPagesOutput {
+    pub status_pages: Vec<StatusPageOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusPageOut {
+    pub id: i64,
+    pub name: String,
+    /// PUBLIC or PRIVATE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub services: Vec<Ref>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceParams {
+    /// OPEN (ongoing or planned, default) or CLOSED (past).
+    #[serde(default)]
+    pub state: Option<MaintenanceState>,
+    /// IANA time zone for times. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MaintenanceState {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MaintenanceOutput {
+    pub maintenance_windows: Vec<MaintenanceOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MaintenanceOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Services and alert sources in maintenance (alerts from these sources are suppressed).
+    pub covers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMaintenanceParams {
+    /// What is being done, e.g. "Database failover test".
+    pub summary: String,
+    /// Start, e.g. "2026-11-28 22:00" (read in `timezone`).
+    pub start: String,
+    /// End, after `start`.
+    pub end: String,
+    /// IANA time zone of `start`/`end`. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Services under maintenance (ids or names).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Alert sources to silence (ids or names).
+    #[serde(default)]
+    pub alert_sources: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn service_out(s: &Service, app_url: &str) -> ServiceOut {
+    let pct = s
+        .uptime
+        .as_ref()
+        .and_then(|u| u.uptime_percentage.as_ref())
+        .and_then(|u| u.uptime_percentage.as_ref());
+    ServiceOut {
+        id: s.id,
+        name: s.name.clone().unwrap_or_default(),
+        status: s.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
+        description: s.description.clone().filter(|d| !d.is_empty()),
+        uptime_30d: pct.and_then(|p| p.p30),
+        uptime_90d: pct.and_then(|p| p.p90),
+        incidents: s
+            .incidents
+            .iter()
+            .filter(|i| i.status.as_deref() != Some("RESOLVED"))
+            .map(|i| incident_out(i, app_url))
+            .collect(),
+    }
+}
+
+fn service_line(s: &ServiceOut) -> String {
+    let uptime = match (s.uptime_30d, s.uptime_90d) {
+        (Some(a), Some(b)) => format!(" · uptime {a:.2}% (30d), {b:.2}% (90d)"),
+        (Some(a), None) => format!(" · uptime {a:.2}% (30d)"),
+        _ => String::new(),
+    };
+    format!("{} (id {}): {}{uptime}", s.name, s.id, s.status)
+}
+
+#[tool_router(router = services_router, vis = "pub(crate)")]
+impl IlertMcp {
+    /// List services with their current status (operational, degraded, outage...) and uptime.
+    #[tool(
+        title = "List services",
+        input_schema = input_schema::<NoParams>(),
+        output_schema = output_schema::<ServicesOutput>(),
+        annotations(title = "List services", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_services(&self, ext: Extensions) -> CallToolResult {
+        let api = session!(self, ext);
+        let services = ilert!(
+            api.list_services(Page::new(0, 25), true),
+            "the service list"
+        );
+        let services: Vec<ServiceOut> = services
+            .iter()
+            .map(|s| service_out(s, &self.shared.app_url))
+            .collect();
+        let text = services
+            .iter()
+            .map(service_line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        structured(
+            &ServicesOutput { services },
+            if text.is_empty() {
+                "No services.".into()
+            } else {
+                text
+            },
+        )
+    }
+
+    /// One service by id or name: status, uptime and its ongoing incidents.
+    #[tool(
+        title = "Get service",
+        input_schema = input_schema::<ServiceParams>(),
+        output_schema = output_schema::<ServiceOut>(),
+        annotations(title = "Get service", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_service(
+        &self,
+        Parameters(p): Parameters<ServiceParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let found = check!(
+            self.shared
+                .refs
+                .resolve(&api, Kind::Service, &p.service)
+                .await
+        );
+        let service = ilert!(api.get_service(found.id), format!("service {}", found.id));
+        let out = service_out(&service, &self.shared.app_url);
+        let mut text = service_line(&out);
+        for i in &out.incidents {
+            text.push_str(&format!(
+                "\n  incident #{} {} \"{}\"",
+                i.id, i.status, i.summary
+            ));
+        }
+        structured(&out, text)
+    }
+
+    /// List status pages with their overall status and the services they show.
+    #[tool(
+        title = "List status pages",
+        input_schema = input_schema::<NoParams>(),
+        output_schema = output_schema::<StatusPagesOutput>(),
+        annotations(title = "List status pages", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_status_pages(&self, ext: Extensions) -> CallToolResult {
+        let api = session!(self, ext);
+        let pages = ilert!(
+            api.list_status_pages(Page::new(0, 50)),
+            "the status page list"
+        );
+        let pages: Vec<StatusPageOut> = pages
+            .iter()
+            .map(|p| StatusPageOut {
+                id: p.id,
+                name: p.name.clone().unwrap_or_default(),
+                visibility: p.visibility.clone(),
+                status: p.status.clone(),
+                url: p
+                    .domain
+                    .clone()
+                    .filter(|d| !d.is_empty())
+                    .or_else(|| p.subdomain.clone())
+                    .map(|d| format!("https://{d}")),
+                services: p
+                    .services
+                    .iter()
+                    .map(|s| Ref {
+                        id: s.id,
+                        name: s.name.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let text = pages
+            .iter()
+            .map(|p| {
+                let services: Vec<String> =
+                    p.services.iter().filter_map(|s| s.name.clone()).collect();
+                format!(
+                    "{} (id {}, {}): {} · {}",
+                    p.name,
+                    p.id,
+                    p.visibility.as_deref().unwrap_or("?"),
+                    p.status.as_deref().unwrap_or("?"),
+                    services.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        structured(
+            &StatusPagesOutput {
+                status_pages: pages,
+            },
+            if text.is_empty() {
+                "No status pages.".into()
+            } else {
+                text
+            },
+        )
+    }
+
+    /// List maintenance windows: open (ongoing or planned) by default, or closed ones.
+    #[tool(
+        title = "List maintenance windows",
+        input_schema = input_schema::<MaintenanceParams>(),
+        output_schema = output_schema::<MaintenanceOutput>(),
+        annotations(title = "List maintenance windows", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_maintenance_windows(
+        &self,
+        Parameters(p): Parameters<MaintenanceParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let state = match p.state.unwrap_or(MaintenanceState::Open) {
+            MaintenanceState::Open => "OPEN",
+            MaintenanceState::Closed => "CLOSED",
+        };
+        let query = MaintenanceQuery {
+            state: Some(state.into()),
+            page: Page::new(0, 50),
+            ..Default::default()
+        };
+        let windows = ilert!(
+            api.list_maintenance_windows(&query),
+            "the maintenance window list"
+        );
+        let windows: Vec<MaintenanceOut> = windows
+            .iter()
+            .map(|w| MaintenanceOut {
+                id: w.id,
+                summary: w.summary.clone().unwrap_or_default(),
+                start: show_raw(w.start.as_deref(), tz),
+                end: show_raw(w.end.as_deref(), tz),
+                covers: w
+                    .services
+                    .iter()
+                    .filter_map(|s| s.name.clone())
+                    .chain(w.alert_sources.iter().filter_map(|s| s.name.clone()))
+                    .collect(),
+            })
+            .collect();
+        let text = windows
+            .iter()
+            .map(|w| {
+                format!(
+                    "\"{}\" {} → {} · {}",
+                    w.summary,
+                    w.start.as_deref().unwrap_or("?"),
+                    w.end.as_deref().unwrap_or("?"),
+                    w.covers.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        structured(
+            &MaintenanceOutput {
+                maintenance_windows: windows,
+            },
+            if text.is_empty() {
+                format!("No {state} maintenance windows.")
+            } else {
+                text
+            },
+        )
+    }
+
+    /// Plan a maintenance window for services and alert sources; alerts from those sources are
+    /// suppressed while it runs.
+    #[tool(
+        title = "Create maintenance window",
+        input_schema = input_schema::<CreateMaintenanceParams>(),
+        output_schema = output_schema::<MaintenanceOut>(),
+        annotations(title = "Create maintenance window", read_only_hint = false, destructive_hint = false,
+                    idempotent_hint = false, open_world_hint = false)
+    )]
+    pub async fn create_maintenance_window(
+        &self,
+        Parameters(p): Parameters<CreateMaintenanceParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let tz = check!(zone(p.timezone.as_deref()));
+        let start = check!(parse("start", &p.start, tz));
+        let end = check!(parse("end", &p.end, tz));
+        if end <= start {
+            return failure("`end` must be after `start`.");
+        }
+        if end < Utc::now() - Duration::minutes(1) {
+            return failure(
+                "That window is already over; maintenance windows are for now or the future.",
+            );
+        }
+        if p.services.is_empty() && p.alert_sources.is_empty() {
+            return failure("Name at least one service or alert source the maintenance covers.");
+        }
+        let mut services = Vec::new();
+        for s in &p.services {
+            services.push(IdOnly {
+                id: check!(self.shared.refs.resolve(&api, Kind::Service, s).await).id,
+            });
+        }
+        let mut sources = Vec::new();
+        for s in &p.alert_sources {
+            sources.push(IdOnly {
+                id: check!(self.shared.refs.resolve(&api, Kind::Source, s).await).id,
+            });
+        }
+        let body = MaintenanceWindowWrite {
+            summary: p.summary.trim().to_owned(),
+            description: p.description.clone(),
+            timezone: tz.name().to_owned(),
+            start: times::wire(start),
+            end: times::wire(end),
+            services,
+            alert_sources: sources,
+        };
+        let created = ilert!(
+            api.create_maintenance_window(&body),
+            "the new maintenance window"
+        );
+        let out = MaintenanceOut {
+            id: created.id,
+            summary: created.summary.clone().unwrap_or(body.summary),
+            start: Some(show(start, tz)),
+            end: Some(show(end, tz)),
+            covers: p.services.iter().chain(&p.alert_sources).cloned().collect(),
+        };
+        let text = format!(
+            "Maintenance \"{}\" planned {} → {} for {}.",
+            out.summary,
+            show(start, tz),
+            show(end, tz),
+            out.covers.join(", ")
+        );
+        structured(&out, text)
+    }
+}

@@ -1,0 +1,328 @@
+//! Sources toolset: `list_alert_sources`, `list_heartbeat_monitors`, `send_event`
+//! (`/alert-sources`, `/heartbeat-monitors`, `/events`).
+
+use std::collections::BTreeMap;
+
+use ilert_client::{Event, EventComment, Page};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Extensions};
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::server::IlertMcp;
+use crate::tools::lookup::Kind;
+use crate::tools::render::{Ref, time};
+use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SourcesOutput {
+    pub alert_sources: Vec<SourceOut>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SourceOut {
+    pub id: i64,
+    pub name: String,
+    /// Integration type, e.g. PROMETHEUS, DATADOG, API, EMAIL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
+    /// PENDING (has open alerts), ALL_ACCEPTED, ALL_RESOLVED, IN_MAINTENANCE or DISABLED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Ref>,
+    /// Whether your user may see its integration key (needed for send_event).
+    pub key_visible: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatParams {
+    /// `next_cursor` from a previous answer.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct HeartbeatsOutput {
+    pub monitors: Vec<HeartbeatOut>,
+    pub has_more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct HeartbeatOut {
+    pub id: i64,
+    pub name: String,
+    /// HEALTHY, OVERDUE (no ping in time: an alert is raised) or UNKNOWN (never pinged).
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_sec: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_source: Option<Ref>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventType {
+    Alert,
+    Accept,
+    Resolve,
+    Comment,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendEventParams {
+    /// Alert source (id or name) whose integration key to use; or give `integration_key`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The alert source's integration key, if known.
+    #[serde(default)]
+    pub integration_key: Option<String>,
+    /// ALERT raises (or updates the open alert with the same alert_key); ACCEPT, RESOLVE and
+    /// COMMENT act on the open alert with `alert_key`.
+    pub event_type: EventType,
+    pub summary: String,
+    /// De-duplication key: events with the same key attach to one open alert.
+    #[serde(default)]
+    pub alert_key: Option<String>,
+    #[serde(default)]
+    pub details: Option<String>,
+    /// HIGH or LOW (ALERT only).
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Comment text (COMMENT events).
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SendEventOutput {
+    pub accepted: bool,
+    pub event_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Ref>,
+}
+
+#[tool_router(router = sources_router, vis = "pub(crate)")]
+impl IlertMcp {
+    /// List alert sources (the monitoring integrations that raise alerts) with status and policy.
+    #[tool(
+        title = "List alert sources",
+        input_schema = input_schema::<NoParams>(),
+        output_schema = output_schema::<SourcesOutput>(),
+        annotations(title = "List alert sources", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_alert_sources(&self, ext: Extensions) -> CallToolResult {
+        let api = session!(self, ext);
+        let sources = ilert!(
+            api.list_alert_sources(Page::new(0, 50)),
+            "the alert source list"
+        );
+        let sources: Vec<SourceOut> = sources
+            .iter()
+            .map(|s| SourceOut {
+                id: s.id,
+                name: s.name.clone().unwrap_or_default(),
+                integration: s.integration_type.clone(),
+                status: s.status.clone(),
+                policy: s.escalation_policy.as_ref().map(Ref::from),
+                key_visible: s.integration_key.as_deref().is_some_and(|k| !k.is_empty()),
+            })
+            .collect();
+        let text = sources
+            .iter()
+            .map(|s| {
+                let policy = s
+                    .policy
+                    .as_ref()
+                    .and_then(|p| p.name.clone())
+                    .unwrap_or_else(|| "?".into());
+                format!(
+                    "{} (id {}, {}): {} · policy {policy}",
+                    s.name,
+                    s.id,
+                    s.integration.as_deref().unwrap_or("?"),
+                    s.status.as_deref().unwrap_or("?")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        structured(
+            &SourcesOutput {
+                alert_sources: sources,
+            },
+            if text.is_empty() {
+                "No alert sources.".into()
+            } else {
+                text
+            },
+        )
+    }
+
+    /// List heartbeat monitors and whether each is healthy or overdue.
+    #[tool(
+        title = "List heartbeat monitors",
+        input_schema = input_schema::<HeartbeatParams>(),
+        output_schema = output_schema::<HeartbeatsOutput>(),
+        annotations(title = "List heartbeat monitors", read_only_hint = true, destructive_hint = false,
+                    idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn list_heartbeat_monitors(
+        &self,
+        Parameters(p): Parameters<HeartbeatParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let page = ilert!(
+            api.list_heartbeat_monitors(p.cursor.as_deref(), 100),
+            "the heartbeat monitor list"
+        );
+        let monitors: Vec<HeartbeatOut> = page
+            .monitors
+            .iter()
+            .map(|m| HeartbeatOut {
+                id: m.id,
+                name: m.name.clone().unwrap_or_default(),
+                state: m.state.clone().unwrap_or_else(|| "UNKNOWN".into()),
+                interval_sec: m.interval_sec,
+                alert_source: m.alert_source.as_ref().map(Ref::from),
+                updated_at: time(m.updated_at.as_deref()),
+            })
+            .collect();
+        let mut text = monitors
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} (id {}): {} · every {}s",
+                    m.name,
+                    m.id,
+                    m.state,
+                    m.interval_sec.unwrap_or(0)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        if text.is_empty() {
+            text = "No heartbeat monitors.".into();
+        }
+        if let Some(cursor) = &page.next_cursor {
+            text.push_str(&format!(
+                "\nMore monitors: call again with cursor \"{cursor}\"."
+            ));
+        }
+        let out = HeartbeatsOutput {
+            monitors,
+            has_more: page.next_cursor.is_some(),
+            next_cursor: page.next_cursor,
+        };
+        structured(&out, text)
+    }
+
+    /// Send an event to an alert source as a monitoring tool would: ALERT raises or updates an
+    /// alert (de-duplicated by alert_key), ACCEPT/RESOLVE/COMMENT act on the open alert with that key.
+    #[tool(
+        title = "Send event",
+        input_schema = input_schema::<SendEventParams>(),
+        output_schema = output_schema::<SendEventOutput>(),
+        annotations(title = "Send event", read_only_hint = false, destructive_hint = true,
+                    idempotent_hint = false, open_world_hint = true)
+    )]
+    pub async fn send_event(
+        &self,
+        Parameters(p): Parameters<SendEventParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
+        let api = session!(self, ext);
+        let event_type = match p.event_type {
+            EventType::Alert => "ALERT",
+            EventType::Accept => "ACCEPT",
+            EventType::Resolve => "RESOLVE",
+            EventType::Comment => "COMMENT",
+        };
+        if !matches!(p.event_type, EventType::Alert)
+            && p.alert_key.as_deref().is_none_or(|k| k.trim().is_empty())
+        {
+            return failure(format!(
+                "{event_type} events need `alert_key`: the key of the open alert to act on."
+            ));
+        }
+        if matches!(p.event_type, EventType::Comment)
+            && p.comment.as_deref().is_none_or(|c| c.trim().is_empty())
+        {
+            return failure("COMMENT events need `comment`.");
+        }
+        let (key, source) = match (&p.integration_key, &p.source) {
+            (Some(key), _) if !key.trim().is_empty() => (key.trim().to_owned(), None),
+            (_, Some(source)) => {
+                let found = check!(self.shared.refs.resolve(&api, Kind::Source, source).await);
+                let full = ilert!(
+                    api.get_alert_source(found.id),
+                    format!("alert source {}", found.id)
+                );
+                match full.integration_key.filter(|k| !k.is_empty()) {
+                    Some(key) => (
+                        key,
+                        Some(Ref {
+                            id: found.id,
+                            name: Some(found.name),
+                        }),
+                    ),
+                    None => {
+                        return failure(format!(
+                            "Your ilert user cannot see the integration key of {}; ask an admin, or pass `integration_key`.",
+                            found.name
+                        ));
+                    }
+                }
+            }
+            _ => return failure("Give `source` (id or name) or `integration_key`."),
+        };
+        let event = Event {
+            integration_key: key,
+            event_type: event_type.to_owned(),
+            summary: p.summary.clone(),
+            details: p.details.clone(),
+            alert_key: p.alert_key.clone(),
+            priority: p.priority.clone(),
+            comments: p
+                .comment
+                .iter()
+                .map(|c| EventComment {
+                    creator: "ilert-mcp".into(),
+                    content: c.clone(),
+                })
+                .collect(),
+            labels: p.labels.clone(),
+        };
+        ilert!(api.send_event(&event), "the event");
+        let out = SendEventOutput {
+            accepted: true,
+            event_type: event_type.into(),
+            alert_key: p.alert_key,
+            source,
+        };
+        let text = format!(
+            "ilert accepted the {event_type} event{}. It is processed asynchronously; list_alerts shows the result.",
+            out.alert_key
+                .as_ref()
+                .map(|k| format!(" for alert key {k}"))
+                .unwrap_or_default()
+        );
+        structured(&out, text)
+    }
+}

@@ -1,0 +1,53 @@
+//! The README's tools table is generated from the catalogue; this fails when it is stale.
+
+use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::tools::listing;
+
+#[test]
+fn readme_tools_table_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme
+        .find("<!-- tools:start")
+        .expect("README has a tools:start marker");
+    let body_start = start + readme[start..].find("-->\n").expect("marker closes") + 4;
+    let end = readme
+        .find("<!-- tools:end -->")
+        .expect("README has a tools:end marker");
+    let expected = listing::markdown(&Catalogue::full());
+    assert!(
+        readme[body_start..end] == expected,
+        "README's tools table is stale: replace it with the output of \
+         `cargo run -p ilert-mcp -- tools --markdown --toolsets all`"
+    );
+}
+
+/// Every `<!-- config:CLIENT [--stdio] -->` block in the README equals `ilert-mcp config`'s output.
+#[test]
+fn readme_client_configs_match_the_config_command() {
+    use clap::ValueEnum;
+    use ilert_mcp::cli::ClientKind;
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let mut checked = 0;
+    for (at, _) in readme.match_indices("<!-- config:") {
+        let head = &readme[at + "<!-- config:".len()..];
+        let spec = &head[..head.find(" -->").unwrap()];
+        let mut words = spec.split_whitespace();
+        let client = ClientKind::from_str(words.next().unwrap(), true).unwrap();
+        let stdio = words.next() == Some("--stdio");
+        let body = &head[head.find("```json\n").unwrap() + 8..];
+        let block: serde_json::Value =
+            serde_json::from_str(&body[..body.find("```").unwrap()]).unwrap();
+        let text = ilert_mcp::config::render(client, "https://mcp.ilert.com/mcp", stdio).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_str(&text[..text.find("\n\n").unwrap()]).unwrap();
+        assert_eq!(
+            block, expected,
+            "README block config:{spec} differs from `ilert-mcp config {spec}`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} config blocks found");
+}
