@@ -232,11 +232,15 @@ pub async fn submit(
 fn render(oauth: &OAuth, pending: &Pending, error: Option<&str>, status: StatusCode) -> Response {
     let sealed = oauth.sealer.seal(CSRF_PREFIX, pending);
     let target = url::Url::parse(&pending.redirect_uri).ok();
+    // Loopback apps differ only by port, so show it there.
     let destination = target
         .as_ref()
-        .map(|u| match u.host_str() {
-            Some(host) => host.to_owned(),
-            None => u.scheme().to_owned() + ":",
+        .map(|u| match (u.host_str(), u.port()) {
+            (Some(host), Some(port)) if matches!(host, "127.0.0.1" | "localhost" | "[::1]") => {
+                format!("{host}:{port}")
+            }
+            (Some(host), _) => host.to_owned(),
+            (None, _) => u.scheme().to_owned() + ":",
         })
         .unwrap_or_else(|| pending.redirect_uri.clone());
     let (read_checked, write_checked) = match pending.scope {
@@ -244,22 +248,38 @@ fn render(oauth: &OAuth, pending: &Pending, error: Option<&str>, status: StatusC
         Scope::Write => ("", " checked"),
     };
     let alert = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .map(|e| {
+            format!(
+                "<p class=\"error\" id=\"key_error\" role=\"alert\">{}</p>",
+                escape(e)
+            )
+        })
         .unwrap_or_default();
+    // After a refused key, the field is marked invalid, tied to the message, and focused.
+    let (invalid, described, autofocus, title_prefix) = match error {
+        Some(_) => (
+            " aria-invalid=\"true\"",
+            "key_error key_help",
+            " autofocus",
+            "Error: ",
+        ),
+        None => ("", "key_help", "", ""),
+    };
     let html = format!(
         r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connect {client} to ilert</title>
+<title>{title_prefix}Connect {client} to ilert</title>
 <style>
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f5f6f8;color:#1d2430;margin:0}}
 main{{max-width:30rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px rgba(0,0,0,.12)}}
+@media (max-width:34rem){{main{{margin:1rem;padding:1.25rem}}}}
 h1{{font-size:1.35rem;margin:0 0 1rem}} p{{line-height:1.5}} .muted{{color:#4a5568;font-size:.92rem}}
 label{{display:block;font-weight:600;margin:1.2rem 0 .4rem}} input[type=password]{{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #8a94a6;border-radius:6px}}
 fieldset{{border:1px solid #d5dae3;border-radius:6px;margin:1.2rem 0;padding:.6rem 1rem}} legend{{font-weight:600;padding:0 .3rem}}
-fieldset label{{font-weight:400;margin:.4rem 0}} .error{{background:#fdecea;color:#8a1c14;padding:.7rem;border-radius:6px}}
+fieldset label{{font-weight:400;margin:.4rem 0;display:flex;gap:.5rem;align-items:flex-start}} fieldset input{{margin-top:.25rem}} .error{{background:#fdecea;color:#8a1c14;padding:.7rem;border-radius:6px}}
 .actions{{display:flex;gap:.8rem;margin-top:1.5rem}} button{{font-size:1rem;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #1e5bd8;cursor:pointer}}
 button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{background:#fff;color:#1e5bd8}}
 :focus-visible{{outline:3px solid #f0a500;outline-offset:2px}}
@@ -269,11 +289,12 @@ button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{backgro
 <main>
 <h1>Connect {client} to ilert</h1>
 <p><strong>{client}</strong> wants to use ilert on your behalf. After you allow it, you will be sent to <strong>{destination}</strong>.</p>
+<p class="muted">The name is what the app calls itself and is not verified; the address it returns to is. Only continue if you started this from that app.</p>
 {alert}
 <form method="post" action="/authorize">
 <input type="hidden" name="request" value="{sealed}">
 <label for="api_key">Your ilert API key</label>
-<input type="password" id="api_key" name="api_key" required autocomplete="off" spellcheck="false" aria-describedby="key_help">
+<input type="password" id="api_key" name="api_key" required autocomplete="off" spellcheck="false" aria-describedby="{described}"{invalid}{autofocus}>
 <p id="key_help" class="muted">Create one in ilert under Profile → API Keys. It is checked with ilert and kept only inside the token given to {client}, which can do what your ilert user can do, within the access you choose below.</p>
 <fieldset>
 <legend>Access</legend>
@@ -289,6 +310,10 @@ button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{backgro
 </body>
 </html>"#,
         client = escape(&pending.client_name),
+        title_prefix = title_prefix,
+        described = described,
+        invalid = invalid,
+        autofocus = autofocus,
         destination = escape(&destination),
         sealed = escape(&sealed),
     );
