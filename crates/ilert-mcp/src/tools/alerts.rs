@@ -262,7 +262,12 @@ impl IlertMcp {
         let mut detail = alert_detail(&alert, &self.shared.app_url);
         let mut notes = Vec::new();
         match log {
-            Ok(entries) => {
+            Ok(mut entries) => {
+                // ilert's order is not documented: sort oldest first (ISO-8601 UTC sorts as text,
+                // and the id breaks ties), then keep the latest.
+                entries.sort_by(|a, b| {
+                    (a.timestamp.as_deref(), a.id).cmp(&(b.timestamp.as_deref(), b.id))
+                });
                 let skipped = entries.len().saturating_sub(TIMELINE_ENTRIES);
                 if skipped > 0 {
                     notes.push(format!("{skipped} earlier timeline entries not shown."));
