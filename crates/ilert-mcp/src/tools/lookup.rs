@@ -137,22 +137,39 @@ impl RefCache {
     }
 }
 
+/// One way of matching a name, from strictest to loosest.
+type Tier<'a> = Box<dyn Fn(&Named) -> bool + 'a>;
+
 /// Exact (case-insensitive) name first, then names containing every word of the query.
 fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
     let q = query.to_lowercase();
-    let exact: Vec<&Named> = list.iter().filter(|n| n.name.to_lowercase() == q).collect();
-    let candidates = if exact.is_empty() {
-        let words: Vec<&str> = q.split_whitespace().collect();
-        list.iter()
-            .filter(|n| {
-                let hay =
-                    format!("{} {}", n.name, n.detail.as_deref().unwrap_or("")).to_lowercase();
-                words.iter().all(|w| hay.contains(w))
-            })
+    let words: Vec<&str> = q.split_whitespace().collect();
+    let name_words = |n: &Named| -> Vec<String> {
+        n.name
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
             .collect()
-    } else {
-        exact
     };
+    // Tiers: the exact name; names containing every query word as a whole word ("Ana" is Ana
+    // Souza, not Yuki Tanaka); names or details containing every word anywhere.
+    let tiers: [Tier<'_>; 3] = [
+        Box::new(|n: &Named| n.name.to_lowercase() == q),
+        Box::new(|n: &Named| {
+            let have = name_words(n);
+            words.iter().all(|w| have.iter().any(|h| h == w))
+        }),
+        Box::new(|n: &Named| {
+            let hay = format!("{} {}", n.name, n.detail.as_deref().unwrap_or("")).to_lowercase();
+            words.iter().all(|w| hay.contains(w))
+        }),
+    ];
+    let candidates: Vec<&Named> = tiers
+        .iter()
+        .map(|tier| list.iter().filter(|n| tier(n)).collect::<Vec<_>>())
+        .find(|c| !c.is_empty())
+        .unwrap_or_default();
     match candidates.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {

@@ -131,15 +131,7 @@ impl IlertMcp {
         );
         let count = check!(count);
         let (mtta, mttr) = (check!(mtta), check!(mttr));
-        let buckets: Vec<Bucket> = count
-            .iter()
-            .map(|(bucket, n)| Bucket {
-                bucket: bucket.clone(),
-                count: *n,
-                mtta_minutes: lookup(&mtta, bucket).map(minutes),
-                mttr_minutes: lookup(&mttr, bucket).map(minutes),
-            })
-            .collect();
+        let buckets = buckets(&count, &mtta, &mttr);
         let out = MetricsOutput {
             from: show(from, tz),
             until: show(until, tz),
@@ -151,12 +143,11 @@ impl IlertMcp {
     }
 }
 
-/// One metric as (bucket, value) pairs; ilert sends rows like `["2026-11-20", 12]`.
-async fn series(
-    api: &Session,
-    q: &ReportQuery,
-    metric: &str,
-) -> Result<Vec<(String, f64)>, String> {
+/// One metric as rows of (group, period, value). ilert answers rows of mixed cells (the
+/// sandbox: `[sourceId, policyId, number, period, value]`); the period is the cell shaped like
+/// `2026-11-17`, `2026-W47` or `2026-11`, the value the last number, and the other cells name the
+/// group (source and policy) the row is for.
+async fn series(api: &Session, q: &ReportQuery, metric: &str) -> Result<Vec<Row>, String> {
     let q = ReportQuery {
         metric: metric.into(),
         ..q.clone()
@@ -165,24 +156,93 @@ async fn series(
         .alert_report(&q)
         .await
         .map_err(|e| explain(&e, &format!("the {metric} report")))?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            let bucket = match row.first()? {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let value = row.get(1).and_then(|v| {
-                v.as_f64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })?;
-            Some((bucket, value))
-        })
-        .collect())
+    Ok(rows.iter().filter_map(|cells| parse_row(cells)).collect())
 }
 
-fn lookup(series: &[(String, f64)], bucket: &str) -> Option<f64> {
-    series.iter().find(|(b, _)| b == bucket).map(|(_, v)| *v)
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    group: String,
+    period: String,
+    value: f64,
+}
+
+fn parse_row(cells: &[serde_json::Value]) -> Option<Row> {
+    let period_at = cells
+        .iter()
+        .position(|c| c.as_str().is_some_and(is_period))?;
+    let (value_at, value) = cells
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| *i != period_at)
+        .find_map(|(i, c)| {
+            c.as_f64()
+                .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+                .map(|v| (i, v))
+        })?;
+    let group = cells
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != period_at && *i != value_at)
+        .map(|(_, c)| c.to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    Some(Row {
+        group,
+        period: cells.get(period_at)?.as_str()?.to_owned(),
+        value,
+    })
+}
+
+fn is_period(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    match b.len() {
+        7 => digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7),
+        8 => digits(0..4) && b.get(4..6) == Some(&b"-W"[..]) && digits(6..8),
+        10 => {
+            digits(0..4)
+                && b.get(4) == Some(&b'-')
+                && digits(5..7)
+                && b.get(7) == Some(&b'-')
+                && digits(8..10)
+        }
+        _ => false,
+    }
+}
+
+/// Per period: the alert count summed over groups, and MTTA/MTTR averaged over groups weighted by
+/// each group's alert count in that period.
+fn buckets(count: &[Row], mtta: &[Row], mttr: &[Row]) -> Vec<Bucket> {
+    let mut periods: Vec<String> = count.iter().map(|r| r.period.clone()).collect();
+    periods.sort();
+    periods.dedup();
+    let weighted = |rows: &[Row], period: &str| -> Option<f64> {
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for r in rows.iter().filter(|r| r.period == period) {
+            let w = count
+                .iter()
+                .find(|c| c.period == period && c.group == r.group)
+                .map_or(1.0, |c| c.value.max(1.0));
+            sum += r.value * w;
+            weight += w;
+        }
+        (weight > 0.0).then(|| minutes(sum / weight))
+    };
+    periods
+        .iter()
+        .map(|period| Bucket {
+            bucket: period.clone(),
+            count: count
+                .iter()
+                .filter(|r| &r.period == period)
+                .map(|r| r.value)
+                .sum(),
+            mtta_minutes: weighted(mtta, period),
+            mttr_minutes: weighted(mttr, period),
+        })
+        .collect()
 }
 
 /// ilert reports MTTA and MTTR in seconds.
@@ -209,9 +269,51 @@ fn metrics_text(out: &MetricsOutput) -> String {
             .map(|m| times::human(Duration::seconds((m * 60.0) as i64)))
             .unwrap_or_else(|| "-".into());
         text.push_str(&format!(
-            "\n{}: {} alerts, MTTA {mtta}, MTTR {mttr}",
-            b.bucket, b.count
+            "\n{}: {} alert{}, MTTA {mtta}, MTTR {mttr}",
+            b.bucket,
+            b.count,
+            if b.count == 1.0 { "" } else { "s" }
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rows(v: serde_json::Value) -> Vec<Row> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| parse_row(r.as_array().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn rows_are_read_by_shape_and_aggregated_per_period() {
+        let count = rows(json!([
+            [1, 9, "", "2026-11-17", 2],
+            [2, 9, "", "2026-11-17", 1],
+            [1, 9, "", "2026-11-18", 1]
+        ]));
+        let mtta = rows(json!([
+            [1, 9, "", "2026-11-17", 600],
+            [2, 9, "", "2026-11-17", 1200],
+            [1, 9, "", "2026-11-18", 60]
+        ]));
+        let b = buckets(&count, &mtta, &[]);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].bucket.as_str(), b[0].count), ("2026-11-17", 3.0));
+        // (600·2 + 1200·1) / 3 = 800 s = 13.3 min
+        assert_eq!(b[0].mtta_minutes, Some(13.3));
+        assert_eq!(b[1].mttr_minutes, None);
+        // A bare [period, value] shape works too, and so do week and month labels.
+        let simple = rows(json!([["2026-W47", 5], ["2026-11", "7"]]));
+        assert_eq!(
+            simple.iter().map(|r| r.value).collect::<Vec<_>>(),
+            vec![5.0, 7.0]
+        );
+    }
 }
