@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::guard::{Budget, Circuit, Observer, Outcome};
 use crate::{ApiError, ApiKey, DEFAULT_BASE_URL, TransportKind, USER_AGENT};
 
 /// How often and how long to retry. Only idempotent requests (GET, PUT, DELETE) are retried, and
@@ -32,7 +33,7 @@ impl Default for RetryPolicy {
 }
 
 /// Settings for [`Client::new`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// API root including `/api`, e.g. `https://api.ilert.com/api`.
     pub base_url: String,
@@ -40,6 +41,25 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Requests per API key per minute sent to ilert (its own limit is 120); 0 turns it off.
+    pub per_key_budget: u32,
+    /// Consecutive failures (transport errors, 5xx) that open the circuit; 0 turns it off.
+    pub circuit_threshold: u32,
+    /// How long an open circuit fails calls fast before one probe goes through.
+    pub circuit_open_for: Duration,
+    /// Told about every upstream attempt (metrics).
+    pub observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("per_key_budget", &self.per_key_budget)
+            .field("circuit_threshold", &self.circuit_threshold)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientConfig {
@@ -49,6 +69,10 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(25),
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            per_key_budget: 120,
+            circuit_threshold: 5,
+            circuit_open_for: Duration::from_secs(10),
+            observer: None,
         }
     }
 }
@@ -59,11 +83,21 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     base: String,
     retry: RetryPolicy,
+    budget: Budget,
+    circuit: Circuit,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A client bound to one caller's API key.
@@ -91,12 +125,16 @@ impl Client {
                 kind: TransportKind::Other,
                 message: format!("cannot build the HTTP client: {e}"),
             })?;
+        let inner = Inner {
+            http,
+            base,
+            retry: config.retry,
+            budget: Budget::new(config.per_key_budget),
+            circuit: Circuit::new(config.circuit_threshold, config.circuit_open_for),
+            observer: config.observer,
+        };
         Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                base,
-                retry: config.retry,
-            }),
+            inner: Arc::new(inner),
         })
     }
 
@@ -203,7 +241,7 @@ impl Session {
         let retry = &self.client.inner.retry;
         let mut attempt = 0u32;
         loop {
-            let result = self.attempt(&call).await;
+            let result = self.guarded_attempt(&call).await;
             let delay = match &result {
                 Err(ApiError::RateLimited { .. }) => Some(retry.rate_limit_delay),
                 Err(ApiError::Upstream {
@@ -234,6 +272,47 @@ impl Session {
                 _ => return result,
             }
         }
+    }
+
+    /// One attempt, behind the circuit and the key's budget, reported to the observer.
+    async fn guarded_attempt(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+        let inner = &self.client.inner;
+        let observe = |outcome: Outcome| {
+            if let Some(observer) = &inner.observer {
+                observer(outcome);
+            }
+        };
+        if let Err(wait) = inner.circuit.allow() {
+            observe(Outcome::CircuitOpen);
+            return Err(ApiError::Upstream {
+                status: 503,
+                message: format!(
+                    "ilert has failed repeatedly, so ilert-mcp pauses calls to it for {}s to let it recover",
+                    wait.as_secs().max(1)
+                ),
+            });
+        }
+        if let Err(wait) = inner.budget.take(&self.key) {
+            observe(Outcome::BudgetSpent);
+            return Err(ApiError::RateLimited {
+                message: format!(
+                    "this API key has used its ilert budget for this minute; it resets in {}s",
+                    wait.as_secs().max(1)
+                ),
+            });
+        }
+        let result = self.attempt(call).await;
+        let (outcome, healthy) = match &result {
+            Ok(answer) => (Outcome::Status(answer.status), true),
+            Err(ApiError::Transport { .. }) => (Outcome::Transport, false),
+            Err(e) => {
+                let status = e.status().unwrap_or(0);
+                (Outcome::Status(status), status < 500)
+            }
+        };
+        inner.circuit.record(healthy);
+        observe(outcome);
+        result
     }
 
     async fn attempt(&self, call: &Call<'_>) -> Result<Answer, ApiError> {

@@ -10,6 +10,7 @@ mod common;
 mod error;
 mod escalation_policies;
 mod events;
+mod guard;
 mod http;
 mod incidents;
 mod key;
@@ -29,6 +30,7 @@ pub use common::{Page, TeamRef};
 pub use error::{ApiError, TransportKind};
 pub use escalation_policies::{EscalationPolicy, EscalationRule};
 pub use events::{Event, EventComment};
+pub use guard::{Observer, Outcome};
 pub use http::{Client, ClientConfig, RetryPolicy, Session};
 pub use incidents::{
     AffectedService, AffectedServiceWrite, IdOnly, Incident, IncidentQuery, IncidentUpdate,

@@ -49,7 +49,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
         oauth: crate::oauth(&http_args, mcp_addr, &shared.client)?,
         ..HttpConfig::default()
     };
-    let app = http::router(shared, catalogue, &config, shutdown.clone());
+    let app = http::router(shared, catalogue, &config);
     let served = http::serve(mcp_listener, app, shutdown.clone()).await;
     shutdown.cancel();
     let _ = sandbox_task.await;

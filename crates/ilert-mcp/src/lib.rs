@@ -3,9 +3,11 @@
 
 pub mod auth;
 pub mod cli;
+pub mod completions;
 pub mod config;
 pub mod connect;
 pub mod demo;
+pub mod metrics;
 pub mod prompts;
 pub mod resources;
 pub mod server;
@@ -21,6 +23,7 @@ pub fn ilert_client(base_url: &str, timeout_secs: u64) -> Result<ilert_client::C
     let config = ilert_client::ClientConfig {
         base_url: base_url.to_owned(),
         timeout: Duration::from_secs(timeout_secs.max(1)),
+        observer: Some(metrics::observer()),
         ..Default::default()
     };
     ilert_client::Client::new(config).map_err(|e| e.to_string())

@@ -53,7 +53,7 @@ async fn run(command: Command) -> Result<(), String> {
                 oauth,
             };
             tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
-            let app = http::router(shared, catalogue, &config, shutdown.clone());
+            let app = http::router(shared, catalogue, &config);
             http::serve(listener, app, shutdown)
                 .await
                 .map_err(|e| format!("the server stopped: {e}"))

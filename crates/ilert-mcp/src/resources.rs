@@ -99,19 +99,24 @@ async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
 }
 
 fn not_found(uri: &str) -> ErrorData {
-    ErrorData::resource_not_found(
+    resource_not_found(
         format!(
             "{uri} is not an ilert resource; use ilert://alerts/{{id}}, ilert://incidents/{{id}} or ilert://schedules/{{id}}"
         ),
-        None,
+        uri,
     )
+}
+
+/// -32002 with the URI in `data`, as the spec asks.
+fn resource_not_found(message: String, uri: &str) -> ErrorData {
+    ErrorData::resource_not_found(message, Some(serde_json::json!({ "uri": uri })))
 }
 
 fn upstream(error: ApiError, uri: &str) -> ErrorData {
     match error {
-        ApiError::NotFound { .. } => ErrorData::resource_not_found(
+        ApiError::NotFound { .. } => resource_not_found(
             format!("{uri} does not exist or is not visible to you"),
-            None,
+            uri,
         ),
         other => ErrorData::internal_error(crate::tools::explain(&other, uri), None),
     }

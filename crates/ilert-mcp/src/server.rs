@@ -7,9 +7,9 @@ use std::sync::Arc;
 use ilert_client::{ApiKey, Client, Session};
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ErrorCode, Extensions,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListToolsResult, PaginatedRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ErrorCode, Extensions, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListToolsResult, PaginatedRequestParams,
     ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
@@ -147,12 +147,16 @@ impl IlertMcp {
 }
 
 impl ServerHandler for IlertMcp {
+    // `logging` stays declared for 2025-era clients (deprecated from 2026-07-28, SEP-2577).
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_prompts()
                 .enable_resources()
+                .enable_completions()
+                .enable_logging()
                 .build(),
         )
         .with_server_info(
@@ -190,6 +194,27 @@ impl ServerHandler for IlertMcp {
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         crate::prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let api = self.session(&context.extensions).ok();
+        Ok(crate::completions::complete(api, &self.shared.refs, &request).await)
+    }
+
+    // Logging is deprecated from 2026-07-28 (SEP-2577) but 2025-era clients still send setLevel.
+    #[allow(deprecated)]
+    /// Accepted so clients that set a level work; the server sends no log messages to clients
+    /// (its logs go to stderr), so the level changes nothing.
+    async fn set_level(
+        &self,
+        _request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
     }
 
     async fn list_resource_templates(
@@ -242,10 +267,13 @@ impl ServerHandler for IlertMcp {
             } else {
                 "this connection's tool selection excludes it"
             };
+            crate::metrics::global().tool_call(&name, "refused", std::time::Duration::ZERO);
             return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
         let context = ToolCallContext::new(self, request, context);
-        match self.catalogue.router.call(context).await {
+        let _in_flight = crate::metrics::global().start_call();
+        let started = std::time::Instant::now();
+        let result = match self.catalogue.router.call(context).await {
             Ok(CallToolResponse::Complete(result)) => {
                 Ok(explain_bad_arguments(&name, result).into())
             }
@@ -254,7 +282,14 @@ impl ServerHandler for IlertMcp {
                 Ok(bad_arguments(&name, &e.message).into())
             }
             other => other,
-        }
+        };
+        let outcome = match &result {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
+            Ok(_) => "ok",
+            Err(_) => "protocol_error",
+        };
+        crate::metrics::global().tool_call(&name, outcome, started.elapsed());
+        result
     }
 }
 

@@ -7,6 +7,7 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+mod guard;
 mod resources;
 
 use std::time::Duration;

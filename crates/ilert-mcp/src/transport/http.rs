@@ -47,13 +47,9 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /// The whole HTTP application, kept apart from `main` so tests can drive it without a socket.
-pub fn router(
-    shared: Arc<Shared>,
-    catalogue: Arc<Catalogue>,
-    config: &HttpConfig,
-    shutdown: CancellationToken,
-) -> Router {
+pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfig) -> Router {
     let auth = BearerAuth::new(shared.client.clone(), config.oauth.clone());
+    let ready = crate::transport::ops::Readiness::new(shared.client.base_url());
     // The public URL's host is always an allowed Host.
     let public_host = config
         .oauth
@@ -78,8 +74,7 @@ pub fn router(
                 .map(|o| o.to_string())
                 .chain(config.allowed_origins.iter().cloned()),
         )
-        .enforce_origin_validation()
-        .with_cancellation_token(shutdown);
+        .enforce_origin_validation();
     let mcp = StreamableHttpService::new(
         move || Ok(IlertMcp::new(shared.clone(), catalogue.clone())),
         Arc::new(NeverSessionManager::default()),
@@ -87,6 +82,7 @@ pub fn router(
     );
     // Outermost first: authenticate, then read and check the body, then MCP.
     let mcp = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(crate::transport::ops::request_id))
         .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
         .layer(axum::middleware::from_fn_with_state(
             BodyLimit(config.max_body_bytes),
@@ -95,6 +91,11 @@ pub fn router(
         .service(mcp);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(crate::transport::ops::readyz).with_state(ready),
+        )
+        .route("/metrics", get(crate::transport::ops::metrics))
         .route_service("/mcp", mcp);
     match &config.oauth {
         Some(oauth) => app.merge(crate::auth::router(oauth.clone())),

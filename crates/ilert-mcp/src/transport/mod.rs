@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod guard;
 pub mod http;
+pub mod ops;
 pub mod stdio;

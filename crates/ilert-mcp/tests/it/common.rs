@@ -42,6 +42,8 @@ pub fn fast_client(base_url: &str) -> ilert_client::Client {
             rate_limit_delay: Duration::from_millis(20),
             server_error_delay: Duration::from_millis(20),
         },
+        observer: Some(ilert_mcp::metrics::observer()),
+        ..ClientConfig::default()
     })
     .unwrap()
 }
@@ -69,12 +71,7 @@ pub async fn start_with_oauth(
         oauth: Some(oauth.clone()),
         ..HttpConfig::default()
     };
-    let app = http::router(
-        shared,
-        Arc::new(Catalogue::full()),
-        &config,
-        harness.1.clone(),
-    );
+    let app = http::router(shared, Arc::new(Catalogue::full()), &config);
     tokio::spawn(http::serve(listener, app, harness.1.clone()));
     let h = Harness {
         mcp_url: format!("http://{addr}/mcp"),
@@ -136,12 +133,7 @@ pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Har
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mcp_url = format!("http://{}/mcp", listener.local_addr().unwrap());
-    let app = http::router(
-        shared,
-        Arc::new(Catalogue::full()),
-        &http_config,
-        shutdown.clone(),
-    );
+    let app = http::router(shared, Arc::new(Catalogue::full()), &http_config);
     tokio::spawn(http::serve(listener, app, shutdown.clone()));
     Harness {
         mcp_url,

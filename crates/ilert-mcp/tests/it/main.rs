@@ -13,6 +13,7 @@ mod common;
 mod config;
 mod connect;
 mod oauth;
+mod operations;
 mod readme;
 mod schema;
 mod stdio;
