@@ -5,7 +5,8 @@ Modes:
   default   Streamable HTTP against --url with `Authorization: Bearer <key>`:
             - without the Authorization header the connection must fail with HTTP 401;
             - tools/list has the five ilert tools, each with a title and an object inputSchema;
-            - list_alerts(PENDING) -> a stakeholder key may not accept it -> accept_alerts -> get_alert == ACCEPTED.
+            - list_alerts(PENDING) -> a stakeholder key may not accept it -> accept_alerts -> get_alert == ACCEPTED
+              (no PENDING alert left: the same with an ACCEPTED one, resolve_alerts -> RESOLVED).
   --stdio   Spawns `<bin> stdio` (ILERT_API_KEY / ILERT_BASE_URL in its env); same tool checks, then
             accepts a PENDING alert (or takes an ACCEPTED one) and resolves it -> get_alert == RESOLVED.
 
@@ -179,20 +180,21 @@ async def check_unauthenticated(url: str, mode: str) -> None:
                           f"(statuses seen: {statuses}; error: {failure})")
 
 
-async def check_stakeholder_refused(url: str, mode: str, user: Client, alert_id: int) -> None:
+async def check_stakeholder_refused(url: str, mode: str, user: Client, tool: str, alert_id: int, status: str) -> None:
+    """The read-only stakeholder key must not be able to run `tool` on the alert (still `status`)."""
     transport, hc = http_transport(url, "demo-key-stakeholder")
     async with hc, Client(transport, mode=mode) as sh:
         await list_all_tools(sh)
         try:
-            result = await sh.call_tool("accept_alerts", {"ids": [alert_id]})
+            result = await sh.call_tool(tool, {"ids": [alert_id]})
         except MCPError:
             result = None  # refused at the protocol level: acceptable
         if result is not None and not result.is_error:
             sc = result.structured_content or {}
             rows = sc.get("results") or [{}]
             if rows[0].get("ok") is not False:
-                raise CheckFailed(f"stakeholder key was allowed to accept alert {alert_id}: {result_text(result)}")
-    await expect_status(user, alert_id, "PENDING")
+                raise CheckFailed(f"stakeholder key was allowed to {tool} alert {alert_id}: {result_text(result)}")
+    await expect_status(user, alert_id, status)
 
 
 async def common_checks(client: Client, run: Run) -> None:
@@ -208,17 +210,22 @@ async def http_flow(args: argparse.Namespace, run: Run) -> str:
     transport, hc = http_transport(args.url, args.key)
     async with hc, Client(transport, mode=args.mode) as client:
         await common_checks(client, run)
+        # Accept a PENDING alert; when other clients have used them all up, resolve an ACCEPTED one.
         pending = await alerts_in_state(client, "PENDING")
-        if not pending:
-            raise CheckFailed("list_alerts(states=[PENDING]) returned no alerts; the seeded sandbox should have some")
-        alert_id = pending[0]["id"]
+        if pending:
+            alert_id, tool, before, after = pending[0]["id"], "accept_alerts", "PENDING", "ACCEPTED"
+        else:
+            accepted = await alerts_in_state(client, "ACCEPTED")
+            if not accepted:
+                raise CheckFailed("no PENDING or ACCEPTED alert left in the sandbox for the write check")
+            alert_id, tool, before, after = accepted[0]["id"], "resolve_alerts", "ACCEPTED", "RESOLVED"
         refused = ""
         if not args.skip_role_check:
-            await check_stakeholder_refused(args.url, args.mode, client, alert_id)
-            refused = ", stakeholder accept refused"
-        await bulk(client, "accept_alerts", alert_id)
-        await expect_status(client, alert_id, "ACCEPTED")
-    return f"tools ok, 401 without key{refused}, alert {alert_id} PENDING -> ACCEPTED"
+            await check_stakeholder_refused(args.url, args.mode, client, tool, alert_id, before)
+            refused = f", stakeholder {tool} refused"
+        await bulk(client, tool, alert_id)
+        await expect_status(client, alert_id, after)
+    return f"tools ok, 401 without key{refused}, alert {alert_id} {before} -> {after}"
 
 
 async def stdio_flow(args: argparse.Namespace, run: Run) -> str:

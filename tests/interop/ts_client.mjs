@@ -3,7 +3,8 @@
 //   - without the Authorization header the connection must fail with HTTP 401;
 //   - tools/list has the five ilert tools, each with a title and an object inputSchema
 //     (the SDK also validates tools/list strictly, and structuredContent against outputSchema);
-//   - list_alerts(PENDING) -> accept_alerts(first id) -> get_alert == ACCEPTED.
+//   - list_alerts(PENDING) -> accept_alerts(first id) -> get_alert == ACCEPTED (no PENDING alert left:
+//     an ACCEPTED one, resolve_alerts -> RESOLVED).
 // Alert ids are picked from live listings (state is shared with other clients).
 // Prints one `PASS ...` line on success, or `FAIL ...` and exits 1.
 // Usage (Node 22 from .tools, packages via tests/interop/node_modules -> .tools/npm/node_modules):
@@ -117,6 +118,17 @@ function checkTools(tools) {
   }
 }
 
+async function alertsIn(client, state) {
+  const listed = await call(client, 'list_alerts', { states: [state] });
+  if (!Array.isArray(listed.alerts)) throw new CheckFailed(`list_alerts: alerts is not an array: ${JSON.stringify(listed).slice(0, 300)}`);
+  for (const a of listed.alerts) {
+    if (!Number.isInteger(a?.id) || a.status !== state) {
+      throw new CheckFailed(`list_alerts(states=[${state}]) returned an unexpected alert: ${JSON.stringify(a).slice(0, 300)}`);
+    }
+  }
+  return listed.alerts;
+}
+
 async function flow() {
   await checkUnauthenticated();
   const transport = new StreamableHTTPClientTransport(new URL(opts.url), {
@@ -130,29 +142,29 @@ async function flow() {
     const me = await call(client, 'get_current_user', {});
     if (!('id' in me) || !('role' in me)) throw new CheckFailed(`get_current_user: missing id/role in ${JSON.stringify(me)}`);
 
-    const listed = await call(client, 'list_alerts', { states: ['PENDING'] });
-    if (!Array.isArray(listed.alerts)) throw new CheckFailed(`list_alerts: alerts is not an array: ${JSON.stringify(listed).slice(0, 300)}`);
-    for (const a of listed.alerts) {
-      if (!Number.isInteger(a?.id) || a.status !== 'PENDING') {
-        throw new CheckFailed(`list_alerts(states=[PENDING]) returned an unexpected alert: ${JSON.stringify(a).slice(0, 300)}`);
-      }
+    // Accept a PENDING alert; when other clients have used them all up, resolve an ACCEPTED one.
+    let [tool, before, after] = ['accept_alerts', 'PENDING', 'ACCEPTED'];
+    let alerts = await alertsIn(client, before);
+    if (alerts.length === 0) {
+      [tool, before, after] = ['resolve_alerts', 'ACCEPTED', 'RESOLVED'];
+      alerts = await alertsIn(client, before);
+      if (alerts.length === 0) throw new CheckFailed('no PENDING or ACCEPTED alert left in the sandbox for the write check');
     }
-    if (listed.alerts.length === 0) throw new CheckFailed('list_alerts(states=[PENDING]) returned no alerts');
-    const id = listed.alerts[0].id;
+    const id = alerts[0].id;
 
-    const acc = await call(client, 'accept_alerts', { ids: [id] });
-    const r0 = acc.results?.[0];
-    if (acc.results?.length !== 1 || r0?.id !== id || r0?.ok !== true) {
-      throw new CheckFailed(`accept_alerts([${id}]) not ok: ${JSON.stringify(acc).slice(0, 300)}`);
+    const out = await call(client, tool, { ids: [id] });
+    const r0 = out.results?.[0];
+    if (out.results?.length !== 1 || r0?.id !== id || r0?.ok !== true) {
+      throw new CheckFailed(`${tool}([${id}]) not ok: ${JSON.stringify(out).slice(0, 300)}`);
     }
-    if (acc.succeeded !== 1 || acc.failed !== 0) {
-      throw new CheckFailed(`accept_alerts: expected succeeded=1 failed=0, got ${acc.succeeded}/${acc.failed}`);
+    if (out.succeeded !== 1 || out.failed !== 0) {
+      throw new CheckFailed(`${tool}: expected succeeded=1 failed=0, got ${out.succeeded}/${out.failed}`);
     }
     const alert = await call(client, 'get_alert', { id });
-    if (alert.id !== id || alert.status !== 'ACCEPTED') {
-      throw new CheckFailed(`get_alert(${id}): expected ACCEPTED, got id=${alert.id} status=${alert.status}`);
+    if (alert.id !== id || alert.status !== after) {
+      throw new CheckFailed(`get_alert(${id}): expected ${after}, got id=${alert.id} status=${alert.status}`);
     }
-    return `tools ok, 401 without key, alert ${id} PENDING -> ACCEPTED`;
+    return `tools ok, 401 without key, alert ${id} ${before} -> ${after}`;
   } finally {
     await client.close().catch(() => {});
   }
