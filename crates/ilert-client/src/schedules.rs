@@ -52,12 +52,11 @@ pub const MAX_SCHEDULES_PER_PAGE: u32 = 20;
 
 impl Session {
     pub async fn list_schedules(&self, page: Page) -> Result<Vec<Schedule>, ApiError> {
-        self.call(
-            Method::GET,
-            "/schedules",
-            &page.query(MAX_SCHEDULES_PER_PAGE),
-        )
-        .await
+        let mut query = page.query(MAX_SCHEDULES_PER_PAGE);
+        // Who is on now and next only come back when asked for.
+        query.push(("include", "currentShift".to_owned()));
+        query.push(("include", "nextShift".to_owned()));
+        self.call(Method::GET, "/schedules", &query).await
     }
 
     pub async fn get_schedule(&self, id: i64) -> Result<Schedule, ApiError> {

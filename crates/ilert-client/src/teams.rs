@@ -25,8 +25,7 @@ pub struct TeamMember {
 
 impl Session {
     pub async fn list_teams(&self, page: Page) -> Result<Vec<Team>, ApiError> {
-        let mut query = page.query(100);
-        query.push(("members", "true".into()));
-        self.call(Method::GET, "/teams", &query).await
+        // `members` is a filter by member id, not a switch: ilert includes members anyway.
+        self.call(Method::GET, "/teams", &page.query(100)).await
     }
 }

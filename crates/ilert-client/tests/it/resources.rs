@@ -171,10 +171,13 @@ async fn heartbeat_monitors_page_by_the_next_cursor_header() {
 async fn lists_clamp_to_each_endpoints_cap() {
     let server = MockServer::start().await;
     for (p, q) in [
-        ("/api/schedules", "max-results=20"),
+        (
+            "/api/schedules",
+            "max-results=20&include=currentShift&include=nextShift",
+        ),
         ("/api/escalation-policies", "max-results=50"),
         ("/api/services", "max-results=25&include=uptime"),
-        ("/api/teams", "max-results=100&members=true"),
+        ("/api/teams", "max-results=100"),
     ] {
         Mock::given(method("GET"))
             .and(path(p))

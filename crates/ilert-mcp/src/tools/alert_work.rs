@@ -189,6 +189,16 @@ impl IlertMcp {
             Err(ApiError::Rejected { status: 405, .. }) => {
                 format!("{} already is a responder on alert #{}.", user.name, p.id)
             }
+            // A 404 means the alert or the user is missing: say which.
+            Err(ApiError::NotFound { .. }) => {
+                return match api.get_alert(p.id, &[]).await {
+                    Ok(_) => failure(format!(
+                        "ilert has no user {} (id {}) to add to alert #{}. Check the user with find_users.",
+                        user.name, user.id, p.id
+                    )),
+                    Err(e) => failure(explain(&e, &format!("alert {}", p.id))),
+                };
+            }
             Err(e) => return failure(explain(&e, &format!("alert {}", p.id))),
         };
         let alert = ilert!(api.get_alert(p.id, &[]), format!("alert {}", p.id));
@@ -234,8 +244,10 @@ impl IlertMcp {
         );
         let Some(key) = full.integration_key.filter(|k| !k.is_empty()) else {
             return failure(format!(
-                "Your ilert user cannot see the integration key of alert source {}, which commenting needs. Ask an admin, or comment in the ilert app.",
-                source.name.as_deref().unwrap_or("?")
+                "ilert's API adds comments through the alert source's integration key, and only users and admins \
+                 may see the key of {}. Comment in the ilert app instead: {}",
+                source.name.as_deref().unwrap_or("this alert source"),
+                render::alert_url(&self.shared.app_url, p.id)
             ));
         };
         let me = ilert!(api.current_user(), "your user");

@@ -401,9 +401,11 @@ impl IlertMcp {
                     );
                     return structured(&out, text);
                 }
+                // Someone else updated it between our read and write: read again and retry once.
                 Err(ApiError::Rejected { status: 412, .. }) if attempt == 0 => {
                     note = " (Someone else updated it meanwhile; this update was applied on top of theirs.)".into();
                 }
+                Err(ApiError::Rejected { status: 412, .. }) => break,
                 Err(e) => return failure(explain(&e, &format!("incident {}", p.id))),
             }
         }

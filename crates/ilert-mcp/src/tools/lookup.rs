@@ -29,6 +29,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub fn plural(self) -> &'static str {
+        match self {
+            Self::Policy => "escalation policies",
+            Self::User => "users",
+            Self::Schedule => "schedules",
+            Self::Service => "services",
+            Self::Source => "alert sources",
+            Self::Team => "teams",
+        }
+    }
+
     pub fn noun(self) -> &'static str {
         match self {
             Self::User => "user",
@@ -173,7 +184,12 @@ fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
     match candidates.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {
-            let known: Vec<String> = list.iter().take(12).map(describe).collect();
+            // A short hint, not the directory: names only.
+            let known: Vec<String> = list
+                .iter()
+                .take(6)
+                .map(|n| format!("{} (id {})", n.name, n.id))
+                .collect();
             Err(format!(
                 "No {} matches \"{query}\". {}{}",
                 kind.noun(),
@@ -188,9 +204,9 @@ fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
         many => {
             let listed: Vec<String> = many.iter().take(10).map(|n| describe(n)).collect();
             Err(format!(
-                "\"{query}\" matches {} {}s: {}. Ask the user which one, then pass its id.",
+                "\"{query}\" matches {} {}: {}. Ask the user which one, then pass its id.",
                 many.len(),
-                kind.noun(),
+                kind.plural(),
                 listed.join("; ")
             ))
         }

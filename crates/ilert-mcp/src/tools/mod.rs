@@ -228,7 +228,8 @@ pub fn explain(error: &ApiError, subject: &str) -> String {
         ),
         ApiError::Forbidden { message, .. } => format!(
             "Your ilert user is not allowed to do this for {subject}: ilert said \"{message}\". \
-             Stakeholder and guest roles can only read; ask an ilert admin for a role that allows it."
+             Your role in ilert limits what you may change (stakeholders and guests only read; responders \
+             work alerts and incidents but not schedules); ask an ilert admin if you need more."
         ),
         ApiError::NotFound { .. } => format!(
             "{} was not found, or your ilert user cannot see it. Check the id and try again.",

@@ -202,7 +202,11 @@ impl IlertMcp {
         annotations(title = "Get current user", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn get_current_user(&self, ext: Extensions) -> CallToolResult {
+    pub async fn get_current_user(
+        &self,
+        Parameters(NoParams {}): Parameters<NoParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
         let api = session!(self, ext);
         let user = ilert!(api.current_user(), "your user");
         let person = Person::from(&user);
@@ -267,7 +271,11 @@ impl IlertMcp {
         annotations(title = "List teams", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn list_teams(&self, ext: Extensions) -> CallToolResult {
+    pub async fn list_teams(
+        &self,
+        Parameters(NoParams {}): Parameters<NoParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
         let api = session!(self, ext);
         let teams = ilert!(api.list_teams(Page::new(0, 100)), "the team list");
         let teams: Vec<TeamOut> = teams
@@ -311,7 +319,11 @@ impl IlertMcp {
         annotations(title = "List escalation policies", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn list_escalation_policies(&self, ext: Extensions) -> CallToolResult {
+    pub async fn list_escalation_policies(
+        &self,
+        Parameters(NoParams {}): Parameters<NoParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
         let api = session!(self, ext);
         let policies = ilert!(
             api.list_escalation_policies(Page::new(0, 50)),

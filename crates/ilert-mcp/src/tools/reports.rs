@@ -251,7 +251,8 @@ fn minutes(seconds: f64) -> f64 {
 }
 
 fn metrics_text(out: &MetricsOutput) -> String {
-    let total: f64 = out.buckets.iter().map(|b| b.count).sum();
+    // An empty f64 sum is -0.0; add 0.0 so it prints as 0.
+    let total: f64 = out.buckets.iter().map(|b| b.count).sum::<f64>() + 0.0;
     let mut text = format!(
         "{} alerts from {} to {} (per {}):",
         total,

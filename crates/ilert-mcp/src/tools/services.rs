@@ -169,7 +169,11 @@ impl IlertMcp {
         annotations(title = "List services", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn list_services(&self, ext: Extensions) -> CallToolResult {
+    pub async fn list_services(
+        &self,
+        Parameters(NoParams {}): Parameters<NoParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
         let api = session!(self, ext);
         let services = ilert!(
             api.list_services(Page::new(0, 25), true),
@@ -234,7 +238,11 @@ impl IlertMcp {
         annotations(title = "List status pages", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn list_status_pages(&self, ext: Extensions) -> CallToolResult {
+    pub async fn list_status_pages(
+        &self,
+        Parameters(NoParams {}): Parameters<NoParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
         let api = session!(self, ext);
         let pages = ilert!(
             api.list_status_pages(Page::new(0, 50)),

@@ -127,7 +127,11 @@ impl IlertMcp {
         annotations(title = "List alert sources", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn list_alert_sources(&self, ext: Extensions) -> CallToolResult {
+    pub async fn list_alert_sources(
+        &self,
+        Parameters(NoParams {}): Parameters<NoParams>,
+        ext: Extensions,
+    ) -> CallToolResult {
         let api = session!(self, ext);
         let sources = ilert!(
             api.list_alert_sources(Page::new(0, 50)),
@@ -309,7 +313,15 @@ impl IlertMcp {
                 .collect(),
             labels: p.labels.clone(),
         };
-        ilert!(api.send_event(&event), "the event");
+        match api.send_event(&event).await {
+            Ok(()) => {}
+            Err(ilert_client::ApiError::NotFound { .. }) => {
+                return failure(
+                    "No alert source has that integration key. Check it, or pass `source` (list_alert_sources shows them).",
+                );
+            }
+            Err(e) => return failure(crate::tools::explain(&e, "the event")),
+        }
         let out = SendEventOutput {
             accepted: true,
             event_type: event_type.into(),
