@@ -1,0 +1,569 @@
+//! Incidents: `list_incidents`, `get_incident`, `create_incident` (with its dry run) and
+//! `update_incident`, including a concurrent edit between the tool's read and its write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::tools_support::*;
+
+async fn incident_count(sandbox_url: &str) -> usize {
+    sandbox_get(sandbox_url, USER_KEY, "incidents?max-results=100")
+        .await
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+async fn service_status(sandbox_url: &str, id: i64) -> String {
+    sandbox_get(sandbox_url, USER_KEY, &format!("services/{id}")).await["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A status update on 9004 made by someone else (Maya, the admin), straight to the sandbox.
+async fn outside_update(sandbox_url: &str, message: &str) {
+    let response = reqwest::Client::new()
+        .put(format!("{sandbox_url}/incidents/9004"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({
+            "summary": "Elevated checkout errors",
+            "status": "IDENTIFIED",
+            "message": message,
+            "sendNotification": false,
+            "affectedServices": [
+                {"service": {"id": 801}, "impact": "PARTIAL_OUTAGE"},
+                {"service": {"id": 802}, "impact": "DEGRADED"}
+            ]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn list_incidents_shows_ongoing_ones_by_default() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Legacy).await;
+    let result = call(&client, "list_incidents", json!({})).await;
+    let out = ok(&result);
+    assert_eq!(ids(&out["incidents"]), vec![9004]);
+    assert_eq!(out["has_more"], false);
+    let incident = &out["incidents"][0];
+    assert_eq!(incident["summary"], "Elevated checkout errors");
+    assert_eq!(incident["status"], "IDENTIFIED");
+    assert_eq!(
+        incident["services"],
+        json!(["Checkout: PARTIAL_OUTAGE", "Payments: DEGRADED"])
+    );
+    assert!(
+        incident.get("updates").is_none(),
+        "history only in get_incident"
+    );
+    assert_eq!(
+        incident["url"],
+        "https://app.ilert.com/incident/view?id=9004"
+    );
+    assert!(
+        text(&result).starts_with(
+            "#9004 IDENTIFIED \"Elevated checkout errors\" · Checkout: PARTIAL_OUTAGE, Payments: DEGRADED · since "
+        ),
+        "{}",
+        text(&result)
+    );
+}
+
+#[tokio::test]
+async fn list_incidents_filters_by_state_and_service_and_says_when_more_match() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let result = call(
+        &client,
+        "list_incidents",
+        json!({"states": ["RESOLVED"], "limit": 1}),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(out["has_more"], true);
+    assert!(
+        text(&result).contains("More incidents match; raise `limit` (now 1)."),
+        "{}",
+        text(&result)
+    );
+
+    let all = call(&client, "list_incidents", json!({"states": ["RESOLVED"]})).await;
+    let mut resolved = ids(&ok(&all)["incidents"]);
+    resolved.sort_unstable();
+    assert_eq!(resolved, vec![9001, 9002, 9003]);
+
+    let search = call(
+        &client,
+        "list_incidents",
+        json!({"states": ["RESOLVED", "IDENTIFIED"], "service": "Search"}),
+    )
+    .await;
+    assert_eq!(ids(&ok(&search)["incidents"]), vec![9001]);
+
+    let none = call(&client, "list_incidents", json!({"states": ["MONITORING"]})).await;
+    assert_eq!(ok(&none)["incidents"], json!([]));
+    assert_eq!(text(&none), "No MONITORING incidents.");
+
+    for (args, expect) in [
+        (json!({"states": ["OPEN"]}), "unknown variant `OPEN`"),
+        (json!({"states": "RESOLVED"}), "invalid type"),
+        (
+            json!({"service": "Warehouse"}),
+            "No service matches \"Warehouse\"",
+        ),
+        (json!({"limit": "five"}), "invalid type"),
+        (json!({"status": ["RESOLVED"]}), "unknown field `status`"),
+    ] {
+        err(
+            &call(&client, "list_incidents", args.clone()).await,
+            &[expect],
+        );
+    }
+}
+
+#[tokio::test]
+async fn get_incident_has_the_whole_history_oldest_first() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let result = call(&client, "get_incident", json!({"id": "#9004"})).await;
+    let out = ok(&result);
+    assert_eq!(out["id"], 9004);
+    let updates = out["updates"].as_array().unwrap();
+    let statuses: Vec<&str> = updates
+        .iter()
+        .map(|u| u["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["INVESTIGATING", "IDENTIFIED", "IDENTIFIED"]);
+    assert!(updates.iter().all(|u| u["by"] == "Jonas Weber"));
+    let times: Vec<&str> = updates.iter().map(|u| u["at"].as_str().unwrap()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
+    let mirror = text(&result);
+    assert!(
+        mirror.contains(
+            "INVESTIGATING (Jonas Weber): Some customers see errors when paying by card."
+        ),
+        "{mirror}"
+    );
+    assert!(
+        mirror.ends_with("https://app.ilert.com/incident/view?id=9004"),
+        "{mirror}"
+    );
+
+    err(
+        &call(&client, "get_incident", json!({"id": 999_999})).await,
+        &["Incident 999999 was not found", "Check the id"],
+    );
+    err(
+        &call(&client, "get_incident", json!({"id": "latest"})).await,
+        &["not a numeric ilert id"],
+    );
+    err(
+        &call(&client, "get_incident", json!({"id": -4})).await,
+        &["ids are positive"],
+    );
+}
+
+#[tokio::test]
+async fn create_incident_dry_run_previews_the_audience_and_creates_nothing() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let before = incident_count(&h.sandbox_url).await;
+    let result = call(
+        &client,
+        "create_incident",
+        json!({
+            "summary": "Payments failing", "message": "We are investigating.",
+            "services": [{"service": "Payments", "impact": "MAJOR_OUTAGE"}],
+            "dry_run": true
+        }),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["dry_run"], true);
+    assert!(out.get("incident").is_none());
+    // Payments is on the public page only (1284 subscribers); its subscriber team has two people.
+    assert_eq!(
+        out["audience"],
+        json!({"public_status_pages": 1, "private_status_pages": 0, "public_subscribers": 1284,
+               "private_subscribers": 2, "notify_subscribers": true})
+    );
+    assert_eq!(
+        text(&result),
+        "Dry run, nothing created. \"Payments failing\" would reach 1 public and 0 private status page(s); 1284 public and 2 private subscriber(s) notified."
+    );
+    assert_eq!(
+        incident_count(&h.sandbox_url).await,
+        before,
+        "nothing created"
+    );
+    assert_eq!(
+        service_status(&h.sandbox_url, 802).await,
+        "DEGRADED",
+        "no service moved"
+    );
+}
+
+#[tokio::test]
+async fn create_incident_opens_it_and_moves_the_service() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let result = call(
+        &client,
+        "create_incident",
+        json!({
+            "summary": "Search is down", "message": "Search returns no results. We are on it.",
+            "services": [{"service": "search", "impact": "MAJOR_OUTAGE"}, {"service": "805", "impact": "DEGRADED"}],
+            "notify_subscribers": false
+        }),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["dry_run"], false);
+    assert_eq!(out["audience"]["notify_subscribers"], false);
+    // Customer accounts is on both pages.
+    assert_eq!(out["audience"]["private_status_pages"], 1);
+    let incident = &out["incident"];
+    let id = incident["id"].as_i64().unwrap();
+    assert_eq!(incident["status"], "INVESTIGATING", "the default");
+    assert_eq!(
+        incident["services"],
+        json!(["Search: MAJOR_OUTAGE", "Customer accounts: DEGRADED"])
+    );
+    assert!(
+        text(&result).starts_with(&format!(
+            "Created incident #{id} \"Search is down\" (INVESTIGATING), reaching "
+        )),
+        "{}",
+        text(&result)
+    );
+    assert!(
+        text(&result).contains("(not notified)"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(service_status(&h.sandbox_url, 804).await, "MAJOR_OUTAGE");
+    let listed = call(&client, "list_incidents", json!({})).await;
+    assert!(ids(&ok(&listed)["incidents"]).contains(&id));
+}
+
+#[tokio::test]
+async fn create_incident_refusals_create_nothing() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let before = incident_count(&h.sandbox_url).await;
+    let service = json!([{"service": "Search", "impact": "DEGRADED"}]);
+    for (args, expect) in [
+        (
+            json!({"summary": "x", "message": "y", "services": []}),
+            "Name at least one affected service",
+        ),
+        (
+            json!({"summary": " ", "message": "y", "services": service}),
+            "must not be empty",
+        ),
+        (
+            json!({"summary": "x", "message": "y", "services": [{"service": "Warehouse", "impact": "DEGRADED"}]}),
+            "No service matches \"Warehouse\"",
+        ),
+        (
+            json!({"summary": "x", "message": "y", "services": [{"service": "Search", "impact": "BROKEN"}]}),
+            "unknown variant `BROKEN`",
+        ),
+        (
+            json!({"summary": "x", "message": "y", "services": service, "status": "OPEN"}),
+            "unknown variant `OPEN`",
+        ),
+        (
+            json!({"summary": "x", "message": "y", "services": "Search"}),
+            "invalid type",
+        ),
+        (
+            json!({"summary": "x", "services": service}),
+            "missing field `message`",
+        ),
+        (
+            json!({"summary": "x", "message": "y", "services": service, "dry_run": "yes"}),
+            "invalid type",
+        ),
+        (
+            json!({"summary": "x", "message": "y", "services": service, "notify": true}),
+            "unknown field `notify`",
+        ),
+    ] {
+        err(
+            &call(&client, "create_incident", args.clone()).await,
+            &[expect],
+        );
+    }
+    let stakeholder = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Legacy).await;
+    err(
+        &call(
+            &stakeholder,
+            "create_incident",
+            json!({"summary": "x", "message": "y", "services": service}),
+        )
+        .await,
+        &["not allowed", "create incidents"],
+    );
+    assert_eq!(
+        incident_count(&h.sandbox_url).await,
+        before,
+        "nothing created"
+    );
+    assert_eq!(service_status(&h.sandbox_url, 804).await, "OPERATIONAL");
+}
+
+#[tokio::test]
+async fn update_incident_appends_history_and_moves_services() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let result = call(
+        &client,
+        "update_incident",
+        json!({"id": 9004, "status": "MONITORING", "message": "Failover complete; watching.",
+               "services": [{"service": "Payments", "impact": "OPERATIONAL"}]}),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["status"], "MONITORING");
+    assert_eq!(out["message"], "Failover complete; watching.");
+    assert_eq!(
+        out["services"],
+        json!(["Checkout: PARTIAL_OUTAGE", "Payments: OPERATIONAL"]),
+        "unnamed services keep theirs"
+    );
+    let updates = out["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 4);
+    assert_eq!(updates[3]["status"], "MONITORING");
+    assert_eq!(updates[3]["by"], "Jonas Weber");
+    assert!(
+        text(&result).starts_with("Posted MONITORING update on incident #9004.\n#9004 MONITORING"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(service_status(&h.sandbox_url, 802).await, "OPERATIONAL");
+    assert_eq!(service_status(&h.sandbox_url, 801).await, "PARTIAL_OUTAGE");
+
+    let result = call(
+        &client,
+        "update_incident",
+        json!({"id": 9004, "status": "RESOLVED", "message": "All good."}),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["status"], "RESOLVED");
+    assert!(out["resolved_at"].is_string());
+    assert_eq!(
+        out["services"],
+        json!(["Checkout: OPERATIONAL", "Payments: OPERATIONAL"])
+    );
+    assert_eq!(service_status(&h.sandbox_url, 801).await, "OPERATIONAL");
+    let ongoing = call(&client, "list_incidents", json!({})).await;
+    assert_eq!(ok(&ongoing)["incidents"], json!([]));
+}
+
+#[tokio::test]
+async fn update_incident_succeeds_after_an_outside_update_changed_it() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    outside_update(&h.sandbox_url, "Maya: provider confirmed the issue.").await;
+    let result = call(
+        &client,
+        "update_incident",
+        json!({"id": 9004, "status": "MONITORING", "message": "Fix is out."}),
+    )
+    .await;
+    let out = ok(&result);
+    let messages: Vec<&str> = out["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &messages[messages.len() - 2..],
+        ["Maya: provider confirmed the issue.", "Fix is out."]
+    );
+    assert!(
+        !text(&result).contains("Someone else"),
+        "no conflict happened: {}",
+        text(&result)
+    );
+}
+
+/// A proxy in front of the sandbox that, before forwarding each of the first `races` incident
+/// PUTs, lets someone else update the incident: the tool's `If-Match` is stale by then.
+async fn racing_proxy(sandbox_url: &str, races: usize) -> String {
+    struct Proxy {
+        sandbox_url: String,
+        races: AtomicUsize,
+        http: reqwest::Client,
+    }
+    async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+        let (parts, body) = request.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let tail = path.strip_prefix("/api").unwrap_or(path);
+        if parts.method == reqwest::Method::PUT
+            && tail.starts_with("/incidents/9004")
+            && proxy
+                .races
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            outside_update(&proxy.sandbox_url, "An outside edit.").await;
+        }
+        let body = to_bytes(body, usize::MAX).await.unwrap();
+        let upstream = proxy
+            .http
+            .request(parts.method, format!("{}{tail}", proxy.sandbox_url))
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let mut response = Response::builder().status(upstream.status());
+        for (name, value) in upstream.headers() {
+            if name != "content-length" && name != "transfer-encoding" {
+                response = response.header(name, value);
+            }
+        }
+        response
+            .body(Body::from(upstream.bytes().await.unwrap()))
+            .unwrap()
+    }
+    let proxy = Arc::new(Proxy {
+        sandbox_url: sandbox_url.to_owned(),
+        races: AtomicUsize::new(races),
+        http: reqwest::Client::new(),
+    });
+    let app = axum::Router::new().fallback(forward).with_state(proxy);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn update_incident_reapplies_on_top_of_a_concurrent_edit() {
+    let h = start().await;
+    let proxy = racing_proxy(&h.sandbox_url, 1).await;
+    let client = in_process(&proxy, USER_KEY).await;
+    let result = call(
+        &client,
+        "update_incident",
+        json!({"id": 9004, "status": "MONITORING", "message": "Fix is out."}),
+    )
+    .await;
+    let out = ok(&result);
+    assert!(
+        text(&result).contains(
+            "Someone else updated it meanwhile; this update was applied on top of theirs."
+        ),
+        "{}",
+        text(&result)
+    );
+    let messages: Vec<&str> = out["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &messages[messages.len() - 2..],
+        ["An outside edit.", "Fix is out."],
+        "theirs kept, ours on top"
+    );
+    assert_eq!(out["status"], "MONITORING");
+}
+
+#[tokio::test]
+async fn update_incident_gives_up_when_it_keeps_changing() {
+    let h = start().await;
+    let proxy = racing_proxy(&h.sandbox_url, 5).await;
+    let client = in_process(&proxy, USER_KEY).await;
+    err(
+        &call(
+            &client,
+            "update_incident",
+            json!({"id": 9004, "status": "MONITORING", "message": "Fix is out."}),
+        )
+        .await,
+        &["Incident 9004 keeps changing", "get_incident"],
+    );
+    let history = sandbox_get(&h.sandbox_url, USER_KEY, "incidents/9004?include=history").await;
+    assert!(
+        !history["history"].to_string().contains("Fix is out."),
+        "our update was never applied over theirs blindly"
+    );
+}
+
+#[tokio::test]
+async fn update_incident_refusals_change_nothing() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let before: Value =
+        sandbox_get(&h.sandbox_url, USER_KEY, "incidents/9004?include=history").await;
+    for (args, expect) in [
+        (
+            json!({"id": 9004, "status": "MONITORING", "message": "  "}),
+            "`message` must not be empty",
+        ),
+        (
+            json!({"id": 9004, "status": "FIXED", "message": "x"}),
+            "unknown variant `FIXED`",
+        ),
+        (
+            json!({"id": 9004, "message": "x"}),
+            "missing field `status`",
+        ),
+        (
+            json!({"id": 9004, "status": "MONITORING", "message": "x", "services": [{"service": "Warehouse", "impact": "DEGRADED"}]}),
+            "No service matches \"Warehouse\"",
+        ),
+        (
+            json!({"id": 9004, "status": "MONITORING", "message": "x", "summary": "new"}),
+            "unknown field `summary`",
+        ),
+        (
+            json!({"id": 999_999, "status": "MONITORING", "message": "x"}),
+            "Incident 999999 was not found",
+        ),
+    ] {
+        err(
+            &call(&client, "update_incident", args.clone()).await,
+            &[expect],
+        );
+    }
+    let stakeholder = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Legacy).await;
+    err(
+        &call(
+            &stakeholder,
+            "update_incident",
+            json!({"id": 9004, "status": "RESOLVED", "message": "x"}),
+        )
+        .await,
+        &["not allowed", "update incidents"],
+    );
+    let after: Value =
+        sandbox_get(&h.sandbox_url, USER_KEY, "incidents/9004?include=history").await;
+    assert_eq!(before, after, "state unchanged");
+}

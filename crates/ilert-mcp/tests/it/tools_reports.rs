@@ -1,0 +1,127 @@
+//! Reports toolset: `get_alert_metrics`.
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::tools_support::*;
+
+#[tokio::test]
+async fn metrics_over_thirty_days_count_every_alert_with_mtta_and_mttr() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let from = (chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339();
+    let result = call(
+        &client,
+        "get_alert_metrics",
+        json!({"from": from, "group_by": "DAY"}),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["group_by"], "DAY");
+    let buckets = out["buckets"].as_array().unwrap();
+    assert!(!buckets.is_empty());
+    for b in buckets {
+        let label = b["bucket"].as_str().unwrap();
+        assert!(
+            label.len() == 10 && label.as_bytes()[4] == b'-' && label.as_bytes()[7] == b'-',
+            "a DAY bucket is YYYY-MM-DD: {b}"
+        );
+    }
+    let mut labels: Vec<&str> = buckets
+        .iter()
+        .map(|b| b["bucket"].as_str().unwrap())
+        .collect();
+    labels.dedup();
+    assert_eq!(labels.len(), buckets.len(), "one row per bucket");
+    // Every seeded alert (27 days old at most) is counted once.
+    let total: f64 = buckets.iter().map(|b| b["count"].as_f64().unwrap()).sum();
+    assert_eq!(total, 31.0);
+    assert!(
+        buckets
+            .iter()
+            .any(|b| b["mtta_minutes"].as_f64().is_some_and(|m| m > 0.0))
+    );
+    assert!(
+        buckets
+            .iter()
+            .any(|b| b["mttr_minutes"].as_f64().is_some_and(|m| m > 0.0))
+    );
+    assert!(
+        text(&result).starts_with("31 alerts from "),
+        "{}",
+        text(&result)
+    );
+}
+
+#[tokio::test]
+async fn metrics_for_an_empty_range_say_zero_alerts() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let result = call(
+        &client,
+        "get_alert_metrics",
+        json!({"from": "2020-01-01", "until": "2020-02-01"}),
+    )
+    .await;
+    assert_eq!(ok(&result)["buckets"], json!([]));
+    assert!(
+        text(&result).starts_with("0 alerts from 2020-01-01T00:00:00Z to 2020-02-01T00:00:00Z"),
+        "{}",
+        text(&result)
+    );
+}
+
+#[tokio::test]
+async fn metrics_window_and_filters_are_echoed() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Stateless).await;
+    let result = call(
+        &client,
+        "get_alert_metrics",
+        json!({"from": "2020-01-01", "until": "2020-03-01", "group_by": "WEEK", "priority": "high",
+               "source": "Datadog APM", "policy": "Checkout on-call", "timezone": "Asia/Tokyo"}),
+    )
+    .await;
+    let out = ok(&result);
+    assert_eq!(out["from"], "2020-01-01T00:00:00+09:00");
+    assert_eq!(out["until"], "2020-03-01T00:00:00+09:00");
+    assert_eq!(out["group_by"], "WEEK");
+    assert!(text(&result).contains("(per week)"), "{}", text(&result));
+}
+
+#[tokio::test]
+async fn metrics_refuse_bad_ranges_and_values() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    for (args, expect) in [
+        (
+            json!({"from": "2020-01-01", "until": "2022-01-01"}),
+            "the range at most a year",
+        ),
+        (
+            json!({"from": "2020-02-01", "until": "2020-01-01"}),
+            "`until` must be after `from`",
+        ),
+        (
+            json!({"from": "last month"}),
+            "`from` \"last month\" is not a time",
+        ),
+        (json!({"group_by": "YEAR"}), "unknown variant `YEAR`"),
+        (
+            json!({"priority": "MEDIUM"}),
+            "`priority` must be HIGH, LOW or ALL.",
+        ),
+        (
+            json!({"source": "Nagios"}),
+            "No alert source matches \"Nagios\"",
+        ),
+        (json!({"policy": "on-call"}), "matches 3 escalation"),
+        (json!({"timezone": "Moon/Base"}), "IANA"),
+        (json!({"metric": "MTTA"}), "unknown field `metric`"),
+    ] {
+        err(
+            &call(&client, "get_alert_metrics", args.clone()).await,
+            &[expect],
+        );
+    }
+}
