@@ -390,12 +390,7 @@ async fn remove(
     let id = input::path_id(&raw, "alert source")?;
     state
         .db
-        .call(
-            move |conn| match conn.execute("DELETE FROM alert_sources WHERE id = ?1", [id])? {
-                0 => Err(not_found(id)),
-                _ => Ok(()),
-            },
-        )
+        .delete_by_id("alert_sources", id, not_found)
         .await?;
     Ok(reply::no_content())
 }

@@ -347,6 +347,23 @@ impl Db {
         .map_err(|err| ApiError::internal(format!("database task failed: {err}")))?
     }
 
+    /// Deletes the row of `table` with this id; `missing` is the error when there is none. `table`
+    /// is one of the schema's own names, never input.
+    pub async fn delete_by_id(
+        &self,
+        table: &'static str,
+        id: i64,
+        missing: fn(i64) -> ApiError,
+    ) -> Result<(), ApiError> {
+        self.call(move |conn| {
+            match conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])? {
+                0 => Err(missing(id)),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+
     /// Synchronous access, for start-up work such as seeding.
     pub fn with_conn<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
         let mut guard = self

@@ -359,12 +359,7 @@ async fn remove(
     let id = input::path_id(&raw, "heartbeat monitor")?;
     state
         .db
-        .call(move |conn| {
-            match conn.execute("DELETE FROM heartbeat_monitors WHERE id = ?1", [id])? {
-                0 => Err(not_found(id)),
-                _ => Ok(()),
-            }
-        })
+        .delete_by_id("heartbeat_monitors", id, not_found)
         .await?;
     Ok(reply::no_content())
 }

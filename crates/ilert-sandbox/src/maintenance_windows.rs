@@ -318,12 +318,7 @@ async fn remove(
     let id = input::path_id(&raw, "maintenance window")?;
     state
         .db
-        .call(move |conn| {
-            match conn.execute("DELETE FROM maintenance_windows WHERE id = ?1", [id])? {
-                0 => Err(not_found(id)),
-                _ => Ok(()),
-            }
-        })
+        .delete_by_id("maintenance_windows", id, not_found)
         .await?;
     Ok(reply::no_content())
 }

@@ -416,15 +416,7 @@ async fn remove(
 ) -> ApiResult<Response> {
     caller.require(Action::Configure, "delete services")?;
     let id = input::path_id(&raw, "service")?;
-    state
-        .db
-        .call(
-            move |conn| match conn.execute("DELETE FROM services WHERE id = ?1", [id])? {
-                0 => Err(not_found(id)),
-                _ => Ok(()),
-            },
-        )
-        .await?;
+    state.db.delete_by_id("services", id, not_found).await?;
     Ok(reply::no_content())
 }
 

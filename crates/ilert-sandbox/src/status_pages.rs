@@ -446,15 +446,7 @@ async fn remove(
 ) -> ApiResult<Response> {
     caller.require(Action::Configure, "delete status pages")?;
     let id = input::path_id(&raw, "status page")?;
-    state
-        .db
-        .call(
-            move |conn| match conn.execute("DELETE FROM status_pages WHERE id = ?1", [id])? {
-                0 => Err(not_found(id)),
-                _ => Ok(()),
-            },
-        )
-        .await?;
+    state.db.delete_by_id("status_pages", id, not_found).await?;
     Ok(reply::no_content())
 }
 

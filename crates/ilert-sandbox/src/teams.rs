@@ -274,15 +274,7 @@ async fn remove(
 ) -> ApiResult<Response> {
     caller.require(Action::Configure, "delete teams")?;
     let id = input::path_id(&raw, "team")?;
-    state
-        .db
-        .call(
-            move |conn| match conn.execute("DELETE FROM teams WHERE id = ?1", [id])? {
-                0 => Err(not_found(id)),
-                _ => Ok(()),
-            },
-        )
-        .await?;
+    state.db.delete_by_id("teams", id, not_found).await?;
     Ok(reply::no_content())
 }
 

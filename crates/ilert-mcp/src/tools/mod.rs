@@ -211,6 +211,14 @@ pub fn structured<T: Serialize>(value: &T, text: String) -> CallToolResult {
     result
 }
 
+/// One line per item, or `empty` when there are none: the text mirror of a list.
+pub fn lines_or<T>(items: &[T], line: impl Fn(&T) -> String, empty: &str) -> String {
+    if items.is_empty() {
+        return empty.to_owned();
+    }
+    items.iter().map(line).collect::<Vec<_>>().join("\n")
+}
+
 /// A tool-level error (`isError: true`) whose text says what to do next.
 pub fn failure(text: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text.into())])

@@ -330,19 +330,8 @@ impl IlertMcp {
             "the escalation policy list"
         );
         let policies: Vec<PolicyOut> = policies.iter().map(policy_out).collect();
-        let text = policies
-            .iter()
-            .map(policy_text)
-            .collect::<Vec<_>>()
-            .join("\n");
-        structured(
-            &PoliciesOutput { policies },
-            if text.is_empty() {
-                "No escalation policies.".into()
-            } else {
-                text
-            },
-        )
+        let text = crate::tools::lines_or(&policies, policy_text, "No escalation policies.");
+        structured(&PoliciesOutput { policies }, text)
     }
 
     /// One escalation policy by id or name, level by level.

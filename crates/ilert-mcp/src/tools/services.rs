@@ -183,19 +183,8 @@ impl IlertMcp {
             .iter()
             .map(|s| service_out(s, &self.shared.app_url))
             .collect();
-        let text = services
-            .iter()
-            .map(service_line)
-            .collect::<Vec<_>>()
-            .join("\n");
-        structured(
-            &ServicesOutput { services },
-            if text.is_empty() {
-                "No services.".into()
-            } else {
-                text
-            },
-        )
+        let text = crate::tools::lines_or(&services, service_line, "No services.");
+        structured(&ServicesOutput { services }, text)
     }
 
     /// One service by id or name: status, uptime and its ongoing incidents.
