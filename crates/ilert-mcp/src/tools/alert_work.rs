@@ -469,7 +469,7 @@ impl IlertMcp {
             } else {
                 names.join(", ")
             },
-            item.url
+            item.url.as_deref().unwrap_or_default()
         );
         structured(
             &CreateAlertOutput {

@@ -219,9 +219,13 @@ impl IlertMcp {
         let has_more = alerts.len() > limit as usize
             || (query.max_results == MAX_LIMIT && alerts.len() == 100);
         alerts.truncate(limit as usize);
+        // A list leaves out each alert's app link (get_alert has it): 50 links are 2 KB of context.
         let items: Vec<AlertItem> = alerts
             .iter()
-            .map(|a| render::alert_item(a, &self.shared.app_url))
+            .map(|a| AlertItem {
+                url: None,
+                ..render::alert_item(a, &self.shared.app_url)
+            })
             .collect();
         let next_cursor = has_more.then(|| (query.start_index + items.len() as u32).to_string());
         let text = list_text(&items, &query, next_cursor.as_deref());
@@ -495,7 +499,7 @@ pub(crate) fn detail_text(d: &AlertDetail) -> String {
         let names: Vec<&str> = d.actions.iter().map(|a| a.name.as_str()).collect();
         text.push_str(&format!("\nActions: {}", names.join(", ")));
     }
-    text.push_str(&format!("\n{}", d.item.url));
+    text.push_str(&format!("\n{}", d.item.url.as_deref().unwrap_or_default()));
     text
 }
 

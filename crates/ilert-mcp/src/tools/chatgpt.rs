@@ -250,7 +250,7 @@ impl IlertMcp {
                 (
                     format!("Alert #{id}: {}", detail.item.summary),
                     crate::tools::alerts::detail_text(&detail),
-                    detail.item.url.clone(),
+                    detail.item.url.clone().unwrap_or_default(),
                 )
             }
             "incident" => {

@@ -89,8 +89,9 @@ pub struct AlertItem {
     pub resolved_at: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub responders: Vec<Responder>,
-    /// Link to the alert in the ilert app.
-    pub url: String,
+    /// Link to the alert in the ilert app (single alerts only; lists leave it out to stay small).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// Turns client-side alerts into compact items; `app_url` is the ilert web app root.
@@ -110,7 +111,7 @@ pub fn alert_item(alert: &Alert, app_url: &str) -> AlertItem {
         reported_at: time(alert.report_time.as_deref()),
         resolved_at: time(alert.resolved_on.as_deref()),
         responders: alert.responders.iter().map(Responder::from).collect(),
-        url: alert_url(app_url, alert.id),
+        url: Some(alert_url(app_url, alert.id)),
     }
 }
 
