@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""The ilert-mcp benchmark (issue 7). Run through scripts/bench, which builds the release binary.
+
+One run, everything on 127.0.0.1:
+  1. nginx serves bench/fixtures/alerts.json as a fast local "ilert" (config from nginx.conf.in).
+  2. `ilert-mcp serve --no-oauth` in front of it.
+  3. wrk warm-up: one pass over all API keys (each key is verified once against /users/current).
+  4. floor: wrk GET /api/alerts straight at nginx.
+  5. mcp: wrk `tools/call list_alerts {"limit":50}` at /mcp, same wrk settings, rotating keys.
+  6. stdio: cold start (spawn to `initialize` answer) and `tools/list` bytes.
+Prints one table with pass/fail per target; writes only under bench/out/ unless --write-doc.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(HERE, "out")
+RUN = os.path.join(OUT, "run")
+FIXTURES = os.path.join(HERE, "fixtures")
+DOC = os.path.join(ROOT, "docs", "performance.md")
+PROTOCOL = "2025-11-25"
+CALL_BODY = ('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+             '{"name":"list_alerts","arguments":{"limit":50}}}')
+ALERTS_QUERY = "/api/alerts?states=PENDING&states=ACCEPTED&max-results=51"
+CLK = os.sysconf("SC_CLK_TCK")
+
+children = []  # Popen objects started by this run, each in its own process group
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def die(msg):
+    log(f"error: {msg}")
+    sys.exit(2)
+
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, start_new_session=True, **kw)
+    children.append(p)
+    return p
+
+
+def cleanup():
+    for p in reversed(children):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 3
+    for p in children:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    children.clear()
+
+
+def on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            die(f"{what} exited with {proc.returncode} before listening (see {RUN})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    die(f"{what} did not listen on {port} within {timeout}s")
+
+
+def ensure_tool(binary, package):
+    if shutil.which(binary):
+        return
+    log(f"{binary} missing; installing Debian package {package}")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    cmd = sudo + ["apt-get", "install", "-y", "--no-install-recommends", package]
+    if subprocess.run(cmd, timeout=300).returncode != 0:
+        subprocess.run(sudo + ["apt-get", "update"], timeout=300)
+        subprocess.run(cmd, timeout=300, check=True)
+    if not shutil.which(binary):
+        die(f"{binary} still missing after installing {package}")
+
+
+def cpu_ticks(pid):
+    """utime + stime of one process, in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+    except (OSError, IndexError):
+        return 0.0
+
+
+def tree_pids(pid):
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for c in f.read().split():
+                    pids.extend(tree_pids(int(c)))
+    except OSError:
+        pass
+    return pids
+
+
+def tree_cpu(pid):
+    return sum(cpu_ticks(p) for p in tree_pids(pid))
+
+
+def proc_status(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])  # kB
+    return 0
+
+
+def run_wrk(name, url, script, args, env_extra=None, timeout=None):
+    env = dict(os.environ, BENCH_THREADS=str(args.threads), **(env_extra or {}))
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+           "--timeout", "2s", "--latency", "-s", os.path.join(HERE, script), url]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    try:
+        out, _ = p.communicate(timeout=timeout or args.duration + 30)
+    except subprocess.TimeoutExpired:
+        die(f"wrk ({name}) did not finish in time")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(os.path.join(OUT, f"wrk-{name}.txt"), "w") as f:
+        f.write(" ".join(cmd) + "\n" + out)
+    m = re.search(r"^BENCH (.*)$", out, re.M)
+    if p.returncode != 0 or not m:
+        die(f"wrk ({name}) failed:\n{out}")
+    r = {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    r["errors"] = r["sock_errors"] + r["status_errors"] + r["app_errors"]
+    r["wrk_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    r["cmd"] = " ".join(cmd)
+    return r
+
+
+def mcp_call(port, key="bench-key-probe"):
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/mcp", data=CALL_BODY.encode(), method="POST",
+        headers={"Content-Type": "application/json",
+                 "Accept": "application/json, text/event-stream",
+                 "MCP-Protocol-Version": PROTOCOL, "Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+
+
+def warm_up(port, keys, connections, timeout=120):
+    """One call per key, `connections` keep-alive connections in parallel."""
+    import http.client
+    import threading
+    errors = [0] * connections
+    deadline = time.monotonic() + timeout
+
+    def worker(t):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for k in range(t, keys, connections):
+            if time.monotonic() > deadline:
+                errors[t] += 1
+                break
+            conn.request("POST", "/mcp", body=CALL_BODY, headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": PROTOCOL, "Authorization": f"Bearer bench-key-{k}"})
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200 or b'"isError":true' in body:
+                errors[t] += 1
+        conn.close()
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(connections)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout + 5)
+    return {"requests": keys, "seconds": time.monotonic() - t0, "errors": sum(errors)}
+
+
+def stdio_env():
+    return dict(os.environ, ILERT_API_KEY="x", ILERT_BASE_URL="http://127.0.0.1:9/api",
+                RUST_LOG="warn")
+
+
+def initialize_line(id_=1):
+    return json.dumps({"jsonrpc": "2.0", "id": id_, "method": "initialize", "params": {
+        "protocolVersion": PROTOCOL, "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "0"}}}) + "\n"
+
+
+def cold_start(binary, runs):
+    times = []
+    line = initialize_line().encode()
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = spawn([binary, "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL, env=stdio_env())
+        p.stdin.write(line)
+        p.stdin.flush()
+        first = p.stdout.readline()
+        t1 = time.perf_counter()
+        if b'"result"' not in first:
+            die(f"stdio initialize answered {first[:200]!r}")
+        times.append((t1 - t0) * 1000)
+        p.stdin.close()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        children.remove(p)
+    return statistics.median(times), min(times), max(times)
+
+
+def tools_list_bytes(binary, extra):
+    p = spawn([binary, "stdio", *extra], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+              stderr=subprocess.DEVNULL, env=stdio_env(), text=True)
+    msgs = initialize_line() + json.dumps(
+        {"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n" + json.dumps(
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}) + "\n"
+    try:
+        out, _ = p.communicate(msgs, timeout=10)
+    except subprocess.TimeoutExpired:
+        die("stdio tools/list timed out")
+    children.remove(p)
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("id") == 2:
+            tools = msg["result"]["tools"]
+            compact = json.dumps(tools, separators=(",", ":"), ensure_ascii=False).encode()
+            return len(tools), len(compact), len(line.encode())
+    die(f"no tools/list answer in {out[:300]!r}")
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--bin", required=True, help="release ilert-mcp binary")
+    ap.add_argument("--write-doc", action="store_true", help=f"regenerate {os.path.relpath(DOC, ROOT)}")
+    ap.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keys", type=int, default=5000, help="distinct API keys in rotation (< 10000)")
+    ap.add_argument("--cold-runs", type=int, default=20)
+    ap.add_argument("--command", default="scripts/bench", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    ensure_tool("nginx", "nginx")
+    ensure_tool("wrk", "wrk")
+    shutil.rmtree(RUN, ignore_errors=True)
+    os.makedirs(RUN)
+    os.chmod(RUN, 0o755)
+    results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc)
+               .strftime("%Y-%m-%d %H:%M UTC"), "command": args.command,
+               "settings": {"threads": args.threads, "connections": args.connections,
+                            "duration_s": args.duration, "keys": args.keys}}
+    try:
+        # 1. upstream
+        nport = free_port()
+        with open(os.path.join(HERE, "nginx.conf.in")) as f:
+            conf = f.read().replace("@RUN@", RUN).replace("@PORT@", str(nport)) \
+                .replace("@FIXTURES@", FIXTURES)
+        with open(os.path.join(RUN, "nginx.conf"), "w") as f:
+            f.write(conf)
+        nginx = spawn(["nginx", "-p", RUN, "-c", os.path.join(RUN, "nginx.conf"),
+                       "-e", os.path.join(RUN, "nginx-error.log")],
+                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(RUN, "nginx.out"), "w"))
+        wait_port(nport, nginx, "nginx")
+        with urllib.request.urlopen(f"http://127.0.0.1:{nport}{ALERTS_QUERY}", timeout=5) as r:
+            upstream = r.read()
+        upstream_bytes = len(upstream)
+        if upstream_bytes != os.path.getsize(os.path.join(FIXTURES, "alerts.json")):
+            die("nginx does not serve the fixture")
+
+        # 2. server
+        sport = free_port()
+        server = spawn([args.bin, "serve", "--bind", f"127.0.0.1:{sport}",
+                        "--ilert-url", f"http://127.0.0.1:{nport}/api", "--no-oauth"],
+                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(RUN, "server.log"), "w"))
+        wait_port(sport, server, "ilert-mcp serve")
+        status, ctype, answer = mcp_call(sport)
+        with open(os.path.join(OUT, "answer.json"), "wb") as f:
+            f.write(answer)
+        if status != 200 or b'"isError":true' in answer or b'"error":{' in answer[:60]:
+            die(f"tools/call list_alerts failed ({status}): {answer[:400]!r}")
+        results["answer"] = {"bytes": len(answer), "content_type": ctype,
+                             "upstream_bytes": upstream_bytes,
+                             "ratio": len(answer) / upstream_bytes}
+        log(f"one call: {len(answer)} bytes ({ctype}) for {upstream_bytes} upstream bytes")
+
+        # 3. warm-up: every key once (verification miss + budget entry), then caches are warm
+        log(f"warm-up: {args.keys} keys, one call each")
+        results["warmup"] = warm_up(sport, args.keys, args.connections)
+        log(f"warm-up: {results['warmup']['requests']} calls in {results['warmup']['seconds']:.1f}s, "
+            f"{results['warmup']['errors']} errors")
+
+        # 4. floor (after a short warm-up of its own)
+        run_wrk("floor-warmup", f"http://127.0.0.1:{nport}{ALERTS_QUERY}", "floor.lua",
+                argparse.Namespace(**{**vars(args), "duration": 2}))
+        n0 = tree_cpu(nginx.pid)
+        log("floor: GET /api/alerts at nginx")
+        floor = run_wrk("floor", f"http://127.0.0.1:{nport}{ALERTS_QUERY}", "floor.lua", args)
+        floor["nginx_cpu_s"] = tree_cpu(nginx.pid) - n0
+        results["floor"] = floor
+
+        # 5. mcp
+        n0, s0 = tree_cpu(nginx.pid), cpu_ticks(server.pid)
+        log("mcp: tools/call list_alerts at ilert-mcp")
+        mcp = run_wrk("mcp", f"http://127.0.0.1:{sport}/mcp", "mcp.lua", args,
+                      {"BENCH_KEYS": str(args.keys)})
+        mcp["nginx_cpu_s"] = tree_cpu(nginx.pid) - n0
+        mcp["server_cpu_s"] = cpu_ticks(server.pid) - s0
+        mcp["server_hwm_kib"] = proc_status(server.pid, "VmHWM")
+        mcp["server_rss_kib"] = proc_status(server.pid, "VmRSS")
+        mcp["server_threads"] = proc_status(server.pid, "Threads")
+        results["mcp"] = mcp
+        if server.poll() is not None:
+            die("the server died during the run")
+
+        # 6. stdio
+        log("stdio: cold start and tools/list")
+        med, lo, hi = cold_start(args.bin, args.cold_runs)
+        results["cold_start_ms"] = {"median": med, "min": lo, "max": hi, "runs": args.cold_runs}
+        d = tools_list_bytes(args.bin, [])
+        a = tools_list_bytes(args.bin, ["--toolsets", "all"])
+        results["tools_list"] = {"default": {"tools": d[0], "bytes": d[1], "message_bytes": d[2]},
+                                 "all": {"tools": a[0], "bytes": a[1], "message_bytes": a[2]}}
+    finally:
+        cleanup()
+
+    results["ratio"] = results["mcp"]["rps"] / results["floor"]["rps"]
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    table = render(results)
+    print(table)
+    if args.write_doc:
+        write_doc(results, table)
+        log(f"wrote {os.path.relpath(DOC, ROOT)}")
+    return 0 if all(t[3] for t in targets(results)) else 1
+
+
+def targets(r):
+    m = r["mcp"]
+    hwm = m["server_hwm_kib"] / 1024
+    return [
+        ("throughput / floor", f"{r['ratio']:.3f}", ">= 0.10", r["ratio"] >= 0.10),
+        ("p99 latency", f"{m['p99_us'] / 1000:.2f} ms", "< 5 ms", m["p99_us"] < 5000),
+        ("errors", f"{m['errors']}", "0", m["errors"] == 0 and r["warmup"]["errors"] == 0),
+        ("peak RSS (VmHWM)", f"{hwm:.1f} MiB", "< 40 MiB", hwm < 40),
+        ("stdio cold start (median)", f"{r['cold_start_ms']['median']:.1f} ms", "< 20 ms",
+         r["cold_start_ms"]["median"] < 20),
+        ("answer / upstream bytes", f"{r['answer']['ratio']:.3f}", "<= 0.50",
+         r["answer"]["ratio"] <= 0.5),
+    ]
+
+
+def render(r):
+    m, f, s = r["mcp"], r["floor"], r["settings"]
+    rows = [
+        ("", "floor (nginx direct)", "ilert-mcp list_alerts"),
+        ("requests/s", f"{f['rps']:.0f}", f"{m['rps']:.0f}"),
+        ("p50 latency", f"{f['p50_us'] / 1000:.2f} ms", f"{m['p50_us'] / 1000:.2f} ms"),
+        ("p99 latency", f"{f['p99_us'] / 1000:.2f} ms", f"{m['p99_us'] / 1000:.2f} ms"),
+        ("max latency", f"{f['max_us'] / 1000:.2f} ms", f"{m['max_us'] / 1000:.2f} ms"),
+        ("requests", f"{f['requests']}", f"{m['requests']}"),
+        ("errors (socket+status+app)",
+         f"{f['errors']} ({f['sock_errors']}+{f['status_errors']}+{f['app_errors']})",
+         f"{m['errors']} ({m['sock_errors']}+{m['status_errors']}+{m['app_errors']})"),
+        ("bytes per answer", f"{r['answer']['upstream_bytes']}", f"{r['answer']['bytes']}"),
+        ("CPU s: wrk / nginx / server",
+         f"{f['wrk_cpu_s']:.1f} / {f['nginx_cpu_s']:.1f} / -",
+         f"{m['wrk_cpu_s']:.1f} / {m['nginx_cpu_s']:.1f} / {m['server_cpu_s']:.1f}"),
+        ("server peak RSS (VmHWM)", "-", f"{m['server_hwm_kib'] / 1024:.1f} MiB"),
+    ]
+    w0 = max(len(x[0]) for x in rows)
+    w1 = max(len(x[1]) for x in rows)
+    lines = [f"Load: wrk -t{s['threads']} -c{s['connections']} -d{s['duration_s']}s, "
+             f"{s['keys']} API keys in rotation (warm-up: {r['warmup']['requests']} calls, "
+             f"{r['warmup']['errors']} errors)", ""]
+    lines += [f"| {a:<{w0}} | {b:<{w1}} | {c} |" for a, b, c in rows[:1]]
+    lines.append(f"|{'-' * (w0 + 2)}|{'-' * (w1 + 2)}|{'-' * 24}|")
+    lines += [f"| {a:<{w0}} | {b:<{w1}} | {c} |" for a, b, c in rows[1:]]
+    tl, cs = r["tools_list"], r["cold_start_ms"]
+    lines += ["",
+              f"stdio cold start (spawn to initialize answer, {cs['runs']} runs): median "
+              f"{cs['median']:.1f} ms (min {cs['min']:.1f}, max {cs['max']:.1f})",
+              f"tools/list result.tools: default {tl['default']['bytes']} bytes "
+              f"({tl['default']['tools']} tools), --toolsets all {tl['all']['bytes']} bytes "
+              f"({tl['all']['tools']} tools)", ""]
+    ts = targets(r)
+    w = max(len(t[0]) for t in ts)
+    lines.append(f"| {'target':<{w}} | {'measured':<10} | {'wanted':<8} | result |")
+    lines.append(f"|{'-' * (w + 2)}|{'-' * 12}|{'-' * 10}|--------|")
+    for name, val, want, ok in ts:
+        lines.append(f"| {name:<{w}} | {val:<10} | {want:<8} | {'PASS' if ok else 'FAIL'}   |")
+    return "\n".join(lines)
+
+
+def write_doc(r, table):
+    mc = r["machine"]
+    notes_path = os.path.join(HERE, "notes.md")
+    notes = open(notes_path).read().strip() if os.path.exists(notes_path) else ""
+    doc = f"""# Performance
+
+<!-- Generated by `scripts/bench --write-doc`; edit bench/run.py or bench/notes.md instead. -->
+
+Figures from one run of `{r['command']}` on {r['date']}.
+Machine: {mc['nproc']} cores, {mc['cpu']}, Linux {mc['kernel']}. Client (wrk), upstream (nginx) and
+server share those cores, so the absolute numbers say little; the ratio to the floor measured in
+the same run is the figure to compare.
+
+{table}
+
+## What is measured
+
+- **floor**: `GET {ALERTS_QUERY}` straight at nginx, which serves
+  `bench/fixtures/alerts.json` (50 alerts, {r['answer']['upstream_bytes']} bytes, made by
+  `bench/gen_fixture.py`) as a stand-in for ilert.
+- **ilert-mcp**: `ilert-mcp serve --no-oauth` in front of the same nginx; every request is a
+  stateless Streamable HTTP `tools/call list_alerts {{"limit":50}}` (protocol 2025-11-25, JSON
+  answer) with its own `Authorization: Bearer` key out of {r['settings']['keys']} in rotation, so
+  the per-key budget (120 ilert requests a minute) never refuses, and the server does its real
+  work per call: key check against its cache, budget, upstream `GET /alerts`, projection of 50
+  alerts, answer. A warm-up pass calls once with every key first (the key check misses once per
+  key there and calls `GET /users/current`).
+- Both runs use the same wrk settings and the same Lua `response` hook. Errors are socket errors,
+  non-2xx statuses and, for MCP, JSON-RPC errors and tool answers with `"isError":true`.
+- **peak RSS**: `VmHWM` of the server process after warm-up and the run.
+- **bytes per answer**: one tool answer body (HTTP body) against the upstream body.
+- **cold start**: `ilert-mcp stdio` spawned, one `initialize` line written, time to the first line
+  on stdout; median of {r['cold_start_ms']['runs']}.
+- **tools/list bytes**: compact JSON of `result.tools`, default selection and `--toolsets all`.
+
+Raw wrk output and `results.json` land in `bench/out/` (git-ignored).
+
+{notes}
+"""
+    with open(DOC, "w") as f:
+        f.write(doc.rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
