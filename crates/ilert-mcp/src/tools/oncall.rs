@@ -280,9 +280,9 @@ impl IlertMcp {
                 next: shift(&s.next_shift),
             })
             .collect();
-        let text = schedules
-            .iter()
-            .map(|s| {
+        let text = crate::tools::lines_or(
+            &schedules,
+            |s| {
                 let now = s.current.as_ref().map(|c| {
                     format!(
                         "now {} until {}",
@@ -299,17 +299,10 @@ impl IlertMcp {
                     now.unwrap_or_else(|| "nobody on call now".into()),
                     next.unwrap_or_default()
                 )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        structured(
-            &SchedulesOutput { schedules },
-            if text.is_empty() {
-                "No schedules.".into()
-            } else {
-                text
             },
-        )
+            "No schedules.",
+        );
+        structured(&SchedulesOutput { schedules }, text)
     }
 
     /// Shifts of one schedule in a time window (default: the next 7 days), overrides applied.

@@ -296,19 +296,12 @@ impl IlertMcp {
                     .collect(),
             })
             .collect();
-        let text = teams
-            .iter()
-            .map(|t| format!("{} (id {}): {}", t.name, t.id, t.members.join(", ")))
-            .collect::<Vec<_>>()
-            .join("\n");
-        structured(
-            &TeamsOutput { teams },
-            if text.is_empty() {
-                "No teams.".into()
-            } else {
-                text
-            },
-        )
+        let text = crate::tools::lines_or(
+            &teams,
+            |t| format!("{} (id {}): {}", t.name, t.id, t.members.join(", ")),
+            "No teams.",
+        );
+        structured(&TeamsOutput { teams }, text)
     }
 
     /// List escalation policies with their levels: who is notified first and after how long.

@@ -260,9 +260,9 @@ impl IlertMcp {
                     .collect(),
             })
             .collect();
-        let text = pages
-            .iter()
-            .map(|p| {
+        let text = crate::tools::lines_or(
+            &pages,
+            |p| {
                 let services: Vec<String> =
                     p.services.iter().filter_map(|s| s.name.clone()).collect();
                 format!(
@@ -273,18 +273,14 @@ impl IlertMcp {
                     p.status.as_deref().unwrap_or("?"),
                     services.join(", ")
                 )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+            },
+            "No status pages.",
+        );
         structured(
             &StatusPagesOutput {
                 status_pages: pages,
             },
-            if text.is_empty() {
-                "No status pages.".into()
-            } else {
-                text
-            },
+            text,
         )
     }
 

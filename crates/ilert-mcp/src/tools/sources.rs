@@ -148,9 +148,9 @@ impl IlertMcp {
                 key_visible: s.integration_key.as_deref().is_some_and(|k| !k.is_empty()),
             })
             .collect();
-        let text = sources
-            .iter()
-            .map(|s| {
+        let text = crate::tools::lines_or(
+            &sources,
+            |s| {
                 let policy = s
                     .policy
                     .as_ref()
@@ -163,18 +163,14 @@ impl IlertMcp {
                     s.integration.as_deref().unwrap_or("?"),
                     s.status.as_deref().unwrap_or("?")
                 )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+            },
+            "No alert sources.",
+        );
         structured(
             &SourcesOutput {
                 alert_sources: sources,
             },
-            if text.is_empty() {
-                "No alert sources.".into()
-            } else {
-                text
-            },
+            text,
         )
     }
 
