@@ -24,7 +24,7 @@ mod users;
 pub use alert_sources::{AlertSource, HeartbeatMonitor, HeartbeatPage};
 pub use alerts::{
     Alert, AlertAction, AlertActionResult, AlertInclude, AlertQuery, AlertResponder, AlertStatus,
-    AssignTarget, Link, LogEntry, ManualAlert, NamedRef, ResponderWrite,
+    AlertSummary, AssignTarget, Link, LogEntry, ManualAlert, NamedRef, ResponderWrite,
 };
 pub use common::{Page, TeamRef};
 pub use error::{ApiError, TransportKind};

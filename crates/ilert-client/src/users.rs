@@ -46,12 +46,16 @@ pub struct UserRef {
 
 /// "First Last", or whatever part of it is known.
 pub(crate) fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
-    let name = [first, last]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let joined = name.collect::<Vec<_>>().join(" ");
+    let mut joined = String::new();
+    for part in [first, last].into_iter().flatten().map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(part);
+    }
     (!joined.is_empty()).then_some(joined)
 }
 

@@ -47,7 +47,7 @@ pub async fn complete(
                     max_results: 100,
                     ..Default::default()
                 };
-                api.list_alerts(&q)
+                api.list_alert_summaries(&q)
                     .await
                     .map(|a| a.iter().map(|a| a.id.to_string()).collect())
                     .unwrap_or_default()

@@ -158,7 +158,7 @@ impl IlertMcp {
         };
         let alert = ilert!(api.assign_alert(p.id, target), format!("alert {}", p.id));
         let out = AlertChangeOutput {
-            alert: render::alert_item(&alert, &self.shared.app_url),
+            alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
             done: format!("Alert #{} assigned to {who}.", p.id),
         };
         let text = format!("{}\n{}", out.done, render::alert_line(&out.alert));
@@ -203,7 +203,7 @@ impl IlertMcp {
         };
         let alert = ilert!(api.get_alert(p.id, &[]), format!("alert {}", p.id));
         let out = AlertChangeOutput {
-            alert: render::alert_item(&alert, &self.shared.app_url),
+            alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
             done,
         };
         let text = format!("{}\n{}", out.done, render::alert_line(&out.alert));
@@ -264,7 +264,7 @@ impl IlertMcp {
         };
         ilert!(api.send_event(&event), format!("alert {}", p.id));
         let out = AlertChangeOutput {
-            alert: render::alert_item(&alert, &self.shared.app_url),
+            alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
             done: format!("Comment added to alert #{} as {}.", p.id, me.display_name()),
         };
         let text = out.done.clone();
@@ -441,7 +441,7 @@ impl IlertMcp {
             ..Default::default()
         };
         let alert = ilert!(api.create_alert(&body), "the new alert");
-        let item = render::alert_item(&alert, &self.shared.app_url);
+        let item = render::alert_item((&alert).into(), Some(&self.shared.app_url));
         let paged: Vec<Ref> = if responders.is_empty() {
             item.responders
                 .iter()

@@ -2,6 +2,7 @@
 //! (`GET /alerts`, `GET /alerts/{id}`, `PUT /alerts/{id}/accept`, `PUT /alerts/{id}/resolve`).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use futures::StreamExt;
 use ilert_client::{AlertInclude, AlertQuery, AlertStatus, ApiError, Session};
@@ -13,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
 use crate::tools::render::{self, AlertItem, Ref};
-use crate::tools::{args, explain, failure, input_schema, output_schema, session, structured};
+use crate::tools::{
+    args, explain, failure, input_schema, output_schema, session, structured, structured_value,
+};
 
 const DEFAULT_LIMIT: u32 = 25;
 /// ilert's own page cap for `GET /alerts`.
@@ -211,7 +214,7 @@ impl IlertMcp {
             Err(message) => return failure(message),
         };
         let limit = query.max_results.saturating_sub(1).max(1);
-        let mut alerts = match api.list_alerts(&query).await {
+        let mut alerts = match api.list_alert_summaries(&query).await {
             Ok(alerts) => alerts,
             Err(e) => return failure(explain(&e, "the alert list")),
         };
@@ -221,22 +224,20 @@ impl IlertMcp {
         alerts.truncate(limit as usize);
         // A list leaves out each alert's app link (get_alert has it): 50 links are 2 KB of context.
         let items: Vec<AlertItem> = alerts
-            .iter()
-            .map(|a| AlertItem {
-                url: None,
-                ..render::alert_item(a, &self.shared.app_url)
-            })
+            .into_iter()
+            .map(|a| render::alert_item(a, None))
             .collect();
         let next_cursor = has_more.then(|| (query.start_index + items.len() as u32).to_string());
         let text = list_text(&items, &query, next_cursor.as_deref());
-        structured(
-            &ListAlertsOutput {
-                alerts: items,
-                has_more,
-                next_cursor,
-            },
-            text,
-        )
+        // `ListAlertsOutput` as JSON, moving the items in rather than serialising copies.
+        let mut out = serde_json::Map::new();
+        let alerts = items.into_iter().map(serde_json::Value::from).collect();
+        out.insert("alerts".into(), serde_json::Value::Array(alerts));
+        out.insert("has_more".into(), has_more.into());
+        if let Some(cursor) = next_cursor {
+            out.insert("next_cursor".into(), cursor.into());
+        }
+        structured_value(serde_json::Value::Object(out), text)
     }
 
     /// Get one alert in full: details, labels, links, responders and their state, where
@@ -406,17 +407,24 @@ fn list_text(items: &[AlertItem], query: &AlertQuery, next_cursor: Option<&str>)
     if items.is_empty() {
         return format!("No {what} alerts match.");
     }
-    let mut text = format!("{} {what} alert(s), newest first:\n", items.len());
+    let mut text = String::with_capacity(64 + 200 * items.len());
+    let _ = writeln!(text, "{} {what} alert(s), newest first:", items.len());
     for item in items {
-        text.push_str(&render::alert_line(item));
+        render::push_alert_line(&mut text, item);
         text.push('\n');
     }
-    if let Some(cursor) = next_cursor {
-        text.push_str(&format!(
-            "More alerts match: call list_alerts again with cursor \"{cursor}\"."
-        ));
+    match next_cursor {
+        Some(cursor) => {
+            let _ = write!(
+                text,
+                "More alerts match: call list_alerts again with cursor \"{cursor}\"."
+            );
+        }
+        None => {
+            text.pop();
+        }
     }
-    text.trim_end().to_owned()
+    text
 }
 
 pub(crate) fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
@@ -433,7 +441,7 @@ pub(crate) fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertD
         .as_ref()
         .is_some_and(|s| *s != AlertStatus::Resolved);
     AlertDetail {
-        item: render::alert_item(alert, app_url),
+        item: render::alert_item(alert.into(), Some(app_url)),
         details,
         details_truncated,
         alert_key: alert.alert_key.clone().filter(|k| !k.is_empty()),

@@ -60,6 +60,7 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde::Serialize;
+use serde_json::Value;
 
 /// Input schema for a tool: draft 2020-12, every sub-schema inlined (no `$ref`, no `$defs`),
 /// because several clients reject or mishandle references in tool schemas.
@@ -208,6 +209,13 @@ pub fn structured<T: Serialize>(value: &T, text: String) -> CallToolResult {
             ));
         }
     }
+    result
+}
+
+/// [`structured`] for an answer already built as JSON.
+pub fn structured_value(value: Value, text: String) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
     result
 }
 

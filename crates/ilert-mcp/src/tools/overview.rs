@@ -90,7 +90,7 @@ impl IlertMcp {
         };
         let (me, alerts, incidents, on_calls) = tokio::join!(
             api.current_user(),
-            api.list_alerts(&alerts_q),
+            api.list_alert_summaries(&alerts_q),
             api.list_incidents(&incidents_q),
             api.list_on_calls(&on_call_q)
         );
@@ -137,8 +137,8 @@ impl IlertMcp {
             at_least: alerts.len() >= 100,
         };
         let mut top: Vec<AlertItem> = alerts
-            .iter()
-            .map(|a| render::alert_item(a, &self.shared.app_url))
+            .into_iter()
+            .map(|a| render::alert_item(a, Some(&self.shared.app_url)))
             .collect();
         // Stable sort keeps ilert's newest-first order within each urgency class.
         top.sort_by_key(|a| (a.status != "PENDING", a.priority.as_deref() != Some("HIGH")));

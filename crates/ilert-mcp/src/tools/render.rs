@@ -1,9 +1,10 @@
 //! Compact projections of ilert objects for a model's context window, and their one-line text forms.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ilert_client::{Alert, AlertResponder, NamedRef};
+use ilert_client::{AlertResponder, AlertStatus, AlertSummary, NamedRef};
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// Longest `details` text returned before it is cut (and marked as cut).
 pub const MAX_DETAILS_CHARS: usize = 2_000;
@@ -14,6 +15,13 @@ pub fn time(raw: Option<&str>) -> Option<String> {
     let raw = raw?.trim();
     if raw.is_empty() {
         return None;
+    }
+    if let Some(seconds) = utc_seconds(raw) {
+        // Already UTC: keep the whole seconds (the common case, without a full parse).
+        let mut out = String::with_capacity(20);
+        out.push_str(seconds);
+        out.push('Z');
+        return Some(out);
     }
     Some(match DateTime::parse_from_rfc3339(raw) {
         Ok(t) => t
@@ -31,6 +39,15 @@ pub struct Ref {
     pub name: Option<String>,
 }
 
+impl From<NamedRef> for Ref {
+    fn from(r: NamedRef) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+        }
+    }
+}
+
 impl From<&NamedRef> for Ref {
     fn from(r: &NamedRef) -> Self {
         Self {
@@ -38,6 +55,33 @@ impl From<&NamedRef> for Ref {
             name: r.name.clone(),
         }
     }
+}
+
+/// `2026-11-23T21:40:03` out of `2026-11-23T21:40:03Z` or `2026-11-23T21:40:03.512Z`, where the
+/// time is in UTC with in-range fields; anything else is left to the full RFC 3339 parser.
+fn utc_seconds(raw: &str) -> Option<&str> {
+    let (head, tail) = (raw.get(..19)?.as_bytes(), raw.get(19..)?.as_bytes());
+    // d: a digit; anything else must match exactly.
+    let shape = head
+        .iter()
+        .zip(b"dddd-dd-ddTdd:dd:dd")
+        .all(|(c, want)| match want {
+            b'd' => c.is_ascii_digit(),
+            _ => c == want,
+        });
+    let number = |r: std::ops::Range<usize>| raw.get(r).and_then(|n| n.parse::<u32>().ok());
+    let in_range = shape
+        && (1..=12).contains(&number(5..7)?)
+        && (1..=31).contains(&number(8..10)?)
+        && number(11..13)? < 24
+        && number(14..16)? < 60
+        && number(17..19)? < 60;
+    let fraction = match tail {
+        [b'Z'] => true,
+        [b'.', rest @ .., b'Z'] => !rest.is_empty() && rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    (in_range && fraction).then(|| raw.get(..19)).flatten()
 }
 
 /// A person working on an alert.
@@ -52,12 +96,12 @@ pub struct Responder {
     pub accepted_at: Option<String>,
 }
 
-impl From<&AlertResponder> for Responder {
-    fn from(r: &AlertResponder) -> Self {
+impl From<AlertResponder> for Responder {
+    fn from(r: AlertResponder) -> Self {
         Self {
             id: r.user.id,
             name: r.user.display_name(),
-            status: r.status.clone().unwrap_or_else(|| "PENDING".to_owned()),
+            status: r.status.unwrap_or_else(|| "PENDING".to_owned()),
             accepted_at: time(r.accepted_at.as_deref()),
         }
     }
@@ -94,24 +138,86 @@ pub struct AlertItem {
     pub url: Option<String>,
 }
 
-/// Turns client-side alerts into compact items; `app_url` is the ilert web app root.
-pub fn alert_item(alert: &Alert, app_url: &str) -> AlertItem {
+/// Turns a client-side alert into a compact item. With `app_url` (the ilert web app root) the item
+/// links to the alert; lists leave the link out.
+pub fn alert_item(alert: AlertSummary, app_url: Option<&str>) -> AlertItem {
     AlertItem {
         id: alert.id,
-        summary: alert.summary.clone().unwrap_or_default(),
-        status: alert
-            .status
-            .as_ref()
-            .map_or("UNKNOWN", |s| s.as_str())
-            .to_owned(),
-        priority: alert.priority.clone(),
+        summary: alert.summary.unwrap_or_default(),
+        status: match alert.status {
+            Some(AlertStatus::Other(other)) => other,
+            Some(known) => known.as_str().to_owned(),
+            None => "UNKNOWN".to_owned(),
+        },
+        priority: alert.priority,
         severity: alert.severity,
-        source: alert.alert_source.as_ref().map(Ref::from),
-        policy: alert.escalation_policy.as_ref().map(Ref::from),
+        source: alert.alert_source.map(Ref::from),
+        policy: alert.escalation_policy.map(Ref::from),
         reported_at: time(alert.report_time.as_deref()),
         resolved_at: time(alert.resolved_on.as_deref()),
-        responders: alert.responders.iter().map(Responder::from).collect(),
-        url: Some(alert_url(app_url, alert.id)),
+        responders: alert.responders.into_iter().map(Responder::from).collect(),
+        url: app_url.map(|app| alert_url(app, alert.id)),
+    }
+}
+
+/// The JSON of `serde_json::to_value(&item)`, built by moving the strings rather than copying
+/// them: alert lists are the busiest answer (see docs/performance.md). A test keeps the two equal.
+impl From<AlertItem> for Value {
+    fn from(a: AlertItem) -> Self {
+        let mut m = Map::new();
+        m.insert("id".into(), a.id.into());
+        m.insert("summary".into(), a.summary.into());
+        m.insert("status".into(), a.status.into());
+        if let Some(p) = a.priority {
+            m.insert("priority".into(), p.into());
+        }
+        if let Some(s) = a.severity {
+            m.insert("severity".into(), s.into());
+        }
+        if let Some(r) = a.source {
+            m.insert("source".into(), r.into());
+        }
+        if let Some(r) = a.policy {
+            m.insert("policy".into(), r.into());
+        }
+        if let Some(t) = a.reported_at {
+            m.insert("reported_at".into(), t.into());
+        }
+        if let Some(t) = a.resolved_at {
+            m.insert("resolved_at".into(), t.into());
+        }
+        if !a.responders.is_empty() {
+            let list = a.responders.into_iter().map(Value::from).collect();
+            m.insert("responders".into(), Value::Array(list));
+        }
+        if let Some(u) = a.url {
+            m.insert("url".into(), u.into());
+        }
+        Value::Object(m)
+    }
+}
+
+impl From<Ref> for Value {
+    fn from(r: Ref) -> Self {
+        let mut m = Map::new();
+        m.insert("id".into(), r.id.into());
+        if let Some(n) = r.name {
+            m.insert("name".into(), n.into());
+        }
+        Value::Object(m)
+    }
+}
+
+impl From<Responder> for Value {
+    fn from(r: Responder) -> Self {
+        let mut m = Map::new();
+        m.insert("id".into(), r.id.into());
+        m.insert("name".into(), r.name.into());
+        m.insert("status".into(), r.status.into());
+        if let Some(t) = r.accepted_at {
+            m.insert("accepted_at".into(), t.into());
+        }
+        Value::Object(m)
     }
 }
 
@@ -121,33 +227,41 @@ pub fn alert_url(app_url: &str, id: i64) -> String {
 
 /// `#4712 PENDING HIGH "Checkout latency" · Prometheus · 2026-11-23T21:40:03Z · Jonas Weber (PENDING)`
 pub fn alert_line(item: &AlertItem) -> String {
-    let mut line = format!("#{} {}", item.id, item.status);
+    let mut line = String::with_capacity(160);
+    push_alert_line(&mut line, item);
+    line
+}
+
+/// [`alert_line`], appended to `out` (lists build their text in one buffer).
+pub fn push_alert_line(out: &mut String, item: &AlertItem) {
+    use std::fmt::Write as _;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "#{} {}", item.id, item.status);
     if let Some(p) = &item.priority {
-        line.push(' ');
-        line.push_str(p);
+        out.push(' ');
+        out.push_str(p);
     }
     if let Some(s) = item.severity {
-        line.push_str(&format!(" sev{s}"));
+        let _ = write!(out, " sev{s}");
     }
-    line.push_str(&format!(" \"{}\"", item.summary));
+    out.push_str(" \"");
+    out.push_str(&item.summary);
+    out.push('"');
     if let Some(name) = item.source.as_ref().and_then(|s| s.name.as_deref()) {
-        line.push_str(" · ");
-        line.push_str(name);
+        out.push_str(" · ");
+        out.push_str(name);
     }
     if let Some(t) = &item.reported_at {
-        line.push_str(" · ");
-        line.push_str(t);
+        out.push_str(" · ");
+        out.push_str(t);
     }
-    if !item.responders.is_empty() {
-        let people: Vec<String> = item
-            .responders
-            .iter()
-            .map(|r| format!("{} ({})", r.name, responder_state(&r.status)))
-            .collect();
-        line.push_str(" · ");
-        line.push_str(&people.join(", "));
+    for (i, r) in item.responders.iter().enumerate() {
+        out.push_str(if i == 0 { " · " } else { ", " });
+        out.push_str(&r.name);
+        out.push_str(" (");
+        out.push_str(responder_state(&r.status));
+        out.push(')');
     }
-    line
 }
 
 /// A responder's state in words: PENDING means notified and not yet accepted.
@@ -181,9 +295,80 @@ mod tests {
             time(Some("2026-11-23T22:40:03+01:00")).as_deref(),
             Some("2026-11-23T21:40:03Z")
         );
+        assert_eq!(
+            time(Some("2026-11-23T21:40:03Z")).as_deref(),
+            Some("2026-11-23T21:40:03Z")
+        );
+        assert_eq!(
+            time(Some("2026-11-23T21:40:03.000000Z")).as_deref(),
+            Some("2026-11-23T21:40:03Z")
+        );
+        // Not the fast path's shape: the full parser decides.
+        assert_eq!(
+            time(Some("2026-11-23t21:40:03.5z")).as_deref(),
+            Some("2026-11-23T21:40:03Z")
+        );
+        assert_eq!(
+            time(Some("2026-13-23T21:40:03Z")).as_deref(),
+            Some("2026-13-23T21:40:03Z")
+        );
+        assert_eq!(
+            time(Some("2026-11-23T21:40:03.Z")),
+            Some("2026-11-23T21:40:03.Z".into())
+        );
         assert_eq!(time(Some("yesterday")).as_deref(), Some("yesterday"));
         assert_eq!(time(Some("")), None);
         assert_eq!(time(None), None);
+    }
+
+    #[test]
+    fn alert_items_become_the_json_their_schema_describes() {
+        let full = AlertItem {
+            id: 4711,
+            summary: "Checkout \"latency\"".into(),
+            status: "PENDING".into(),
+            priority: Some("HIGH".into()),
+            severity: Some(2),
+            source: Some(Ref {
+                id: 1,
+                name: Some("Prometheus".into()),
+            }),
+            policy: Some(Ref { id: 2, name: None }),
+            reported_at: Some("2026-11-23T21:40:03Z".into()),
+            resolved_at: Some("2026-11-23T22:40:03Z".into()),
+            responders: vec![
+                Responder {
+                    id: 7,
+                    name: "Jonas Weber".into(),
+                    status: "ACCEPTED".into(),
+                    accepted_at: Some("2026-11-23T21:41:00Z".into()),
+                },
+                Responder {
+                    id: 8,
+                    name: "Ana".into(),
+                    status: "PENDING".into(),
+                    accepted_at: None,
+                },
+            ],
+            url: Some("https://app.ilert.com/alert/view?id=4711".into()),
+        };
+        let bare = AlertItem {
+            id: 1,
+            summary: String::new(),
+            status: "RESOLVED".into(),
+            priority: None,
+            severity: None,
+            source: None,
+            policy: None,
+            reported_at: None,
+            resolved_at: None,
+            responders: Vec::new(),
+            url: None,
+        };
+        for item in [full, bare] {
+            let derived = serde_json::to_value(&item).unwrap();
+            assert_eq!(Value::from(item), derived);
+        }
     }
 
     #[test]
