@@ -206,6 +206,23 @@ pub struct HttpArgs {
     /// Turn off the OAuth authorization server; only `Authorization: Bearer <ilert API key>` works.
     #[arg(long = "no-oauth", env = "ILERT_MCP_NO_OAUTH", action = ArgAction::SetTrue)]
     pub no_oauth: bool,
+    /// Redis that replicas share for OAuth's one-time state (used codes, rotated refresh tokens),
+    /// e.g. redis://:password@redis.internal:6379/0, rediss:// for TLS. Without it that state
+    /// lives in this process: right for one instance, unsafe for several. Prefer the environment
+    /// variable when the URL holds a password.
+    #[arg(
+        long = "redis-url",
+        env = "ILERT_MCP_REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this server writes, to share one Redis between deployments.
+    #[arg(
+        long = "redis-key-prefix",
+        env = "ILERT_MCP_REDIS_KEY_PREFIX",
+        default_value = "ilert-mcp:"
+    )]
+    pub redis_key_prefix: String,
 }
 
 #[derive(Debug, Args)]

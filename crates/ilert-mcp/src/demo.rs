@@ -44,6 +44,8 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
         public_url: None,
         token_key: Some(crate::auth::seal::TokenKey::generate().to_base64()),
         no_oauth: false,
+        redis_url: None,
+        redis_key_prefix: "ilert-mcp:".into(),
     };
     let config = HttpConfig {
         oauth: crate::oauth(&http_args, mcp_addr, &shared.client)?,

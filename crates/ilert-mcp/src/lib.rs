@@ -36,6 +36,9 @@ pub fn oauth(
     ilert: &ilert_client::Client,
 ) -> Result<Option<std::sync::Arc<auth::OAuth>>, String> {
     if args.no_oauth {
+        if args.redis_url.is_some() {
+            tracing::warn!("--redis-url is ignored: OAuth is off (--no-oauth)");
+        }
         return Ok(None);
     }
     let public_url = match &args.public_url {
@@ -61,8 +64,24 @@ pub fn oauth(
             auth::seal::TokenKey::generate()
         }
     };
-    let used: std::sync::Arc<dyn auth::store::UsedIds> =
-        std::sync::Arc::new(auth::store::InMemory::default());
+    let used: std::sync::Arc<dyn auth::store::UsedIds> = match &args.redis_url {
+        Some(url) => {
+            let store = auth::redis_store::RedisStore::new(url, &args.redis_key_prefix)?;
+            tracing::info!(
+                redis = %auth::redis_store::redacted(url),
+                "OAuth one-time state (used codes, rotated refresh tokens) is shared in Redis"
+            );
+            std::sync::Arc::new(store)
+        }
+        None => {
+            if args.token_key.is_some() {
+                tracing::info!(
+                    "OAuth one-time state is kept in this process; with several replicas set ILERT_MCP_REDIS_URL"
+                );
+            }
+            std::sync::Arc::new(auth::store::InMemory::default())
+        }
+    };
     Ok(Some(auth::OAuth::new(
         &public_url,
         &key,

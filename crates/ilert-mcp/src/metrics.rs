@@ -23,6 +23,7 @@ pub struct Metrics {
     http: Mutex<BTreeMap<u16, u64>>,
     rate_limited: AtomicU64,
     in_flight: AtomicI64,
+    store_errors: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -91,6 +92,11 @@ impl Metrics {
         }
     }
 
+    /// The shared OAuth store (Redis) failed or did not answer in time.
+    pub fn store_error(&self) {
+        self.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn http(&self, status: u16) {
         if let Ok(mut http) = self.http.lock() {
             *http.entry(status).or_default() += 1;
@@ -153,6 +159,11 @@ impl Metrics {
             out,
             "# HELP ilert_mcp_tool_calls_in_flight Tool calls running now.\n# TYPE ilert_mcp_tool_calls_in_flight gauge\nilert_mcp_tool_calls_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ilert_mcp_oauth_store_errors_total Failed or timed-out calls to the shared OAuth store (Redis).\n# TYPE ilert_mcp_oauth_store_errors_total counter\nilert_mcp_oauth_store_errors_total {}",
+            self.store_errors.load(Ordering::Relaxed)
         );
         out.push_str("# HELP ilert_mcp_http_requests_total MCP HTTP requests by status.\n# TYPE ilert_mcp_http_requests_total counter\n");
         if let Ok(http) = self.http.lock() {

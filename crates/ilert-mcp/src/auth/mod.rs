@@ -6,6 +6,7 @@
 pub mod authorize;
 pub mod clients;
 pub mod metadata;
+pub mod redis_store;
 pub mod seal;
 pub mod store;
 pub mod token;

@@ -5,10 +5,34 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use futures::future::BoxFuture;
+
+/// Why a use could not be recorded. Either way the exchange is refused (fail closed): the client
+/// tries again or starts the flow afresh.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("too many unexpired ids are remembered")]
+    Full,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
 /// Where used ids are kept. In-process for one instance; a shared store (Redis) for replicas.
 pub trait UsedIds: Send + Sync {
-    /// Marks `id` used until `expires` (unix seconds). True the first time, false ever after.
-    fn first_use(&self, id: &str, expires: i64) -> bool;
+    /// Marks `id` used until `expires` (unix seconds). `Ok(true)` the first time, `Ok(false)` ever
+    /// after; an error when the use could not be recorded, which callers must treat as a refusal.
+    /// Atomic: of concurrent first uses of one id (on any replica sharing the store) one wins.
+    fn first_use<'a>(
+        &'a self,
+        id: &'a str,
+        expires: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Whether the store answers now (for `/readyz`).
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// A short name for logs and `/readyz`: `memory`, `redis`.
+    fn name(&self) -> &'static str;
 }
 
 #[derive(Default)]
@@ -18,26 +42,43 @@ pub struct InMemory {
 
 const MAX_REMEMBERED: usize = 100_000;
 
-impl UsedIds for InMemory {
-    fn first_use(&self, id: &str, expires: i64) -> bool {
-        let Ok(mut used) = self.used.lock() else {
-            return false;
-        };
+impl InMemory {
+    fn record(&self, id: &str, expires: i64) -> Result<bool, StoreError> {
+        let mut used = self
+            .used
+            .lock()
+            .map_err(|_| StoreError::Unavailable("a lock was poisoned".into()))?;
         let now = now();
         if used.len() >= MAX_REMEMBERED {
             used.retain(|_, exp| *exp > now);
         }
+        if used.contains_key(id) {
+            return Ok(false);
+        }
         if used.len() >= MAX_REMEMBERED {
-            // Refusing is safe: the client starts the flow again.
-            return false;
+            return Err(StoreError::Full);
         }
-        match used.get(id) {
-            Some(_) => false,
-            None => {
-                used.insert(id.to_owned(), expires);
-                true
-            }
-        }
+        used.insert(id.to_owned(), expires);
+        Ok(true)
+    }
+}
+
+impl UsedIds for InMemory {
+    fn first_use<'a>(
+        &'a self,
+        id: &'a str,
+        expires: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let result = self.record(id, expires);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn name(&self) -> &'static str {
+        "memory"
     }
 }
 
@@ -52,11 +93,12 @@ pub fn now() -> i64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_id_is_used_once() {
+    #[tokio::test]
+    async fn an_id_is_used_once() {
         let store = InMemory::default();
-        assert!(store.first_use("a", now() + 60));
-        assert!(!store.first_use("a", now() + 60));
-        assert!(store.first_use("b", now() + 60));
+        assert!(store.first_use("a", now() + 60).await.unwrap());
+        assert!(!store.first_use("a", now() + 60).await.unwrap());
+        assert!(store.first_use("b", now() + 60).await.unwrap());
+        assert!(store.check().await.is_ok());
     }
 }

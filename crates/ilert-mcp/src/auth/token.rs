@@ -110,15 +110,20 @@ async fn authorization_code(oauth: &OAuth, req: TokenRequest) -> Response {
             "code_verifier does not match the code_challenge",
         );
     }
-    if !oauth
+    match oauth
         .used
         .first_use(&format!("code:{}", code.jti), code.exp)
+        .await
     {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "the code has already been used",
-        );
+        Ok(true) => {}
+        Ok(false) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the code has already been used",
+            );
+        }
+        Err(e) => return unavailable(oauth, "an authorization code", &e),
     }
     issue(
         oauth,
@@ -163,15 +168,20 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             "the refresh token was issued to another client",
         );
     }
-    if !oauth
+    match oauth
         .used
         .first_use(&format!("refresh:{}", grant.jti), grant.exp)
+        .await
     {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "the refresh token has already been used; sign in again",
-        );
+        Ok(true) => {}
+        Ok(false) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token has already been used; sign in again",
+            );
+        }
+        Err(e) => return unavailable(oauth, "a refresh token", &e),
     }
     // A key revoked in ilert ends the grant at the next refresh.
     let key = match ApiKey::new(&grant.key) {
@@ -235,6 +245,21 @@ fn issue(
         "scope": scope.as_str(),
     });
     no_store((StatusCode::OK, Json(body)).into_response())
+}
+
+/// The use of a one-time value could not be recorded, so it is refused (fail closed). Nothing
+/// secret is logged: not the value, not its id.
+fn unavailable(oauth: &OAuth, what: &str, e: &store::StoreError) -> Response {
+    tracing::warn!(store = oauth.used.name(), error = %e, "could not record the use of {what}; refusing the exchange");
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the server cannot record token use right now; try again shortly, or sign in again",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    response
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {

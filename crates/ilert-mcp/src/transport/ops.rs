@@ -1,6 +1,8 @@
 //! Operations endpoints and per-request context: `/healthz` (the process is up), `/readyz` (ilert
-//! is reachable), `/metrics` (Prometheus), and an `x-request-id` on every MCP request.
+//! and the OAuth store are reachable), `/metrics` (Prometheus), and an `x-request-id` on every MCP request.
 
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -8,6 +10,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+use crate::auth::store::UsedIds;
 
 /// The id of this request: the caller's `x-request-id` if it is sane, else a fresh one.
 #[derive(Debug, Clone)]
@@ -58,18 +62,22 @@ pub async fn metrics() -> Response {
     response
 }
 
-/// Whether ilert answers at all (any HTTP status counts: without a key it says 401). Checked at
-/// most every few seconds, so probes cannot turn into load on ilert.
+/// Whether ilert answers at all (any HTTP status counts: without a key it says 401), checked at
+/// most every few seconds so probes cannot turn into load on ilert; and, with OAuth on, whether
+/// its store of used ids (Redis, when shared) answers.
 pub struct Readiness {
     url: String,
     http: reqwest::Client,
     last: Mutex<Option<(Instant, bool)>>,
+    store: Option<Arc<dyn UsedIds>>,
+    /// The store's last state, so only changes are logged (probes come every few seconds).
+    store_ok: AtomicBool,
 }
 
 const READY_TTL: Duration = Duration::from_secs(5);
 
 impl Readiness {
-    pub fn new(base_url: &str) -> Arc<Self> {
+    pub fn new(base_url: &str, store: Option<Arc<dyn UsedIds>>) -> Arc<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
@@ -80,10 +88,12 @@ impl Readiness {
             url: format!("{base_url}/users/current"),
             http,
             last: Mutex::new(None),
+            store,
+            store_ok: AtomicBool::new(true),
         })
     }
 
-    async fn check(&self) -> bool {
+    async fn check_ilert(&self) -> bool {
         if let Ok(last) = self.last.lock()
             && let Some((at, ok)) = *last
             && at.elapsed() < READY_TTL
@@ -96,12 +106,45 @@ impl Readiness {
         }
         ok
     }
+
+    /// The store's state, logged when it changes; the error stays in the log, not the answer.
+    async fn check_store(&self, store: &dyn UsedIds) -> bool {
+        let result = store.check().await;
+        let ok = result.is_ok();
+        if self.store_ok.swap(ok, Ordering::Relaxed) != ok {
+            match result {
+                Ok(()) => tracing::info!(store = store.name(), "the OAuth store answers again"),
+                Err(e) => {
+                    tracing::warn!(store = store.name(), error = %e, "the OAuth store does not answer: token exchanges are refused until it does")
+                }
+            }
+        }
+        ok
+    }
 }
 
+/// 200 `ready` or 503 `not ready`, then one line per dependency.
 pub async fn readyz(State(ready): State<Arc<Readiness>>) -> Response {
-    if ready.check().await {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "ilert is not reachable").into_response()
+    let ilert = ready.check_ilert().await;
+    let mut body = String::new();
+    let mut all = ilert;
+    let _ = writeln!(body, "ilert: {}", reachable(ilert));
+    if let Some(store) = ready.store.as_deref() {
+        let ok = ready.check_store(store).await;
+        all &= ok;
+        let _ = writeln!(body, "oauth store ({}): {}", store.name(), reachable(ok));
     }
+    if all {
+        (StatusCode::OK, format!("ready\n{body}")).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready\n{body}"),
+        )
+            .into_response()
+    }
+}
+
+fn reachable(ok: bool) -> &'static str {
+    if ok { "reachable" } else { "not reachable" }
 }

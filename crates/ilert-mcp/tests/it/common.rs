@@ -58,12 +58,20 @@ pub async fn start_with_oauth(
     key: &ilert_mcp::auth::seal::TokenKey,
     allow_insecure_metadata: bool,
 ) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
+    let used = Arc::new(ilert_mcp::auth::store::InMemory::default());
+    start_with_oauth_store(key, allow_insecure_metadata, used).await
+}
+
+/// As [`start_with_oauth`], keeping used ids in `used`.
+pub async fn start_with_oauth_store(
+    key: &ilert_mcp::auth::seal::TokenKey,
+    allow_insecure_metadata: bool,
+    used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
+) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
     // The MCP port must be known before the OAuth issuer is: bind first, then build.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (harness, shared, sandbox_dir) = start_sandbox(None).await;
-    let used: Arc<dyn ilert_mcp::auth::store::UsedIds> =
-        Arc::new(ilert_mcp::auth::store::InMemory::default());
     let mut oauth =
         ilert_mcp::auth::OAuth::new(&format!("http://{addr}"), key, used, shared.client.clone());
     Arc::get_mut(&mut oauth).unwrap().allow_insecure_metadata = allow_insecure_metadata;

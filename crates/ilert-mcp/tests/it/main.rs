@@ -15,6 +15,7 @@ mod connect;
 mod oauth;
 mod operations;
 mod readme;
+mod redis_store;
 mod schema;
 mod stdio;
 mod tools;

@@ -626,3 +626,87 @@ async fn the_flow_fails_safely() {
         "USER"
     );
 }
+
+#[tokio::test]
+async fn a_store_that_does_not_answer_refuses_codes_and_refreshes() {
+    // Redis on a loopback port where nothing listens: every use fails to be recorded.
+    let used = Arc::new(
+        ilert_mcp::auth::redis_store::RedisStore::new("redis://127.0.0.1:1/0", "t:").unwrap(),
+    );
+    let key = TokenKey::generate();
+    let (h, oauth) = start_with_oauth_store(&key, false, used).await;
+    let base = base(&h.mcp_url);
+
+    // Registration and the sign-in page need no store; the code exchange does, and fails closed.
+    let client_id = register(&base, REDIRECT).await;
+    let p = pkce();
+    let back = authorize(&base, &client_id, REDIRECT, &p.challenge, USER_KEY, "read").await;
+    let code = param(&back, "code").unwrap();
+    let response = http()
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", p.verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(body.get("access_token").is_none());
+
+    let refresh = oauth.sealer.seal(
+        ilert_mcp::auth::REFRESH_PREFIX,
+        &Grant {
+            key: USER_KEY.into(),
+            uid: 10002,
+            name: "Jonas Weber".into(),
+            cid: client_id.clone(),
+            scope: Scope::Read,
+            aud: oauth.resource.clone(),
+            iat: store::now(),
+            exp: store::now() + 600,
+            jti: "r".into(),
+        },
+    );
+    let (status, body) = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
+
+    // /readyz names the store that is down; ilert itself is fine.
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let text = ready.text().await.unwrap();
+    assert!(text.starts_with("not ready\n"), "{text}");
+    assert!(text.contains("ilert: reachable"), "{text}");
+    assert!(
+        text.contains("oauth store (redis): not reachable"),
+        "{text}"
+    );
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("ilert_mcp_oauth_store_errors_total 0\n"),
+        "store errors are counted"
+    );
+}

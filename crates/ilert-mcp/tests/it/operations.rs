@@ -58,6 +58,7 @@ async fn readyz_follows_the_upstream_and_healthz_does_not() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready\nilert: reachable\n");
 
     // A server whose ilert is a closed port: alive, not ready.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

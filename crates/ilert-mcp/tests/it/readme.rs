@@ -1,4 +1,5 @@
-//! The README's tools table is generated from the catalogue; this fails when it is stale.
+//! The README's tools table is generated from the catalogue; this fails when it is stale. Also
+//! the README's client configurations and the nginx settings in docs/deploy.md.
 
 use ilert_mcp::tools::catalogue::Catalogue;
 use ilert_mcp::tools::listing;
@@ -50,4 +51,24 @@ fn readme_client_configs_match_the_config_command() {
         checked += 1;
     }
     assert!(checked >= 7, "only {checked} config blocks found");
+}
+
+/// docs/deploy.md shows deploy/nginx-proxy.conf, the file scripts/scaleout runs nginx with.
+#[test]
+fn deploy_doc_shows_the_tested_nginx_settings() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/deploy.md")).unwrap();
+    let file = std::fs::read_to_string(root.join("deploy/nginx-proxy.conf")).unwrap();
+    let start = doc
+        .find("<!-- nginx-proxy:start")
+        .expect("docs/deploy.md has a nginx-proxy:start marker");
+    let body = &doc[start..];
+    let body = &body[body.find("```nginx\n").expect("a nginx code block") + "```nginx\n".len()..];
+    let end = body
+        .find("```\n<!-- nginx-proxy:end -->")
+        .expect("the block ends at the nginx-proxy:end marker");
+    assert!(
+        body[..end] == file,
+        "docs/deploy.md's nginx-proxy block differs from deploy/nginx-proxy.conf: copy the file into it"
+    );
 }
