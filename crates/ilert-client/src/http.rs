@@ -207,7 +207,7 @@ pub(crate) struct Answer {
     pub etag: Option<String>,
     /// ilert's cursor for the next page, where an endpoint pages by cursor (heartbeat monitors).
     pub next_cursor: Option<String>,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
 }
 
 impl Answer {
@@ -363,7 +363,7 @@ impl Session {
                 status: status.as_u16(),
                 etag,
                 next_cursor,
-                body: body.to_vec(),
+                body,
             });
         }
         if status.is_redirection() {
