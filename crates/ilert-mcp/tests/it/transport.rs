@@ -309,3 +309,58 @@ async fn each_caller_acts_as_themselves() {
     assert_eq!(structured(&a)["role"], "USER");
     assert_eq!(structured(&b)["role"], "STAKEHOLDER");
 }
+
+/// Sends `body` as JSON-RPC in the 2025-06-18 era; returns the status and the parsed answer.
+async fn rpc(url: &str, body: &str) -> (u16, Value) {
+    let response = post(url)
+        .bearer_auth(USER_KEY)
+        .header("mcp-protocol-version", "2025-06-18")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let answer = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, answer)
+}
+
+#[tokio::test]
+async fn known_methods_with_malformed_params_are_invalid_params() {
+    // Found by fuzzing: rmcp cannot type these, and its fallback answered -32601 with the bare
+    // method name, as if tools/call did not exist.
+    let h = start().await;
+    for (body, says) in [
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_alerts","arguments":false}}"#,
+            "Invalid params for tools/call: invalid type: boolean `false`",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            "Invalid params for tools/call",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":7}}"#,
+            "Invalid params for resources/read",
+        ),
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["error"]["code"], -32602, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(says), "{message}");
+    }
+    let (_, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":7,"method":"no/such/method"}"#,
+    )
+    .await;
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Method not found: \"no/such/method\""),
+        "{answer}"
+    );
+}
