@@ -45,10 +45,22 @@ pub async fn guard_body(
         Ok(envelope) => envelope,
         Err((code, message)) => return rpc_error(StatusCode::BAD_REQUEST, code, message),
     };
+    let json_body = is_json(&parts.headers);
     let started = std::time::Instant::now();
-    let response = next
+    let mut response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    // rmcp answers a JSON body it cannot type as an MCP message with a plain-text 415; the
+    // Content-Type was right, so say what is wrong in JSON-RPC instead.
+    if response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body {
+        response = rpc_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            "Invalid Request: this is not an MCP request, notification or response (check the \
+             types of \"id\", \"method\", \"params\" and \"result\")."
+                .into(),
+        );
+    }
     // One line per call: what was asked and how it went. Never headers, arguments or keys.
     tracing::info!(
         method = envelope.method.as_deref().unwrap_or("(response)"),
@@ -68,11 +80,54 @@ pub async fn guard_body(
 #[derive(Deserialize)]
 struct Envelope {
     jsonrpc: Option<String>,
+    #[serde(default)]
+    id: Id,
     method: Option<String>,
     params: Option<Params>,
-    result: Option<IgnoredAny>,
-    error: Option<IgnoredAny>,
+    #[serde(default)]
+    result: Present,
+    #[serde(default)]
+    error: Present,
 }
+
+/// Whether a field is there at all, `null` included (that is how rmcp tells messages apart).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
+}
+
+/// A JSON-RPC id as rmcp takes it: a string or an integer (`1.0` counts); `null` only in a
+/// response.
+#[derive(Default, PartialEq, Eq)]
+enum Id {
+    #[default]
+    Absent,
+    Null,
+    Valid,
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Null => Ok(Id::Null),
+            serde_json::Value::String(_) => Ok(Id::Valid),
+            serde_json::Value::Number(n)
+                if n.as_i64().is_some()
+                    || n.as_f64()
+                        .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0) =>
+            {
+                Ok(Id::Valid)
+            }
+            _ => Err(serde::de::Error::custom(ID_TYPE)),
+        }
+    }
+}
+
+const ID_TYPE: &str = "\"id\" must be a string or an integer";
 
 /// Only `params.name` (the tool or prompt called) is read, for the access log.
 #[derive(Deserialize)]
@@ -107,7 +162,25 @@ fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
             "Invalid Request: \"jsonrpc\" must be \"2.0\".".into(),
         ));
     }
-    if envelope.method.is_none() && envelope.result.is_none() && envelope.error.is_none() {
+    let answer = envelope.result.0 || envelope.error.0;
+    if envelope.method.is_some() && envelope.id == Id::Null {
+        return Err((-32600, format!("Invalid Request: {ID_TYPE}.")));
+    }
+    if envelope.method.is_some() && answer {
+        return Err((
+            -32600,
+            "Invalid Request: a message has \"method\" (a request or notification) or \"result\"/\"error\" \
+             (a response), never both."
+                .into(),
+        ));
+    }
+    if envelope.result.0 && envelope.error.0 {
+        return Err((
+            -32600,
+            "Invalid Request: a response has \"result\" or \"error\", not both.".into(),
+        ));
+    }
+    if envelope.method.is_none() && !answer {
         return Err((
             -32600,
             "Invalid Request: a message needs \"method\" (or \"result\"/\"error\" for a response)."
@@ -115,6 +188,17 @@ fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
         ));
     }
     Ok(envelope)
+}
+
+/// Whether the request says its body is JSON, as rmcp checks it.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v.split_once(';').map_or(v, |(essence, _)| essence);
+            essence.trim().eq_ignore_ascii_case("application/json")
+        })
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
@@ -170,5 +254,29 @@ mod tests {
             Some(-32600)
         );
         assert_eq!(code(r#""just a string""#), Some(-32600));
+    }
+
+    #[test]
+    fn refuses_mixed_shapes_and_ids_of_the_wrong_type() {
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","result":null}"#),
+            Some(-32600)
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#),
+            Some(-32600)
+        );
+        for id in ["true", "{}", "[1]", "1.5", "null", "1e300"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+            assert_eq!(code(&body), Some(-32600), "{body}");
+        }
+        for id in ["1", "\"a\"", "1.0", "-7"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+            assert_eq!(code(&body), None, "{body}");
+        }
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#),
+            None
+        );
     }
 }

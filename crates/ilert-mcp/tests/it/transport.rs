@@ -364,3 +364,39 @@ async fn known_methods_with_malformed_params_are_invalid_params() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn messages_of_no_mcp_shape_get_jsonrpc_errors_not_plain_text() {
+    // Found by fuzzing: JSON that rmcp cannot type as any message came back as a plain-text 415
+    // ("fail to deserialize request body"), though the Content-Type was right.
+    let h = start().await;
+    for body in [
+        r#"{"jsonrpc":"2.0","id":0,"method":"initialize","result":null}"#,
+        r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#,
+        r#"{"jsonrpc":"2.0","id":true,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#,
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], -32600, "{body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid Request: "),
+            "{answer}"
+        );
+    }
+    // A wrong Content-Type stays a plain 415: that is the header's fault, not the message's.
+    let response = reqwest::Client::new()
+        .post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "text/plain")
+        .body(list_tools().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+}
