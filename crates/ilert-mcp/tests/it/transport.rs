@@ -400,3 +400,72 @@ async fn messages_of_no_mcp_shape_get_jsonrpc_errors_not_plain_text() {
         .unwrap();
     assert_eq!(response.status(), 415);
 }
+
+#[tokio::test]
+async fn wrong_param_types_are_invalid_params_and_wrong_field_types_are_named() {
+    let h = start().await;
+    for params in [
+        r#"[]"#,
+        r#"5"#,
+        r#""get_current_user""#,
+        r#"{"name":5}"#,
+        r#"{"name":"get_alert","arguments":[1]}"#,
+    ] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{params}}}"#);
+        let (status, answer) = rpc(&h.mcp_url, &body).await;
+        // Params that are no object at all are refused before rmcp (400); the others by it (200).
+        assert!(status == 200 || status == 400, "{body}: {answer}");
+        assert_eq!(answer["id"], 3, "{answer}");
+        assert_eq!(answer["error"]["code"], -32602, "{body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid params for tools/call: "),
+            "{answer}"
+        );
+    }
+    let (_, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":[]}"#,
+    )
+    .await;
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    // Argument types are the tool's to explain, as a result the model can act on.
+    let (_, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_alert","arguments":{"id":{"x":1}}}}"#,
+    )
+    .await;
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Invalid arguments for get_alert"),
+        "{text}"
+    );
+    for (body, says) in [
+        (
+            r#"{"jsonrpc":"2.0","id":3,"method":7}"#,
+            "\"method\" must be a string",
+        ),
+        (
+            r#"{"jsonrpc":2,"id":3,"method":"ping"}"#,
+            "\"jsonrpc\" must be \"2.0\"",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":[3],"method":"ping"}"#,
+            "\"id\" must be a string or an integer",
+        ),
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, body).await;
+        assert_eq!(
+            (status, &answer["error"]["code"]),
+            (400, &json!(-32600)),
+            "{answer}"
+        );
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(says),
+            "{answer}"
+        );
+    }
+}
