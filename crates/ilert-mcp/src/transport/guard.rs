@@ -54,18 +54,12 @@ pub async fn guard_body(
     let json_body = is_json(&parts.headers);
     let started = std::time::Instant::now();
     let mut response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
+        .run(Request::from_parts(parts, Body::from(bytes.clone())))
         .await;
     // rmcp answers a JSON body it cannot type as an MCP message with a plain-text 415; the
     // Content-Type was right, so say what is wrong in JSON-RPC instead.
     if response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body {
-        response = rpc_error(
-            StatusCode::BAD_REQUEST,
-            -32600,
-            "Invalid Request: this is not an MCP request, notification or response (check the \
-             types of \"id\", \"method\", \"params\" and \"result\")."
-                .into(),
-        );
+        response = untyped(&bytes);
     }
     // One line per call: what was asked and how it went. Never headers, arguments or keys.
     tracing::info!(
@@ -310,6 +304,25 @@ fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
         ));
     }
     Ok(envelope)
+}
+
+/// The error for a body that passed the checks above but that rmcp could not type: serde's reason,
+/// e.g. nesting deeper than its recursion limit inside params.
+fn untyped(bytes: &Bytes) -> Response {
+    let reason = serde_json::from_slice::<rmcp::model::ClientJsonRpcMessage>(bytes).err();
+    match reason {
+        Some(e) if e.is_syntax() || e.is_eof() => {
+            rpc_error(StatusCode::BAD_REQUEST, -32700, format!("Parse error: {e}"))
+        }
+        reason => rpc_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            format!(
+                "Invalid Request: this is not an MCP request, notification or response ({}).",
+                reason.map_or_else(|| "unrecognized".to_owned(), |e| e.to_string())
+            ),
+        ),
+    }
 }
 
 /// Whether the request says its body is JSON, as rmcp checks it.

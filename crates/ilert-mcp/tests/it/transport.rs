@@ -469,3 +469,85 @@ async fn wrong_param_types_are_invalid_params_and_wrong_field_types_are_named() 
         );
     }
 }
+
+#[tokio::test]
+async fn deep_nesting_invalid_utf8_and_a_body_just_over_the_limit() {
+    let h = start().await;
+    // 100k levels: refused by the guard or serde's recursion limit, never by the stack.
+    let deep = "[".repeat(100_000);
+    let (status, answer) = rpc(&h.mcp_url, &deep).await;
+    assert_eq!((status, &answer["error"]["code"]), (400, &json!(-32600)));
+    for deep in [
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"get_alert","arguments":{{"id":{}1{}}}}}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}1{}}}"#,
+            r#"{"a":"#.repeat(100_000),
+            "}".repeat(100_000)
+        ),
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, &deep).await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], -32700, "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("recursion limit exceeded"),
+            "{answer}"
+        );
+    }
+    // Invalid UTF-8 inside an otherwise valid message.
+    let mut bytes = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_users","arguments":{"query":"ma"#.to_vec();
+    bytes.extend_from_slice(b"\xc3\x28\xff");
+    bytes.extend_from_slice(br#""}}}"#);
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    // At the limit it is served; one byte more is a 413 with a JSON-RPC error.
+    let limit = 64 * 1024;
+    let h = start_with(
+        None,
+        HttpConfig {
+            max_body_bytes: limit,
+            ..Default::default()
+        },
+    )
+    .await;
+    let head = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":""#;
+    let tail = r#""}}"#;
+    for (size, status) in [(limit, 200), (limit + 1, 413)] {
+        let body = format!("{head}{}{tail}", "x".repeat(size - head.len() - tail.len()));
+        assert_eq!(body.len(), size);
+        let response = post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{size} bytes");
+        let answer: Value = response.json().await.unwrap();
+        if status == 413 {
+            assert_eq!(answer["jsonrpc"], "2.0");
+            assert_eq!(answer["error"]["code"], -32600, "{answer}");
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("exceeds {limit} bytes")),
+                "{answer}"
+            );
+        } else {
+            assert!(answer["result"]["tools"].is_array(), "{answer}");
+        }
+    }
+}
