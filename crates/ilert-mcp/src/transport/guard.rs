@@ -247,6 +247,16 @@ impl<'de> serde::de::Visitor<'de> for ParamsVisitor {
 
 /// Ok, or the JSON-RPC error code and message to answer with (HTTP 400).
 fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
+    // serde_json checks UTF-8 only in strings it decodes, not in the ones it skips.
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err((
+            -32700,
+            format!(
+                "Parse error: the body is not UTF-8 (invalid byte at offset {}).",
+                e.valid_up_to()
+            ),
+        ));
+    }
     let trimmed = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -389,6 +399,20 @@ mod tests {
             Some(-32600)
         );
         assert_eq!(code(r#""just a string""#), Some(-32600));
+    }
+
+    #[test]
+    fn refuses_invalid_utf8_even_where_nothing_reads_it() {
+        let mut body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":""#.to_vec();
+        body.extend_from_slice(b"\xff\"}}");
+        let refused = check_message(&Bytes::from(body)).err();
+        assert_eq!(
+            refused,
+            Some((
+                -32700,
+                "Parse error: the body is not UTF-8 (invalid byte at offset 61).".to_owned()
+            ))
+        );
     }
 
     #[test]
