@@ -33,8 +33,14 @@ impl Drop for Harness {
 }
 
 pub fn fast_client(base_url: &str) -> ilert_client::Client {
+    budgeted_client(base_url, ClientConfig::default().per_key_budget)
+}
+
+/// Like [`fast_client`], with `per_key_budget` requests per key and minute (0: unlimited).
+fn budgeted_client(base_url: &str, per_key_budget: u32) -> ilert_client::Client {
     ilert_client::Client::new(ClientConfig {
         base_url: base_url.to_owned(),
+        per_key_budget,
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         retry: RetryPolicy {
@@ -110,6 +116,25 @@ async fn start_sandbox(
 }
 
 pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Harness {
+    start_budgeted(
+        rate_limit,
+        http_config,
+        ClientConfig::default().per_key_budget,
+    )
+    .await
+}
+
+/// A harness whose server never holds calls back for its per-key budget (for the fuzz tests,
+/// which call far more often than a person would).
+pub async fn start_unbudgeted() -> Harness {
+    start_budgeted(None, HttpConfig::default(), 0).await
+}
+
+async fn start_budgeted(
+    rate_limit: Option<u32>,
+    http_config: HttpConfig,
+    per_key_budget: u32,
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {
         data_dir: dir.path().to_owned(),
@@ -127,7 +152,7 @@ pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Har
     ));
 
     let shared = Arc::new(Shared::new(
-        fast_client(&sandbox_url),
+        budgeted_client(&sandbox_url, per_key_budget),
         "https://app.ilert.com",
         None,
     ));

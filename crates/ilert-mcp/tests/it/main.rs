@@ -12,6 +12,7 @@ mod chatgpt;
 mod common;
 mod config;
 mod connect;
+mod fuzz;
 mod oauth;
 mod operations;
 mod readme;
