@@ -27,8 +27,24 @@ const OTHER_KNOWN: [&str; 8] = [
     "resources/directory/read",
 ];
 
-/// The error for a request rmcp left undecoded.
-pub fn unhandled(method: &str, params: Option<&Value>) -> ErrorData {
+/// Methods the 2026-07-28 protocol removed: in that era they do not exist, whatever the params.
+const REMOVED_IN_2026: [&str; 5] = [
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
+
+/// The error for a request rmcp left undecoded; `modern` when it came in the 2026-07-28 era.
+pub fn unhandled(method: &str, params: Option<&Value>, modern: bool) -> ErrorData {
+    if modern && REMOVED_IN_2026.contains(&method) {
+        return ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("Method not found: {method:?} is not part of protocol 2026-07-28."),
+            None,
+        );
+    }
     match malformed(method, params) {
         Some(why) => ErrorData::invalid_params(
             format!(
@@ -81,7 +97,7 @@ mod tests {
 
     #[test]
     fn unknown_methods_are_named() {
-        let e = unhandled("no/such/method", None);
+        let e = unhandled("no/such/method", None, false);
         assert_eq!(e.code, ErrorCode::METHOD_NOT_FOUND);
         assert!(e.message.contains("\"no/such/method\""), "{}", e.message);
     }
@@ -91,6 +107,7 @@ mod tests {
         let e = unhandled(
             "tools/call",
             Some(&json!({"name": "list_alerts", "arguments": false})),
+            false,
         );
         assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
         assert!(
@@ -99,13 +116,26 @@ mod tests {
             "{}",
             e.message
         );
-        let e = unhandled("tools/list", Some(&json!(5)));
+        let e = unhandled("tools/list", Some(&json!(5)), true);
         assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
-        let e = unhandled("ping", Some(&json!("x")));
+        let e = unhandled("ping", Some(&json!("x")), false);
         assert!(
             e.message.contains("shape this method takes"),
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn methods_removed_in_2026_are_not_found_in_that_era_only() {
+        for method in REMOVED_IN_2026 {
+            let e = unhandled(method, None, true);
+            assert_eq!(e.code, ErrorCode::METHOD_NOT_FOUND, "{method}");
+            assert_eq!(
+                unhandled(method, None, false).code,
+                ErrorCode::INVALID_PARAMS,
+                "{method}"
+            );
+        }
     }
 }

@@ -247,11 +247,12 @@ impl ServerHandler for IlertMcp {
     async fn on_custom_request(
         &self,
         request: CustomRequest,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
         Err(crate::methods::unhandled(
             &request.method,
             request.params.as_ref(),
+            is_2026_era(&context),
         ))
     }
 
@@ -304,6 +305,22 @@ impl ServerHandler for IlertMcp {
         crate::metrics::global().tool_call(&name, outcome, started.elapsed());
         result
     }
+}
+
+/// Whether a request speaks protocol 2026-07-28 or later, by its `_meta` or its HTTP header.
+fn is_2026_era(context: &RequestContext<RoleServer>) -> bool {
+    const MODERN: &str = "2026-07-28";
+    let by_meta = context
+        .meta
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= MODERN);
+    let by_header = context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.headers.get("mcp-protocol-version"))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v >= MODERN);
+    by_meta || by_header
 }
 
 /// rmcp reports undecodable arguments as "failed to deserialize parameters: ..."; restate that as

@@ -551,3 +551,39 @@ async fn deep_nesting_invalid_utf8_and_a_body_just_over_the_limit() {
         }
     }
 }
+
+#[tokio::test]
+async fn methods_removed_in_2026_are_404_not_found_in_that_era() {
+    // The conformance suite's SEP-2575 checks: a removed method is -32601 (HTTP 404) in the
+    // 2026-07-28 era even when its params would not decode; in the 2025 eras it is invalid params.
+    let h = start().await;
+    let meta: Value = serde_json::from_str(META).unwrap();
+    for method in [
+        "initialize",
+        "logging/setLevel",
+        "resources/subscribe",
+        "resources/unsubscribe",
+    ] {
+        let response = post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method)
+            .json(&json!({"jsonrpc": "2.0", "id": 5, "method": method, "params": {"_meta": meta}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{method}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], -32601, "{method}: {answer}");
+    }
+    let (status, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{}}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (200, &json!(-32602)),
+        "{answer}"
+    );
+}
