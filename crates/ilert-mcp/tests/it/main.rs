@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../../../tests/support/capture.rs"]
+mod capture;
 mod chatgpt;
 mod common;
 mod config;

@@ -9,6 +9,7 @@ use ilert_mcp::auth::seal::TokenKey;
 use ilert_mcp::auth::{ACCESS_PREFIX, CODE_PREFIX, Grant, OAuth, REFRESH_PREFIX, Scope, store};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tracing_subscriber::fmt::writer::MakeWriterExt;
 
 use crate::common::*;
 
@@ -181,11 +182,11 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 async fn the_full_connector_flow_with_dynamic_registration() {
     // Every log line of the flow, at TRACE, from this server and the libraries under it (the test
     // runtime is single-threaded, so the thread's subscriber sees the spawned server too); scanned
-    // at the end.
+    // at the end, and written to the run's capture as well when there is one.
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone().and(crate::capture::log()))
+        .with_env_filter(crate::capture::FILTER)
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
