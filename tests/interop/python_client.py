@@ -235,7 +235,7 @@ async def stdio_flow(args: argparse.Namespace, run: Run) -> str:
         command=str(args.bin),
         args=["stdio"],
         env={"ILERT_API_KEY": args.key, "ILERT_BASE_URL": args.base_url,
-             **({"RUST_LOG": os.environ["RUST_LOG"]} if "RUST_LOG" in os.environ else {})},
+             **{k: os.environ[k] for k in ("RUST_LOG", "ILERT_MCP_LOG") if k in os.environ}},
     )
     async with AsyncExitStack() as stack:
         errlog = stack.enter_context(open(args.server_log, "a", encoding="utf-8")) if args.server_log else sys.stderr

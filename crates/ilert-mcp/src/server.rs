@@ -8,9 +8,10 @@ use ilert_client::{ApiKey, Client, Session};
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ErrorCode, Extensions, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+    CustomRequest, CustomResult, ErrorCode, Extensions, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -242,6 +243,19 @@ impl ServerHandler for IlertMcp {
         )
     }
 
+    /// Unknown methods, and known ones whose params rmcp could not decode.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(crate::methods::unhandled(
+            &request.method,
+            request.params.as_ref(),
+            is_2026_era(&context),
+        ))
+    }
+
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.catalogue.router.get(name).cloned()
     }
@@ -291,6 +305,22 @@ impl ServerHandler for IlertMcp {
         crate::metrics::global().tool_call(&name, outcome, started.elapsed());
         result
     }
+}
+
+/// Whether a request speaks protocol 2026-07-28 or later, by its `_meta` or its HTTP header.
+fn is_2026_era(context: &RequestContext<RoleServer>) -> bool {
+    const MODERN: &str = "2026-07-28";
+    let by_meta = context
+        .meta
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= MODERN);
+    let by_header = context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.headers.get("mcp-protocol-version"))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v >= MODERN);
+    by_meta || by_header
 }
 
 /// rmcp reports undecodable arguments as "failed to deserialize parameters: ..."; restate that as

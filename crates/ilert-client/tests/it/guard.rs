@@ -11,6 +11,7 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn config(server: &MockServer) -> ClientConfig {
+    crate::capture::init();
     ClientConfig {
         base_url: format!("{}/api", server.uri()),
         retry: RetryPolicy {

@@ -7,6 +7,8 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+#[path = "../../../../tests/support/capture.rs"]
+mod capture;
 mod guard;
 mod resources;
 
@@ -20,6 +22,8 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn fast_retry() -> RetryPolicy {
+    // Every test builds its client with this or `session`: capture its logs from the start.
+    capture::init();
     RetryPolicy {
         max_retries: 2,
         rate_limit_delay: Duration::from_millis(10),

@@ -1,6 +1,6 @@
 //! Request-body guard for `/mcp`: oversized bodies get 413, and bodies that are not JSON or not a
-//! JSON-RPC message get HTTP 400 with a JSON-RPC error (-32700 / -32600) a client can show, instead
-//! of the transport's plain-text 415.
+//! JSON-RPC message get HTTP 400 with a JSON-RPC error (-32700 / -32600, or -32602 for params that
+//! are not an object) a client can show, instead of the transport's plain-text 415.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -45,18 +45,30 @@ pub async fn guard_body(
         Ok(envelope) => envelope,
         Err((code, message)) => return rpc_error(StatusCode::BAD_REQUEST, code, message),
     };
+    if let Some(method) = envelope.params_not_an_object() {
+        // rmcp cannot type such a request at all, not even as one it does not know.
+        let message = format!("Invalid params for {method}: MCP params are a JSON object.");
+        let body = json!({"jsonrpc": "2.0", "id": envelope.id.value(), "error": {"code": -32602, "message": message}});
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    let json_body = is_json(&parts.headers);
     let started = std::time::Instant::now();
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
+    let mut response = next
+        .run(Request::from_parts(parts, Body::from(bytes.clone())))
         .await;
+    // rmcp answers a JSON body it cannot type as an MCP message with a plain-text 415; the
+    // Content-Type was right, so say what is wrong in JSON-RPC instead.
+    if response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE && json_body {
+        response = untyped(&bytes);
+    }
     // One line per call: what was asked and how it went. Never headers, arguments or keys.
     tracing::info!(
-        method = envelope.method.as_deref().unwrap_or("(response)"),
-        tool = envelope
-            .params
+        method = envelope
+            .method
             .as_ref()
-            .and_then(|p| p.name.as_deref())
-            .unwrap_or(""),
+            .and_then(|m| m.as_str())
+            .unwrap_or("(response)"),
+        tool = envelope.params.name.as_deref().unwrap_or(""),
         status = response.status().as_u16(),
         ms = started.elapsed().as_millis() as u64,
         "mcp request"
@@ -64,24 +76,187 @@ pub async fn guard_body(
     response
 }
 
-/// Only the envelope is looked at; params are left to the handler.
+/// Only the envelope is looked at; params are left to the handler (which names what is wrong
+/// with them). Fields are read loosely so a wrong type gets a message naming the field.
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON-RPC message (a JSON object)")]
 struct Envelope {
-    jsonrpc: Option<String>,
-    method: Option<String>,
-    params: Option<Params>,
-    result: Option<IgnoredAny>,
-    error: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "any")]
+    jsonrpc: Option<serde_json::Value>,
+    #[serde(default)]
+    id: Id,
+    #[serde(default, deserialize_with = "any")]
+    method: Option<serde_json::Value>,
+    #[serde(default)]
+    params: Params,
+    #[serde(default)]
+    result: Present,
+    #[serde(default)]
+    error: Present,
 }
 
-/// Only `params.name` (the tool or prompt called) is read, for the access log.
-#[derive(Deserialize)]
+/// Whether a field is there at all, `null` included (that is how rmcp tells messages apart).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
+}
+
+/// A JSON-RPC id as rmcp takes it: a string or an integer (`1.0` counts); `null` only in a
+/// response.
+#[derive(Default, PartialEq, Eq)]
+enum Id {
+    #[default]
+    Absent,
+    Null,
+    Valid(serde_json::Value),
+}
+
+impl Id {
+    fn value(&self) -> serde_json::Value {
+        match self {
+            Id::Valid(id) => id.clone(),
+            Id::Absent | Id::Null => serde_json::Value::Null,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Null => Ok(Id::Null),
+            id @ serde_json::Value::String(_) => Ok(Id::Valid(id)),
+            serde_json::Value::Number(n)
+                if n.as_i64().is_some()
+                    || n.as_f64()
+                        .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0) =>
+            {
+                Ok(Id::Valid(serde_json::Value::Number(n)))
+            }
+            _ => Err(serde::de::Error::custom(ID_TYPE)),
+        }
+    }
+}
+
+const ID_TYPE: &str = "\"id\" must be a string or an integer";
+
+/// A field present, `null` included, as whatever JSON it holds.
+fn any<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// Only `params.name` (the tool or prompt called) is read, for the access log; params of any other
+/// shape are the handler's to refuse.
 struct Params {
     name: Option<String>,
+    /// Absent, `null` or an object; anything else no MCP method takes.
+    object_or_none: bool,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            name: None,
+            object_or_none: true,
+        }
+    }
+}
+
+impl Params {
+    fn other() -> Self {
+        Self {
+            name: None,
+            object_or_none: false,
+        }
+    }
+}
+
+impl Envelope {
+    /// The method of a request whose params are neither absent, null nor an object.
+    fn params_not_an_object(&self) -> Option<&str> {
+        let method = self.method.as_ref()?.as_str()?;
+        (!self.params.object_or_none).then_some(method)
+    }
+}
+
+impl<'de> Deserialize<'de> for Params {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ParamsVisitor)
+    }
+}
+
+struct ParamsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ParamsVisitor {
+    type Value = Params;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
+        let mut name = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "name" {
+                name = map
+                    .next_value::<serde_json::Value>()?
+                    .as_str()
+                    .map(str::to_owned);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Params {
+            name,
+            object_or_none: true,
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Params, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Params::other())
+    }
+
+    fn visit_unit<E>(self) -> Result<Params, E> {
+        Ok(Params::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Params, E> {
+        Ok(Params::other())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Params, E> {
+        Ok(Params::other())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Params, E> {
+        Ok(Params::other())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Params, E> {
+        Ok(Params::other())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Params, E> {
+        Ok(Params::other())
+    }
 }
 
 /// Ok, or the JSON-RPC error code and message to answer with (HTTP 400).
 fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
+    // serde_json checks UTF-8 only in strings it decodes, not in the ones it skips.
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err((
+            -32700,
+            format!(
+                "Parse error: the body is not UTF-8 (invalid byte at offset {}).",
+                e.valid_up_to()
+            ),
+        ));
+    }
     let trimmed = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -101,13 +276,37 @@ fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
         };
         (code, format!("{what}: {e}"))
     })?;
-    if envelope.jsonrpc.as_deref() != Some("2.0") {
+    if envelope.jsonrpc.as_ref().and_then(|v| v.as_str()) != Some("2.0") {
         return Err((
             -32600,
             "Invalid Request: \"jsonrpc\" must be \"2.0\".".into(),
         ));
     }
-    if envelope.method.is_none() && envelope.result.is_none() && envelope.error.is_none() {
+    if envelope.method.as_ref().is_some_and(|m| !m.is_string()) {
+        return Err((
+            -32600,
+            "Invalid Request: \"method\" must be a string.".into(),
+        ));
+    }
+    let answer = envelope.result.0 || envelope.error.0;
+    if envelope.method.is_some() && envelope.id == Id::Null {
+        return Err((-32600, format!("Invalid Request: {ID_TYPE}.")));
+    }
+    if envelope.method.is_some() && answer {
+        return Err((
+            -32600,
+            "Invalid Request: a message has \"method\" (a request or notification) or \"result\"/\"error\" \
+             (a response), never both."
+                .into(),
+        ));
+    }
+    if envelope.result.0 && envelope.error.0 {
+        return Err((
+            -32600,
+            "Invalid Request: a response has \"result\" or \"error\", not both.".into(),
+        ));
+    }
+    if envelope.method.is_none() && !answer {
         return Err((
             -32600,
             "Invalid Request: a message needs \"method\" (or \"result\"/\"error\" for a response)."
@@ -115,6 +314,36 @@ fn check_message(bytes: &Bytes) -> Result<Envelope, (i64, String)> {
         ));
     }
     Ok(envelope)
+}
+
+/// The error for a body that passed the checks above but that rmcp could not type: serde's reason,
+/// e.g. nesting deeper than its recursion limit inside params.
+fn untyped(bytes: &Bytes) -> Response {
+    let reason = serde_json::from_slice::<rmcp::model::ClientJsonRpcMessage>(bytes).err();
+    match reason {
+        Some(e) if e.is_syntax() || e.is_eof() => {
+            rpc_error(StatusCode::BAD_REQUEST, -32700, format!("Parse error: {e}"))
+        }
+        reason => rpc_error(
+            StatusCode::BAD_REQUEST,
+            -32600,
+            format!(
+                "Invalid Request: this is not an MCP request, notification or response ({}).",
+                reason.map_or_else(|| "unrecognized".to_owned(), |e| e.to_string())
+            ),
+        ),
+    }
+}
+
+/// Whether the request says its body is JSON, as rmcp checks it.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v.split_once(';').map_or(v, |(essence, _)| essence);
+            essence.trim().eq_ignore_ascii_case("application/json")
+        })
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
@@ -170,5 +399,91 @@ mod tests {
             Some(-32600)
         );
         assert_eq!(code(r#""just a string""#), Some(-32600));
+    }
+
+    #[test]
+    fn refuses_invalid_utf8_even_where_nothing_reads_it() {
+        let mut body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":""#.to_vec();
+        body.extend_from_slice(b"\xff\"}}");
+        let refused = check_message(&Bytes::from(body)).err();
+        assert_eq!(
+            refused,
+            Some((
+                -32700,
+                "Parse error: the body is not UTF-8 (invalid byte at offset 61).".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn refuses_mixed_shapes_and_ids_of_the_wrong_type() {
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","result":null}"#),
+            Some(-32600)
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#),
+            Some(-32600)
+        );
+        for id in ["true", "{}", "[1]", "1.5", "null", "1e300"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+            assert_eq!(code(&body), Some(-32600), "{body}");
+        }
+        for id in ["1", "\"a\"", "1.0", "-7"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+            assert_eq!(code(&body), None, "{body}");
+        }
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#),
+            None
+        );
+    }
+
+    fn message(body: &str) -> String {
+        check_message(&Bytes::from(body.to_owned()))
+            .err()
+            .map(|(_, message)| message)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn wrong_types_name_the_field_and_params_are_left_to_the_handler() {
+        assert!(
+            message(r#"{"jsonrpc":"2.0","id":1,"method":true}"#)
+                .contains("\"method\" must be a string")
+        );
+        assert!(
+            message(r#"{"jsonrpc":"2.0","id":1,"method":null}"#)
+                .contains("\"method\" must be a string")
+        );
+        assert!(
+            message(r#"{"jsonrpc":2,"id":1,"method":"ping"}"#)
+                .contains("\"jsonrpc\" must be \"2.0\"")
+        );
+        assert!(message("42").contains("expected a JSON-RPC message (a JSON object)"));
+        for (params, object) in [
+            ("[]", false),
+            ("5", false),
+            ("\"x\"", false),
+            ("null", true),
+            (r#"{"name":5}"#, true),
+            (r#"{"name":{"a":[1]}}"#, true),
+        ] {
+            let body =
+                format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{params}}}"#);
+            let envelope = check_message(&Bytes::from(body.clone()));
+            let not_object = envelope
+                .as_ref()
+                .ok()
+                .and_then(|e| e.params_not_an_object());
+            assert_eq!(not_object.is_none(), object, "{body}");
+        }
+        let envelope = check_message(&Bytes::from(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_alerts","arguments":[]}}"#,
+        ));
+        assert_eq!(
+            envelope.ok().and_then(|e| e.params.name),
+            Some("list_alerts".to_owned())
+        );
     }
 }

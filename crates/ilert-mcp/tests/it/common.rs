@@ -11,8 +11,8 @@ use ilert_sandbox::{Sandbox, SandboxConfig};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -29,12 +29,22 @@ pub struct Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        // For the secrets scan: what /metrics serves (the process's registry) at the end.
+        crate::capture::keep("metrics", ilert_mcp::metrics::global().render().as_bytes());
     }
 }
 
 pub fn fast_client(base_url: &str) -> ilert_client::Client {
+    budgeted_client(base_url, ClientConfig::default().per_key_budget)
+}
+
+/// Like [`fast_client`], with `per_key_budget` requests per key and minute (0: unlimited).
+fn budgeted_client(base_url: &str, per_key_budget: u32) -> ilert_client::Client {
+    // Every server a test builds gets a client from here: capture its logs from the start.
+    crate::capture::init();
     ilert_client::Client::new(ClientConfig {
         base_url: base_url.to_owned(),
+        per_key_budget,
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         retry: RetryPolicy {
@@ -94,6 +104,7 @@ pub async fn start_with_oauth_store(
 async fn start_sandbox(
     rate_limit: Option<u32>,
 ) -> ((String, CancellationToken), Arc<Shared>, tempfile::TempDir) {
+    crate::capture::init();
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {
         data_dir: dir.path().to_owned(),
@@ -118,6 +129,26 @@ async fn start_sandbox(
 }
 
 pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Harness {
+    start_budgeted(
+        rate_limit,
+        http_config,
+        ClientConfig::default().per_key_budget,
+    )
+    .await
+}
+
+/// A harness whose server never holds calls back for its per-key budget (for the fuzz tests,
+/// which call far more often than a person would).
+pub async fn start_unbudgeted() -> Harness {
+    start_budgeted(None, HttpConfig::default(), 0).await
+}
+
+async fn start_budgeted(
+    rate_limit: Option<u32>,
+    http_config: HttpConfig,
+    per_key_budget: u32,
+) -> Harness {
+    crate::capture::init();
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {
         data_dir: dir.path().to_owned(),
@@ -135,7 +166,7 @@ pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Har
     ));
 
     let shared = Arc::new(Shared::new(
-        fast_client(&sandbox_url),
+        budgeted_client(&sandbox_url, per_key_budget),
         "https://app.ilert.com",
         None,
     ));
@@ -160,6 +191,7 @@ pub enum Era {
 }
 
 pub async fn connect(url: &str, key: &str, era: Era) -> RunningService<RoleClient, ()> {
+    crate::capture::init();
     let config =
         StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(key.to_owned());
     let transport = StreamableHttpClientTransport::from_config(config);
@@ -190,6 +222,36 @@ pub async fn in_process(base_url: &str, key: &str) -> RunningService<RoleClient,
     });
     ().serve(client_io).await.unwrap()
 }
+
+/// The built binary (`command`) as an MCP server over stdio. With capture on it logs at TRACE
+/// and its stderr is kept for the secrets scan; otherwise stderr is inherited.
+pub fn child(mut command: tokio::process::Command) -> TokioChildProcess {
+    match crate::capture::file("child.stderr") {
+        Some(stderr) => {
+            command
+                .env("ILERT_MCP_LOG", crate::capture::FILTER)
+                .env("NO_COLOR", "1");
+            TokioChildProcess::builder(command)
+                .stderr(stderr)
+                .spawn()
+                .unwrap()
+                .0
+        }
+        None => TokioChildProcess::new(command).unwrap(),
+    }
+}
+
+/// Sets the TRACE filter on a command whose output a test collects itself (then [`keep`]s).
+pub fn traced(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    if crate::capture::enabled() {
+        command
+            .env("ILERT_MCP_LOG", crate::capture::FILTER)
+            .env("NO_COLOR", "1");
+    }
+    command
+}
+
+pub use crate::capture::keep;
 
 /// Calls `tool` and, when it succeeds, checks its `structuredContent` against the tool's own
 /// `outputSchema`, so no test passes on output a strict client would reject.

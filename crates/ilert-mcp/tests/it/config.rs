@@ -4,7 +4,6 @@
 use ilert_mcp::cli::ClientKind;
 use ilert_mcp::config::render;
 use rmcp::ServiceExt;
-use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
@@ -54,10 +53,7 @@ async fn stdio_forms_launch_and_work() {
     for (client, stdio, extra) in cases {
         let config = config_json(client, &h.mcp_url, stdio);
         let entry = &config["mcpServers"]["ilert"];
-        let service =
-            ().serve(TokioChildProcess::new(launch(entry, USER_KEY, &extra)).unwrap())
-                .await
-                .unwrap();
+        let service = ().serve(child(launch(entry, USER_KEY, &extra))).await.unwrap();
         let me = call(&service, "get_current_user", json!({})).await;
         assert_eq!(structured(&me)["role"], "USER", "{client:?} stdio={stdio}");
         service.cancel().await.unwrap();

@@ -2,7 +2,6 @@
 
 use rmcp::model::ProtocolVersion;
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
-use rmcp::transport::TokioChildProcess;
 use serde_json::json;
 use tokio::process::Command;
 
@@ -30,13 +29,7 @@ async fn connect_bridges_both_eras() {
             preferred_versions: vec![ProtocolVersion::V_2026_07_28],
         },
     ] {
-        let client = ()
-            .serve_with_lifecycle(
-                TokioChildProcess::new(bridge(&h.mcp_url)).unwrap(),
-                lifecycle,
-            )
-            .await
-            .unwrap();
+        let client = ().serve_with_lifecycle(child(bridge(&h.mcp_url)), lifecycle).await.unwrap();
         let tools = client.list_all_tools().await.unwrap();
         assert!(tools.iter().any(|t| t.name == "get_overview"));
         let me = call(&client, "get_current_user", json!({})).await;
@@ -47,7 +40,7 @@ async fn connect_bridges_both_eras() {
 
 #[tokio::test]
 async fn connect_refuses_an_unset_variable_and_a_bad_url() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"))
+    let output = traced(&mut Command::new(env!("CARGO_BIN_EXE_ilert-mcp")))
         .args([
             "connect",
             "http://127.0.0.1:9/mcp",
@@ -58,14 +51,16 @@ async fn connect_refuses_an_unset_variable_and_a_bad_url() {
         .output()
         .await
         .unwrap();
+    keep("child.stderr", &output.stderr);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("NOT_SET_ANYWHERE is not set"), "{stderr}");
-    let output = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"))
+    let output = traced(&mut Command::new(env!("CARGO_BIN_EXE_ilert-mcp")))
         .args(["connect", "ftp://x/mcp"])
         .output()
         .await
         .unwrap();
+    keep("child.stderr", &output.stderr);
     assert!(!output.status.success());
 }
 
@@ -75,11 +70,12 @@ async fn connect_reports_a_refused_key_and_exits_when_stdin_closes() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
     let h = start().await;
-    let mut child = bridge(&h.mcp_url)
+    let stderr = crate::capture::file("child.stderr").map_or_else(Stdio::null, Stdio::from);
+    let mut child = traced(&mut bridge(&h.mcp_url))
         .env("ILERT_AUTH_TOKEN", "wrong-key")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();

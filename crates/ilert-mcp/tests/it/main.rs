@@ -8,10 +8,13 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../../../tests/support/capture.rs"]
+mod capture;
 mod chatgpt;
 mod common;
 mod config;
 mod connect;
+mod fuzz;
 mod oauth;
 mod operations;
 mod readme;

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use base64::Engine;
 use ilert_mcp::auth::seal::TokenKey;
-use ilert_mcp::auth::{ACCESS_PREFIX, Grant, OAuth, Scope, store};
+use ilert_mcp::auth::{ACCESS_PREFIX, CODE_PREFIX, Grant, OAuth, REFRESH_PREFIX, Scope, store};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tracing_subscriber::fmt::writer::MakeWriterExt;
 
 use crate::common::*;
 
@@ -180,11 +181,12 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn the_full_connector_flow_with_dynamic_registration() {
     // Every log line of the flow, at TRACE, from this server and the libraries under it (the test
-    // runtime is single-threaded, so the thread's subscriber sees the spawned server too).
+    // runtime is single-threaded, so the thread's subscriber sees the spawned server too); scanned
+    // at the end, and written to the run's capture as well when there is one.
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone().and(crate::capture::log()))
+        .with_env_filter(crate::capture::FILTER)
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -333,6 +335,24 @@ async fn the_full_connector_flow_with_dynamic_registration() {
         (status, reused["error"].as_str()),
         (400, Some("invalid_grant"))
     );
+
+    // No secret of the flow in any log line, though the capture saw the flow.
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("authorization granted"), "nothing captured");
+    let renewed_refresh = renewed["refresh_token"].as_str().unwrap();
+    for (what, secret) in [
+        ("the ilert key", USER_KEY),
+        ("the access token", access.as_str()),
+        ("the refresh token", refresh.as_str()),
+        ("the rotated refresh token", renewed_refresh),
+        ("the authorization code", code.as_str()),
+        ("the PKCE verifier", p.verifier.as_str()),
+        ("an access token", ACCESS_PREFIX),
+        ("a refresh token", REFRESH_PREFIX),
+        ("an authorization code", CODE_PREFIX),
+    ] {
+        assert!(!text.contains(secret), "{what} is in the logs");
+    }
 }
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 //! The built binary in stdio mode, driven by rmcp's client over a child process.
 
 use rmcp::ServiceExt;
-use rmcp::transport::TokioChildProcess;
 use serde_json::json;
 use tokio::process::Command;
 
@@ -16,7 +15,7 @@ async fn stdio_serves_tools_with_the_environment_key() {
         .env("ILERT_API_KEY", USER_KEY)
         .env("ILERT_BASE_URL", &h.sandbox_url)
         .env_remove("ILERT_AUTH_TOKEN");
-    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let client = ().serve(child(command)).await.unwrap();
     let tools = client.list_all_tools().await.unwrap();
     assert!(tools.iter().any(|t| t.name == "list_alerts"));
     let result = call(&client, "get_current_user", json!({})).await;
@@ -35,7 +34,7 @@ async fn stdio_accepts_the_seed_pages_variable_name() {
         .env_remove("ILERT_API_KEY")
         .env("ILERT_AUTH_TOKEN", USER_KEY)
         .env("ILERT_BASE_URL", &h.sandbox_url);
-    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let client = ().serve(child(command)).await.unwrap();
     let result = call(&client, "get_current_user", json!({})).await;
     assert_eq!(structured(&result)["role"], "USER");
     client.cancel().await.unwrap();
@@ -43,13 +42,14 @@ async fn stdio_accepts_the_seed_pages_variable_name() {
 
 #[tokio::test]
 async fn stdio_without_a_key_exits_with_a_clear_message() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"))
+    let output = traced(&mut Command::new(env!("CARGO_BIN_EXE_ilert-mcp")))
         .arg("stdio")
         .env_remove("ILERT_API_KEY")
         .env_remove("ILERT_AUTH_TOKEN")
         .output()
         .await
         .unwrap();
+    keep("child.stderr", &output.stderr);
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "stdout carries protocol only");
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -309,3 +309,281 @@ async fn each_caller_acts_as_themselves() {
     assert_eq!(structured(&a)["role"], "USER");
     assert_eq!(structured(&b)["role"], "STAKEHOLDER");
 }
+
+/// Sends `body` as JSON-RPC in the 2025-06-18 era; returns the status and the parsed answer.
+async fn rpc(url: &str, body: &str) -> (u16, Value) {
+    let response = post(url)
+        .bearer_auth(USER_KEY)
+        .header("mcp-protocol-version", "2025-06-18")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let answer = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, answer)
+}
+
+#[tokio::test]
+async fn known_methods_with_malformed_params_are_invalid_params() {
+    // Found by fuzzing: rmcp cannot type these, and its fallback answered -32601 with the bare
+    // method name, as if tools/call did not exist.
+    let h = start().await;
+    for (body, says) in [
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_alerts","arguments":false}}"#,
+            "Invalid params for tools/call: invalid type: boolean `false`",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            "Invalid params for tools/call",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":7}}"#,
+            "Invalid params for resources/read",
+        ),
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["error"]["code"], -32602, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(says), "{message}");
+    }
+    let (_, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":7,"method":"no/such/method"}"#,
+    )
+    .await;
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Method not found: \"no/such/method\""),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn messages_of_no_mcp_shape_get_jsonrpc_errors_not_plain_text() {
+    // Found by fuzzing: JSON that rmcp cannot type as any message came back as a plain-text 415
+    // ("fail to deserialize request body"), though the Content-Type was right.
+    let h = start().await;
+    for body in [
+        r#"{"jsonrpc":"2.0","id":0,"method":"initialize","result":null}"#,
+        r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#,
+        r#"{"jsonrpc":"2.0","id":true,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":1.5,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#,
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], -32600, "{body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid Request: "),
+            "{answer}"
+        );
+    }
+    // A wrong Content-Type stays a plain 415: that is the header's fault, not the message's.
+    let response = reqwest::Client::new()
+        .post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "text/plain")
+        .body(list_tools().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+}
+
+#[tokio::test]
+async fn wrong_param_types_are_invalid_params_and_wrong_field_types_are_named() {
+    let h = start().await;
+    for params in [
+        r#"[]"#,
+        r#"5"#,
+        r#""get_current_user""#,
+        r#"{"name":5}"#,
+        r#"{"name":"get_alert","arguments":[1]}"#,
+    ] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{params}}}"#);
+        let (status, answer) = rpc(&h.mcp_url, &body).await;
+        // Params that are no object at all are refused before rmcp (400); the others by it (200).
+        assert!(status == 200 || status == 400, "{body}: {answer}");
+        assert_eq!(answer["id"], 3, "{answer}");
+        assert_eq!(answer["error"]["code"], -32602, "{body}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Invalid params for tools/call: "),
+            "{answer}"
+        );
+    }
+    let (_, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":[]}"#,
+    )
+    .await;
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    // Argument types are the tool's to explain, as a result the model can act on.
+    let (_, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_alert","arguments":{"id":{"x":1}}}}"#,
+    )
+    .await;
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    let text = answer["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Invalid arguments for get_alert"),
+        "{text}"
+    );
+    for (body, says) in [
+        (
+            r#"{"jsonrpc":"2.0","id":3,"method":7}"#,
+            "\"method\" must be a string",
+        ),
+        (
+            r#"{"jsonrpc":2,"id":3,"method":"ping"}"#,
+            "\"jsonrpc\" must be \"2.0\"",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":[3],"method":"ping"}"#,
+            "\"id\" must be a string or an integer",
+        ),
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, body).await;
+        assert_eq!(
+            (status, &answer["error"]["code"]),
+            (400, &json!(-32600)),
+            "{answer}"
+        );
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(says),
+            "{answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deep_nesting_invalid_utf8_and_a_body_just_over_the_limit() {
+    let h = start().await;
+    // 100k levels: refused by the guard or serde's recursion limit, never by the stack.
+    let deep = "[".repeat(100_000);
+    let (status, answer) = rpc(&h.mcp_url, &deep).await;
+    assert_eq!((status, &answer["error"]["code"]), (400, &json!(-32600)));
+    for deep in [
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"get_alert","arguments":{{"id":{}1{}}}}}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}1{}}}"#,
+            r#"{"a":"#.repeat(100_000),
+            "}".repeat(100_000)
+        ),
+    ] {
+        let (status, answer) = rpc(&h.mcp_url, &deep).await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], -32700, "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("recursion limit exceeded"),
+            "{answer}"
+        );
+    }
+    // Invalid UTF-8 inside an otherwise valid message.
+    let mut bytes = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_users","arguments":{"query":"ma"#.to_vec();
+    bytes.extend_from_slice(b"\xc3\x28\xff");
+    bytes.extend_from_slice(br#""}}}"#);
+    let response = post(&h.mcp_url)
+        .bearer_auth(USER_KEY)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    // At the limit it is served; one byte more is a 413 with a JSON-RPC error.
+    let limit = 64 * 1024;
+    let h = start_with(
+        None,
+        HttpConfig {
+            max_body_bytes: limit,
+            ..Default::default()
+        },
+    )
+    .await;
+    let head = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":""#;
+    let tail = r#""}}"#;
+    for (size, status) in [(limit, 200), (limit + 1, 413)] {
+        let body = format!("{head}{}{tail}", "x".repeat(size - head.len() - tail.len()));
+        assert_eq!(body.len(), size);
+        let response = post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{size} bytes");
+        let answer: Value = response.json().await.unwrap();
+        if status == 413 {
+            assert_eq!(answer["jsonrpc"], "2.0");
+            assert_eq!(answer["error"]["code"], -32600, "{answer}");
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("exceeds {limit} bytes")),
+                "{answer}"
+            );
+        } else {
+            assert!(answer["result"]["tools"].is_array(), "{answer}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn methods_removed_in_2026_are_404_not_found_in_that_era() {
+    // The conformance suite's SEP-2575 checks: a removed method is -32601 (HTTP 404) in the
+    // 2026-07-28 era even when its params would not decode; in the 2025 eras it is invalid params.
+    let h = start().await;
+    let meta: Value = serde_json::from_str(META).unwrap();
+    for method in [
+        "initialize",
+        "logging/setLevel",
+        "resources/subscribe",
+        "resources/unsubscribe",
+    ] {
+        let response = post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method)
+            .json(&json!({"jsonrpc": "2.0", "id": 5, "method": method, "params": {"_meta": meta}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{method}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], -32601, "{method}: {answer}");
+    }
+    let (status, answer) = rpc(
+        &h.mcp_url,
+        r#"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{}}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (200, &json!(-32602)),
+        "{answer}"
+    );
+}

@@ -40,6 +40,7 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(config: SandboxConfig) -> Server {
+    crate::capture::init();
     // reqwest is built without a default TLS provider; plain http still wants one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sandbox = Sandbox::open(config).unwrap();

@@ -23,7 +23,7 @@ fn spawn(data_dir: &Path) -> Process {
         .args(["--bind", "127.0.0.1:0", "--rate-limit", "0", "--data-dir"])
         .arg(data_dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(crate::capture::file("child.stderr").map_or_else(Stdio::inherit, Stdio::from))
         .spawn()
         .unwrap();
     let mut line = String::new();

@@ -12,6 +12,8 @@ mod alerts_actions;
 mod alerts_get;
 mod alerts_list;
 mod auth;
+#[path = "../../../../tests/support/capture.rs"]
+mod capture;
 mod common;
 mod contract;
 mod durability;
