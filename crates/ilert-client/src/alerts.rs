@@ -1,5 +1,6 @@
 //! Alerts: `GET /alerts`, `GET /alerts/{id}`, `PUT /alerts/{id}/accept`, `PUT /alerts/{id}/resolve`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use reqwest::Method;
@@ -79,46 +80,133 @@ pub struct Alert {
     pub linked_incident_id: Option<i64>,
 }
 
-/// The part of an alert that a list shows. A page decoded into these skips each alert's details,
-/// labels, links and images (most of its bytes) without allocating for them.
+/// The part of an alert that a list shows, borrowing its text from the answer (or from an
+/// [`Alert`]). A page decoded into these skips each alert's details, labels, links and images (most
+/// of its bytes) and copies no string that has no escapes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AlertSummary {
+pub struct AlertSummary<'a> {
     pub id: i64,
-    #[serde(default)]
-    pub summary: Option<String>,
-    #[serde(default)]
-    pub report_time: Option<String>,
-    #[serde(default)]
-    pub resolved_on: Option<String>,
+    #[serde(borrow, default)]
+    pub summary: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub report_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub resolved_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub status: Option<AlertStatus>,
-    #[serde(default)]
-    pub priority: Option<String>,
+    #[serde(borrow, default)]
+    pub priority: Option<Cow<'a, str>>,
     #[serde(default)]
     pub severity: Option<i64>,
-    #[serde(default)]
-    pub alert_source: Option<NamedRef>,
-    #[serde(default)]
-    pub escalation_policy: Option<NamedRef>,
-    #[serde(default)]
-    pub responders: Vec<AlertResponder>,
+    #[serde(borrow, default)]
+    pub alert_source: Option<SummaryRef<'a>>,
+    #[serde(borrow, default)]
+    pub escalation_policy: Option<SummaryRef<'a>>,
+    #[serde(borrow, default)]
+    pub responders: Vec<SummaryResponder<'a>>,
 }
 
-impl From<&Alert> for AlertSummary {
-    fn from(a: &Alert) -> Self {
+/// [`NamedRef`], borrowed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SummaryRef<'a> {
+    pub id: i64,
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+}
+
+/// [`AlertResponder`], borrowed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryResponder<'a> {
+    #[serde(borrow)]
+    pub user: SummaryUser<'a>,
+    #[serde(borrow, default)]
+    pub status: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub accepted_at: Option<Cow<'a, str>>,
+}
+
+/// [`UserRef`], borrowed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryUser<'a> {
+    pub id: i64,
+    #[serde(borrow, default)]
+    pub first_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub last_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub email: Option<Cow<'a, str>>,
+}
+
+impl SummaryUser<'_> {
+    /// Display name: "First Last", else the e-mail, else `user <id>`.
+    pub fn display_name(&self) -> String {
+        crate::users::full_name(self.first_name.as_deref(), self.last_name.as_deref())
+            .or_else(|| self.email.as_deref().map(str::to_owned))
+            .unwrap_or_else(|| format!("user {}", self.id))
+    }
+}
+
+fn borrowed(text: &Option<String>) -> Option<Cow<'_, str>> {
+    text.as_deref().map(Cow::Borrowed)
+}
+
+impl<'a> From<&'a NamedRef> for SummaryRef<'a> {
+    fn from(r: &'a NamedRef) -> Self {
+        Self {
+            id: r.id,
+            name: borrowed(&r.name),
+        }
+    }
+}
+
+impl<'a> From<&'a Alert> for AlertSummary<'a> {
+    fn from(a: &'a Alert) -> Self {
         Self {
             id: a.id,
-            summary: a.summary.clone(),
-            report_time: a.report_time.clone(),
-            resolved_on: a.resolved_on.clone(),
+            summary: borrowed(&a.summary),
+            report_time: borrowed(&a.report_time),
+            resolved_on: borrowed(&a.resolved_on),
             status: a.status.clone(),
-            priority: a.priority.clone(),
+            priority: borrowed(&a.priority),
             severity: a.severity,
-            alert_source: a.alert_source.clone(),
-            escalation_policy: a.escalation_policy.clone(),
-            responders: a.responders.clone(),
+            alert_source: a.alert_source.as_ref().map(SummaryRef::from),
+            escalation_policy: a.escalation_policy.as_ref().map(SummaryRef::from),
+            responders: a
+                .responders
+                .iter()
+                .map(|r| SummaryResponder {
+                    user: SummaryUser {
+                        id: r.user.id,
+                        first_name: borrowed(&r.user.first_name),
+                        last_name: borrowed(&r.user.last_name),
+                        email: borrowed(&r.user.email),
+                    },
+                    status: borrowed(&r.status),
+                    accepted_at: borrowed(&r.accepted_at),
+                })
+                .collect(),
         }
+    }
+}
+
+/// One page of `GET /alerts`, kept as ilert sent it; [`AlertPage::summaries`] reads it.
+#[derive(Debug, Clone)]
+pub struct AlertPage {
+    body: bytes::Bytes,
+}
+
+impl AlertPage {
+    /// The page's alerts as [`AlertSummary`]s borrowing from the page.
+    pub fn summaries(&self) -> Result<Vec<AlertSummary<'_>>, ApiError> {
+        let text = std::str::from_utf8(&self.body).map_err(|e| ApiError::Decode {
+            message: format!("/alerts: the answer is not UTF-8 ({e})"),
+        })?;
+        serde_json::from_str(text).map_err(|e| ApiError::Decode {
+            message: format!("/alerts: {e}"),
+        })
     }
 }
 
@@ -225,12 +313,12 @@ impl Session {
         self.call(Method::GET, "/alerts", &query.to_query()).await
     }
 
-    /// `GET /alerts` decoded into [`AlertSummary`]s: the same page, at a fraction of the cost.
-    pub async fn list_alert_summaries(
-        &self,
-        query: &AlertQuery,
-    ) -> Result<Vec<AlertSummary>, ApiError> {
-        self.call(Method::GET, "/alerts", &query.to_query()).await
+    /// `GET /alerts`, one page kept undecoded: [`AlertPage::summaries`] reads it without copying.
+    pub async fn list_alert_page(&self, query: &AlertQuery) -> Result<AlertPage, ApiError> {
+        let answer = self
+            .fetch(Call::new(Method::GET, "/alerts").query(query.to_query()))
+            .await?;
+        Ok(AlertPage { body: answer.body })
     }
 
     /// `GET /alerts/{id}` with optional includes.

@@ -23,8 +23,9 @@ mod users;
 
 pub use alert_sources::{AlertSource, HeartbeatMonitor, HeartbeatPage};
 pub use alerts::{
-    Alert, AlertAction, AlertActionResult, AlertInclude, AlertQuery, AlertResponder, AlertStatus,
-    AlertSummary, AssignTarget, Link, LogEntry, ManualAlert, NamedRef, ResponderWrite,
+    Alert, AlertAction, AlertActionResult, AlertInclude, AlertPage, AlertQuery, AlertResponder,
+    AlertStatus, AlertSummary, AssignTarget, Link, LogEntry, ManualAlert, NamedRef, ResponderWrite,
+    SummaryRef, SummaryResponder, SummaryUser,
 };
 pub use common::{Page, TeamRef};
 pub use error::{ApiError, TransportKind};

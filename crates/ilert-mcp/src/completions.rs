@@ -47,9 +47,12 @@ pub async fn complete(
                     max_results: 100,
                     ..Default::default()
                 };
-                api.list_alert_summaries(&q)
+                api.list_alert_page(&q)
                     .await
-                    .map(|a| a.iter().map(|a| a.id.to_string()).collect())
+                    .and_then(|page| {
+                        let alerts = page.summaries()?;
+                        Ok(alerts.iter().map(|a| a.id.to_string()).collect())
+                    })
                     .unwrap_or_default()
             }
             (Some(api), "ilert://incidents/{id}") => incident_ids(api).await,

@@ -79,6 +79,63 @@ async fn list_alerts_sends_spec_names_bearer_and_user_agent() {
 }
 
 #[tokio::test]
+async fn an_alert_page_reads_as_summaries_equal_to_the_full_alerts() {
+    let server = MockServer::start().await;
+    let mut escaped = alert(3, "PENDING");
+    escaped["summary"] = json!("Disk \"full\" on\ndb-1 · ü");
+    escaped["alertSource"] = json!({"id": 7, "name": "Prom\\etheus", "iconUrl": "x"});
+    escaped["responders"] = json!([{"user": {"id": 9, "firstName": "Ana", "lastName": "Lima"},
+                                     "status": "ACCEPTED", "acceptedAt": null}]);
+    escaped["details"] = json!("long\ntext");
+    let body = json!([alert(1, "PENDING"), escaped, {"id": 4, "status": "SNOOZED"}]);
+    Mock::given(method("GET"))
+        .and(path("/api/alerts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let api = session(&server).await;
+    let query = AlertQuery::default();
+    let full = api.list_alerts(&query).await.unwrap();
+    let page = api.list_alert_page(&query).await.unwrap();
+    let summaries = page.summaries().unwrap();
+    let from_full: Vec<ilert_client::AlertSummary<'_>> = full.iter().map(Into::into).collect();
+    assert_eq!(summaries, from_full);
+    assert_eq!(
+        summaries[1].summary.as_deref(),
+        Some("Disk \"full\" on\ndb-1 · ü")
+    );
+    assert_eq!(summaries[1].responders[0].user.display_name(), "Ana Lima");
+    assert_eq!(
+        summaries[2].status,
+        Some(AlertStatus::Other("SNOOZED".into()))
+    );
+}
+
+#[tokio::test]
+async fn an_alert_page_that_is_not_json_is_a_decode_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/alerts"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(b"[{\"id\": 1, \"summary\": \"\xff\"}]".to_vec()),
+        )
+        .mount(&server)
+        .await;
+    let page = session(&server)
+        .await
+        .list_alert_page(&AlertQuery::default())
+        .await
+        .unwrap();
+    let err = page.summaries().unwrap_err();
+    assert!(
+        matches!(&err, ApiError::Decode { message } if message.contains("not UTF-8")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn accept_and_resolve_are_puts_on_the_alert() {
     let server = MockServer::start().await;
     Mock::given(method("PUT"))

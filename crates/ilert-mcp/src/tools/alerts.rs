@@ -214,7 +214,11 @@ impl IlertMcp {
             Err(message) => return failure(message),
         };
         let limit = query.max_results.saturating_sub(1).max(1);
-        let mut alerts = match api.list_alert_summaries(&query).await {
+        let page = match api.list_alert_page(&query).await {
+            Ok(page) => page,
+            Err(e) => return failure(explain(&e, "the alert list")),
+        };
+        let mut alerts = match page.summaries() {
             Ok(alerts) => alerts,
             Err(e) => return failure(explain(&e, "the alert list")),
         };

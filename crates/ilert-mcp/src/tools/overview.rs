@@ -90,7 +90,7 @@ impl IlertMcp {
         };
         let (me, alerts, incidents, on_calls) = tokio::join!(
             api.current_user(),
-            api.list_alert_summaries(&alerts_q),
+            api.list_alert_page(&alerts_q),
             api.list_incidents(&incidents_q),
             api.list_on_calls(&on_call_q)
         );
@@ -98,7 +98,11 @@ impl IlertMcp {
             Ok(me) => me,
             Err(e) => return failure(explain(&e, "your user")),
         };
-        let alerts = match alerts {
+        let page = match alerts {
+            Ok(page) => page,
+            Err(e) => return failure(explain(&e, "the alert list")),
+        };
+        let alerts = match page.summaries() {
             Ok(a) => a,
             Err(e) => return failure(explain(&e, "the alert list")),
         };

@@ -1,7 +1,9 @@
 //! Compact projections of ilert objects for a model's context window, and their one-line text forms.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
-use ilert_client::{AlertResponder, AlertStatus, AlertSummary, NamedRef};
+use ilert_client::{AlertStatus, AlertSummary, NamedRef, SummaryRef, SummaryResponder};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -39,11 +41,11 @@ pub struct Ref {
     pub name: Option<String>,
 }
 
-impl From<NamedRef> for Ref {
-    fn from(r: NamedRef) -> Self {
+impl From<SummaryRef<'_>> for Ref {
+    fn from(r: SummaryRef<'_>) -> Self {
         Self {
             id: r.id,
-            name: r.name,
+            name: r.name.map(Cow::into_owned),
         }
     }
 }
@@ -96,12 +98,14 @@ pub struct Responder {
     pub accepted_at: Option<String>,
 }
 
-impl From<AlertResponder> for Responder {
-    fn from(r: AlertResponder) -> Self {
+impl From<SummaryResponder<'_>> for Responder {
+    fn from(r: SummaryResponder<'_>) -> Self {
         Self {
             id: r.user.id,
             name: r.user.display_name(),
-            status: r.status.unwrap_or_else(|| "PENDING".to_owned()),
+            status: r
+                .status
+                .map_or_else(|| "PENDING".to_owned(), Cow::into_owned),
             accepted_at: time(r.accepted_at.as_deref()),
         }
     }
@@ -140,16 +144,16 @@ pub struct AlertItem {
 
 /// Turns a client-side alert into a compact item. With `app_url` (the ilert web app root) the item
 /// links to the alert; lists leave the link out.
-pub fn alert_item(alert: AlertSummary, app_url: Option<&str>) -> AlertItem {
+pub fn alert_item(alert: AlertSummary<'_>, app_url: Option<&str>) -> AlertItem {
     AlertItem {
         id: alert.id,
-        summary: alert.summary.unwrap_or_default(),
+        summary: alert.summary.map(Cow::into_owned).unwrap_or_default(),
         status: match alert.status {
             Some(AlertStatus::Other(other)) => other,
             Some(known) => known.as_str().to_owned(),
             None => "UNKNOWN".to_owned(),
         },
-        priority: alert.priority,
+        priority: alert.priority.map(Cow::into_owned),
         severity: alert.severity,
         source: alert.alert_source.map(Ref::from),
         policy: alert.escalation_policy.map(Ref::from),
@@ -162,37 +166,39 @@ pub fn alert_item(alert: AlertSummary, app_url: Option<&str>) -> AlertItem {
 
 /// The JSON of `serde_json::to_value(&item)`, built by moving the strings rather than copying
 /// them: alert lists are the busiest answer (see docs/performance.md). A test keeps the two equal.
+// Keys go in in descending order: a map's search for where a key belongs then stops at the first
+// key it compares with, where ascending order would compare with every key already in.
 impl From<AlertItem> for Value {
     fn from(a: AlertItem) -> Self {
         let mut m = Map::new();
-        m.insert("id".into(), a.id.into());
+        if let Some(u) = a.url {
+            m.insert("url".into(), u.into());
+        }
         m.insert("summary".into(), a.summary.into());
         m.insert("status".into(), a.status.into());
-        if let Some(p) = a.priority {
-            m.insert("priority".into(), p.into());
-        }
-        if let Some(s) = a.severity {
-            m.insert("severity".into(), s.into());
-        }
         if let Some(r) = a.source {
             m.insert("source".into(), r.into());
         }
-        if let Some(r) = a.policy {
-            m.insert("policy".into(), r.into());
-        }
-        if let Some(t) = a.reported_at {
-            m.insert("reported_at".into(), t.into());
-        }
-        if let Some(t) = a.resolved_at {
-            m.insert("resolved_at".into(), t.into());
+        if let Some(s) = a.severity {
+            m.insert("severity".into(), s.into());
         }
         if !a.responders.is_empty() {
             let list = a.responders.into_iter().map(Value::from).collect();
             m.insert("responders".into(), Value::Array(list));
         }
-        if let Some(u) = a.url {
-            m.insert("url".into(), u.into());
+        if let Some(t) = a.resolved_at {
+            m.insert("resolved_at".into(), t.into());
         }
+        if let Some(t) = a.reported_at {
+            m.insert("reported_at".into(), t.into());
+        }
+        if let Some(p) = a.priority {
+            m.insert("priority".into(), p.into());
+        }
+        if let Some(r) = a.policy {
+            m.insert("policy".into(), r.into());
+        }
+        m.insert("id".into(), a.id.into());
         Value::Object(m)
     }
 }
@@ -200,10 +206,10 @@ impl From<AlertItem> for Value {
 impl From<Ref> for Value {
     fn from(r: Ref) -> Self {
         let mut m = Map::new();
-        m.insert("id".into(), r.id.into());
         if let Some(n) = r.name {
             m.insert("name".into(), n.into());
         }
+        m.insert("id".into(), r.id.into());
         Value::Object(m)
     }
 }
@@ -211,9 +217,9 @@ impl From<Ref> for Value {
 impl From<Responder> for Value {
     fn from(r: Responder) -> Self {
         let mut m = Map::new();
-        m.insert("id".into(), r.id.into());
-        m.insert("name".into(), r.name.into());
         m.insert("status".into(), r.status.into());
+        m.insert("name".into(), r.name.into());
+        m.insert("id".into(), r.id.into());
         if let Some(t) = r.accepted_at {
             m.insert("accepted_at".into(), t.into());
         }
