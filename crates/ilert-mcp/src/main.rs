@@ -1,5 +1,6 @@
 //! The `ilert-mcp` binary: parses the command line and runs one mode.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -137,6 +138,8 @@ fn init_tracing(cli: &Cli) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in files, pipes or log collectors.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().try_init(),
