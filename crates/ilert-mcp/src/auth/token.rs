@@ -110,20 +110,10 @@ async fn authorization_code(oauth: &OAuth, req: TokenRequest) -> Response {
             "code_verifier does not match the code_challenge",
         );
     }
-    match oauth
-        .used
-        .first_use(&format!("code:{}", code.jti), code.exp)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "the code has already been used",
-            );
-        }
-        Err(e) => return unavailable(oauth, "an authorization code", &e),
+    let id = format!("code:{}", code.jti);
+    let reused = "the code has already been used";
+    if let Err(refused) = use_once(oauth, &id, code.exp, reused, "an authorization code").await {
+        return refused;
     }
     issue(
         oauth,
@@ -168,20 +158,10 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             "the refresh token was issued to another client",
         );
     }
-    match oauth
-        .used
-        .first_use(&format!("refresh:{}", grant.jti), grant.exp)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "the refresh token has already been used; sign in again",
-            );
-        }
-        Err(e) => return unavailable(oauth, "a refresh token", &e),
+    let id = format!("refresh:{}", grant.jti);
+    let reused = "the refresh token has already been used; sign in again";
+    if let Err(refused) = use_once(oauth, &id, grant.exp, reused, "a refresh token").await {
+        return refused;
     }
     // A key revoked in ilert ends the grant at the next refresh.
     let key = match ApiKey::new(&grant.key) {
@@ -249,6 +229,22 @@ fn issue(
 
 /// The use of a one-time value could not be recorded, so it is refused (fail closed). Nothing
 /// secret is logged: not the value, not its id.
+/// Marks a code or refresh token used, across replicas when the store is shared. The refusal to
+/// send instead: `reused` when it was used before, 503 when the store cannot tell.
+async fn use_once(
+    oauth: &OAuth,
+    id: &str,
+    expires: i64,
+    reused: &str,
+    what: &str,
+) -> Result<(), Response> {
+    match oauth.used.first_use(id, expires).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(error(StatusCode::BAD_REQUEST, "invalid_grant", reused)),
+        Err(e) => Err(unavailable(oauth, what, &e)),
+    }
+}
+
 fn unavailable(oauth: &OAuth, what: &str, e: &store::StoreError) -> Response {
     tracing::warn!(store = oauth.used.name(), error = %e, "could not record the use of {what}; refusing the exchange");
     let mut response = error(
