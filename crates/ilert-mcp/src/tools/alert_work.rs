@@ -192,10 +192,18 @@ impl IlertMcp {
             // A 404 means the alert or the user is missing: say which.
             Err(ApiError::NotFound { .. }) => {
                 return match api.get_alert(p.id, &[]).await {
-                    Ok(_) => failure(format!(
-                        "ilert has no user {} (id {}) to add to alert #{}. Check the user with find_users.",
-                        user.name, user.id, p.id
-                    )),
+                    Ok(_) => {
+                        // A bare id resolves to the name "user <id>": do not say it twice.
+                        let who = if user.name == format!("user {}", user.id) {
+                            format!("user with id {}", user.id)
+                        } else {
+                            format!("user {} (id {})", user.name, user.id)
+                        };
+                        failure(format!(
+                            "ilert has no {who} to add to alert #{}. Check the user with find_users.",
+                            p.id
+                        ))
+                    }
                     Err(e) => failure(explain(&e, &format!("alert {}", p.id))),
                 };
             }

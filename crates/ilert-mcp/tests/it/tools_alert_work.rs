@@ -311,6 +311,19 @@ async fn add_alert_responder_refuses_unknown_ambiguous_and_forbidden() {
         .await,
         &["No ilert user has the e-mail nobody@example.com"],
     );
+    // A bare id that ilert does not know: named once, not as "user user 504".
+    let missing = err(
+        &call(
+            &client,
+            "add_alert_responder",
+            json!({"id": id, "user": "504"}),
+        )
+        .await,
+        &[&format!(
+            "ilert has no user with id 504 to add to alert #{id}"
+        )],
+    );
+    assert!(!missing.contains("user user"), "{missing}");
     err(
         &call(
             &client,
