@@ -201,12 +201,7 @@ pub struct AlertPage {
 impl AlertPage {
     /// The page's alerts as [`AlertSummary`]s borrowing from the page.
     pub fn summaries(&self) -> Result<Vec<AlertSummary<'_>>, ApiError> {
-        let text = std::str::from_utf8(&self.body).map_err(|e| ApiError::Decode {
-            message: format!("/alerts: the answer is not UTF-8 ({e})"),
-        })?;
-        serde_json::from_str(text).map_err(|e| ApiError::Decode {
-            message: format!("/alerts: {e}"),
-        })
+        crate::http::decode_json(&self.body, "/alerts")
     }
 }
 

@@ -212,15 +212,23 @@ pub(crate) struct Answer {
 
 impl Answer {
     pub fn decode<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        // One UTF-8 check of the whole body (ASCII fast path) is cheaper than serde_json's check
-        // of every string it reads from a byte slice, which a `&str` input lets it skip.
-        let text = std::str::from_utf8(&self.body).map_err(|e| ApiError::Decode {
-            message: format!("{path}: the answer is not UTF-8 ({e})"),
-        })?;
-        serde_json::from_str(text).map_err(|e| ApiError::Decode {
-            message: format!("{path}: {e}"),
-        })
+        decode_json(&self.body, path)
     }
+}
+
+/// Decodes an answer body, borrowing from it where `T` does.
+pub(crate) fn decode_json<'a, T: serde::Deserialize<'a>>(
+    body: &'a [u8],
+    path: &str,
+) -> Result<T, ApiError> {
+    // One UTF-8 check of the whole body (ASCII fast path) is cheaper than serde_json's check of
+    // every string it reads from a byte slice, which a `&str` input lets it skip.
+    let text = std::str::from_utf8(body).map_err(|e| ApiError::Decode {
+        message: format!("{path}: the answer is not UTF-8 ({e})"),
+    })?;
+    serde_json::from_str(text).map_err(|e| ApiError::Decode {
+        message: format!("{path}: {e}"),
+    })
 }
 
 impl Session {

@@ -200,16 +200,12 @@ fn drop_numeric_formats(object: &mut JsonObject) {
 
 /// A successful result: `structuredContent` for programs, a compact text rendering for the model.
 pub fn structured<T: Serialize>(value: &T, text: String) -> CallToolResult {
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     match serde_json::to_value(value) {
-        Ok(structured) => result.structured_content = Some(structured),
-        Err(e) => {
-            return failure(format!(
-                "ilert-mcp could not serialise its own answer ({e}); please report this bug."
-            ));
-        }
+        Ok(structured) => structured_value(structured, text),
+        Err(e) => failure(format!(
+            "ilert-mcp could not serialise its own answer ({e}); please report this bug."
+        )),
     }
-    result
 }
 
 /// [`structured`] for an answer already built as JSON.
