@@ -194,8 +194,9 @@ enum BulkAction {
 impl IlertMcp {
     /// List alerts, newest first: by default the open ones (PENDING = firing and not yet accepted,
     /// ACCEPTED = someone is on it). Filter by state, source, escalation policy, responder and
-    /// report time. Each alert comes with id, summary, status, priority, source, responders and an
-    /// ilert link. Answers "what is firing?" and "what is assigned to X?".
+    /// report time. Each alert comes with id, summary, status, priority, severity, source, report
+    /// time and responders; get_alert adds details, escalation policy, timeline and the ilert link.
+    /// Answers "what is firing?" and "what is assigned to X?".
     #[tool(
         title = "List alerts",
         input_schema = input_schema::<ListAlertsParams>(),

@@ -129,7 +129,7 @@ pub struct AlertItem {
     /// Alert source (the integration that raised it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Ref>,
-    /// Escalation policy that routes it.
+    /// Escalation policy that routes it (single alerts; lists leave it out, filter by policy_ids).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<Ref>,
     /// When the alert was raised (ISO-8601 UTC).
@@ -145,8 +145,9 @@ pub struct AlertItem {
 }
 
 /// Turns a client-side alert into a compact item. With `app_url` (the ilert web app root) the item
-/// is a single alert's: it links to the alert and says when each responder accepted. Without, it is
-/// a list's, which leaves both out (get_alert has them): 50 alerts' links and times are about 4 KB.
+/// is a single alert's: it links to the alert, names its escalation policy and says when each
+/// responder accepted. Without, it is a list's, which leaves those out, as its text line does
+/// (get_alert has them): for 50 alerts they are about 6 KB.
 pub fn alert_item(alert: AlertSummary<'_>, app_url: Option<&str>) -> AlertItem {
     AlertItem {
         id: alert.id,
@@ -159,7 +160,7 @@ pub fn alert_item(alert: AlertSummary<'_>, app_url: Option<&str>) -> AlertItem {
         priority: alert.priority.map(Cow::into_owned),
         severity: alert.severity,
         source: alert.alert_source.map(Ref::from),
-        policy: alert.escalation_policy.map(Ref::from),
+        policy: app_url.and(alert.escalation_policy).map(Ref::from),
         reported_at: time(alert.report_time.as_deref()),
         resolved_at: time(alert.resolved_on.as_deref()),
         responders: alert

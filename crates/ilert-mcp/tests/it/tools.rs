@@ -21,10 +21,12 @@ async fn list_alerts_defaults_to_open_alerts_newest_first() {
             ["PENDING", "ACCEPTED"].contains(&alert["status"].as_str().unwrap()),
             "{alert}"
         );
-        assert!(
-            alert.get("url").is_none(),
-            "lists leave links to get_alert: {alert}"
-        );
+        for left_out in ["url", "policy"] {
+            assert!(
+                alert.get(left_out).is_none(),
+                "lists leave {left_out} to get_alert: {alert}"
+            );
+        }
     }
     let times: Vec<&str> = alerts
         .iter()
@@ -103,6 +105,7 @@ async fn get_alert_returns_detail_and_not_found_is_a_tool_error() {
         format!("https://app.ilert.com/alert/view?id={id}")
     );
     assert!(alert["summary"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(alert["policy"]["id"].is_i64(), "{alert}");
 
     let missing = call(&client, "get_alert", json!({"id": 999_999_999})).await;
     assert!(is_error(&missing));
