@@ -46,8 +46,10 @@ pub struct UserRef {
 
 /// "First Last", or whatever part of it is known.
 pub(crate) fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
-    let mut joined = String::new();
-    for part in [first, last].into_iter().flatten().map(str::trim) {
+    let parts = [first, last].map(|p| p.map(str::trim).unwrap_or_default());
+    // One allocation: names are listed by the hundred.
+    let mut joined = String::with_capacity(parts[0].len() + 1 + parts[1].len());
+    for part in parts {
         if part.is_empty() {
             continue;
         }
@@ -98,5 +100,25 @@ impl Session {
     /// `GET /users/current`: the owner of this session's key. Also the cheapest way to check a key.
     pub async fn current_user(&self) -> Result<User, ApiError> {
         self.call(Method::GET, "/users/current", &[]).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full_name;
+
+    #[test]
+    fn full_names_join_the_known_parts() {
+        assert_eq!(
+            full_name(Some(" Priya "), Some("Nair")).as_deref(),
+            Some("Priya Nair")
+        );
+        assert_eq!(full_name(None, Some("Nair")).as_deref(), Some("Nair"));
+        assert_eq!(
+            full_name(Some("Priya"), Some("  ")).as_deref(),
+            Some("Priya")
+        );
+        assert_eq!(full_name(Some(""), None), None);
+        assert_eq!(full_name(None, None), None);
     }
 }

@@ -248,15 +248,19 @@ pub fn alert_line(item: &AlertItem) -> String {
 
 /// [`alert_line`], appended to `out` (lists build their text in one buffer).
 pub fn push_alert_line(out: &mut String, item: &AlertItem) {
-    use std::fmt::Write as _;
-    // Writing into a String cannot fail.
-    let _ = write!(out, "#{} {}", item.id, item.status);
+    // Numbers go through itoa: `write!` cost more than the rest of the line in lists.
+    let mut digits = itoa::Buffer::new();
+    out.push('#');
+    out.push_str(digits.format(item.id));
+    out.push(' ');
+    out.push_str(&item.status);
     if let Some(p) = &item.priority {
         out.push(' ');
         out.push_str(p);
     }
     if let Some(s) = item.severity {
-        let _ = write!(out, " sev{s}");
+        out.push_str(" sev");
+        out.push_str(digits.format(s));
     }
     out.push_str(" \"");
     out.push_str(&item.summary);
@@ -379,6 +383,12 @@ mod tests {
             responders: Vec::new(),
             url: None,
         };
+        assert_eq!(
+            alert_line(&full),
+            "#4711 PENDING HIGH sev2 \"Checkout \"latency\"\" · Prometheus · 2026-11-23T21:40:03Z · \
+             Jonas Weber (accepted), Ana (notified)"
+        );
+        assert_eq!(alert_line(&bare), "#1 RESOLVED \"\"");
         for item in [full, bare] {
             let derived = serde_json::to_value(&item).unwrap();
             assert_eq!(Value::from(item), derived);
