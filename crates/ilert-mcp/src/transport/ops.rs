@@ -39,18 +39,22 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// `<process>-<counter>` in hex: the process part (start time and pid) is fixed once, so ids from
+/// replicas and restarts differ, and a call costs no clock read or system call.
 fn fresh_id() -> String {
+    use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    static PROCESS: OnceLock<u64> = OnceLock::new();
+    let process = *PROCESS.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+    });
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{:x}-{n:x}",
-        (nanos as u64) ^ (std::process::id() as u64).rotate_left(32)
-    )
+    format!("{process:x}-{n:x}")
 }
 
 pub async fn metrics() -> Response {

@@ -114,6 +114,12 @@ async fn every_mcp_request_carries_a_request_id() {
     assert_eq!(echoed.headers()["x-request-id"], "trace-abc.123");
     let fresh = post(None).await.unwrap();
     assert!(!fresh.headers()["x-request-id"].is_empty());
+    let next = post(None).await.unwrap();
+    assert_ne!(
+        fresh.headers()["x-request-id"],
+        next.headers()["x-request-id"],
+        "each request gets its own id"
+    );
     let hostile = post(Some("a b\"c")).await.unwrap();
     assert_ne!(
         hostile.headers()["x-request-id"],
