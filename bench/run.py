@@ -4,7 +4,8 @@
 One run, everything on 127.0.0.1:
   1. nginx serves bench/fixtures/alerts.json as a fast local "ilert" (config from nginx.conf.in).
   2. `ilert-mcp serve --no-oauth` in front of it.
-  3. wrk warm-up: one pass over all API keys (each key is verified once against /users/current).
+  3. wrk warm-up: one pass over all API keys (each key is verified once against /users/current),
+     then a check that mcp.lua counts tool errors and JSON-RPC errors as errors.
   4. floor: wrk GET /api/alerts straight at nginx.
   5. mcp: wrk `tools/call list_alerts {"limit":50}` at /mcp, same wrk settings, rotating keys.
   6. stdio: cold start (spawn to `initialize` answer) and `tools/list` bytes.
@@ -453,7 +454,13 @@ def render(r):
     w1 = max(len(x[1]) for x in rows)
     lines = [f"Load: wrk -t{s['threads']} -c{s['connections']} -d{s['duration_s']}s, "
              f"{s['keys']} API keys in rotation (warm-up: {r['warmup']['requests']} calls, "
-             f"{r['warmup']['errors']} errors)", ""]
+             f"{r['warmup']['errors']} errors)"]
+    if "error_check" in r:
+        lines.append("")
+        lines.append("Error count checked first: " + ", ".join(
+            f"{k} answers {v['errors']} of {v['responses']} counted"
+            for k, v in r["error_check"].items()))
+    lines.append("")
     lines += [f"| {a:<{w0}} | {b:<{w1}} | {c} |" for a, b, c in rows[:1]]
     lines.append(f"|{'-' * (w0 + 2)}|{'-' * (w1 + 2)}|{'-' * 24}|")
     lines += [f"| {a:<{w0}} | {b:<{w1}} | {c} |" for a, b, c in rows[1:]]
