@@ -223,6 +223,11 @@ pub struct HttpArgs {
         default_value = "ilert-mcp:"
     )]
     pub redis_key_prefix: String,
+    /// Seconds to keep serving after SIGTERM or SIGINT with `/readyz` answering 503, so a load
+    /// balancer takes the replica out of rotation before it stops listening; then calls in flight
+    /// finish and it exits. A second signal skips the rest of the wait.
+    #[arg(long = "drain-secs", env = "ILERT_MCP_DRAIN_SECS", default_value_t = 0)]
+    pub drain_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
         no_oauth: false,
         redis_url: None,
         redis_key_prefix: "ilert-mcp:".into(),
+        drain_secs: 0,
     };
     let config = HttpConfig {
         oauth: crate::oauth(&http_args, mcp_addr, &shared.client)?,

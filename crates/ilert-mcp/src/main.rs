@@ -3,6 +3,7 @@
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use ilert_client::ApiKey;
@@ -41,7 +42,18 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let draining = CancellationToken::new();
+    let drain = match &command {
+        Command::Serve(args) => Duration::from_secs(args.http.drain_secs),
+        _ => Duration::ZERO,
+    };
+    tokio::spawn({
+        let (draining, shutdown) = (draining.clone(), shutdown.clone());
+        async move {
+            signal().await;
+            http::drain_then_stop(draining, shutdown, drain, signal()).await;
+        }
+    });
     match command {
         Command::Serve(args) => {
             let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
@@ -57,6 +69,7 @@ async fn run(command: Command) -> Result<(), String> {
                 allowed_origins: args.http.allowed_origins,
                 max_body_bytes: args.http.max_body_bytes,
                 oauth,
+                draining,
             };
             tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
             let app = http::router(shared, catalogue, &config);
@@ -107,7 +120,8 @@ fn stdio_key() -> Result<ApiKey, String> {
     ApiKey::new(&raw).map_err(|e| format!("ILERT_API_KEY is not usable: {e}"))
 }
 
-async fn cancel_on_signal(token: CancellationToken) {
+/// Resolves at the next SIGTERM or SIGINT (Ctrl-C).
+async fn signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -116,7 +130,6 @@ async fn cancel_on_signal(token: CancellationToken) {
                 Ok(term) => term,
                 Err(_) => {
                     let _ = ctrl_c.await;
-                    token.cancel();
                     return;
                 }
             };
@@ -127,8 +140,6 @@ async fn cancel_on_signal(token: CancellationToken) {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-    tracing::info!("shutting down; finishing requests in flight");
-    token.cancel();
 }
 
 /// Logs always go to stderr: in stdio mode stdout carries the protocol alone.

@@ -30,6 +30,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// The OAuth authorization server and token checks, when enabled.
     pub oauth: Option<Arc<OAuth>>,
+    /// Cancelled when shutdown begins: `/readyz` then answers 503 while calls are still served.
+    pub draining: CancellationToken,
 }
 
 impl Default for HttpConfig {
@@ -39,6 +41,7 @@ impl Default for HttpConfig {
             allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
             oauth: None,
+            draining: CancellationToken::new(),
         }
     }
 }
@@ -52,6 +55,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
     let ready = crate::transport::ops::Readiness::new(
         shared.client.base_url(),
         config.oauth.as_ref().map(|o| o.used.clone()),
+        config.draining.clone(),
     );
     // The public URL's host is always an allowed Host.
     let public_host = config
@@ -104,6 +108,29 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
         Some(oauth) => app.merge(crate::auth::router(oauth.clone())),
         None => app,
     }
+}
+
+/// Shutdown in two steps: `draining` is cancelled at once (readiness fails, calls are still
+/// served), `stop` after `drain` or at a second `signal`, whichever comes first.
+pub async fn drain_then_stop(
+    draining: CancellationToken,
+    stop: CancellationToken,
+    drain: std::time::Duration,
+    second_signal: impl std::future::Future<Output = ()>,
+) {
+    draining.cancel();
+    if !drain.is_zero() {
+        tracing::info!(
+            seconds = drain.as_secs(),
+            "draining: /readyz answers 503; still serving until the drain time is up or a second signal"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(drain) => {}
+            () = second_signal => tracing::info!("second signal: stopping now"),
+        }
+    }
+    tracing::info!("shutting down; finishing requests in flight");
+    stop.cancel();
 }
 
 /// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.

@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::store::UsedIds;
 
@@ -76,12 +77,18 @@ pub struct Readiness {
     store: Option<Arc<dyn UsedIds>>,
     /// The store's last state, so only changes are logged (probes come every few seconds).
     store_ok: AtomicBool,
+    /// Cancelled once shutdown begins.
+    draining: CancellationToken,
 }
 
 const READY_TTL: Duration = Duration::from_secs(5);
 
 impl Readiness {
-    pub fn new(base_url: &str, store: Option<Arc<dyn UsedIds>>) -> Arc<Self> {
+    pub fn new(
+        base_url: &str,
+        store: Option<Arc<dyn UsedIds>>,
+        draining: CancellationToken,
+    ) -> Arc<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
@@ -94,6 +101,7 @@ impl Readiness {
             last: Mutex::new(None),
             store,
             store_ok: AtomicBool::new(true),
+            draining,
         })
     }
 
@@ -127,8 +135,16 @@ impl Readiness {
     }
 }
 
-/// 200 `ready` or 503 `not ready`, then one line per dependency.
+/// 200 `ready` or 503 `not ready`, then one line per dependency; 503 `draining` once shutdown has
+/// begun, so a balancer stops sending new calls while those in flight finish.
 pub async fn readyz(State(ready): State<Arc<Readiness>>) -> Response {
+    if ready.draining.is_cancelled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready\ndraining: shutting down, finishing calls in flight\n",
+        )
+            .into_response();
+    }
     let ilert = ready.check_ilert().await;
     let mut body = String::new();
     let mut all = ilert;

@@ -260,3 +260,134 @@ async fn shutdown_lets_a_call_in_flight_finish() {
         "no new connections after shutdown"
     );
 }
+
+/// `ilert-mcp serve` against the harness's sandbox, on a port of its choosing; returns the child,
+/// its base URL and a task collecting the rest of its stderr.
+async fn spawn_serve(
+    sandbox_url: &str,
+    drain_secs: u32,
+) -> (
+    tokio::process::Child,
+    String,
+    tokio::task::JoinHandle<Vec<u8>>,
+) {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let mut child = traced(&mut tokio::process::Command::new(env!(
+        "CARGO_BIN_EXE_ilert-mcp"
+    )))
+    .args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--no-oauth",
+        "--ilert-url",
+    ])
+    .arg(sandbox_url)
+    .args(["--drain-secs", &drain_secs.to_string()])
+    .env("NO_COLOR", "1")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let base = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).await.unwrap() > 0,
+                "serve exited early"
+            );
+            seen.extend_from_slice(line.as_bytes());
+            if let Some(at) = line.find("serving MCP on http://") {
+                let url = &line[at + "serving MCP on ".len()..];
+                return url[..url.find("/mcp").unwrap()].to_owned();
+            }
+        }
+    })
+    .await
+    .expect("serve announces its address");
+    let rest = tokio::spawn(async move {
+        let _ = stderr.read_to_end(&mut seen).await;
+        seen
+    });
+    (child, base, rest)
+}
+
+fn send_sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("still running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Polls `/readyz` until it answers 503, for at most 5 s; returns the body.
+async fn readyz_goes_down(base: &str) -> String {
+    for _ in 0..50 {
+        let answer = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        if answer.status() == 503 {
+            return answer.text().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/readyz still answers 200 after SIGTERM");
+}
+
+#[tokio::test]
+async fn sigterm_fails_readiness_and_keeps_serving_for_the_drain_time() {
+    let h = start().await;
+    let (mut child, base, rest) = spawn_serve(&h.sandbox_url, 3).await;
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
+
+    let signalled = std::time::Instant::now();
+    send_sigterm(&child);
+    let body = readyz_goes_down(&base).await;
+    assert!(body.starts_with("not ready\ndraining"), "{body}");
+    // Still serving calls while the balancer takes it out of rotation.
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(USER_KEY)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_current_user", "arguments": {}}}))
+        .send()
+        .await
+        .expect("calls are served while draining")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["result"]["structuredContent"]["name"], "Jonas Weber",
+        "{answer}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("serve exits after the drain time")
+        .unwrap();
+    let waited = signalled.elapsed();
+    keep("child.stderr", &rest.await.unwrap());
+    assert!(status.success(), "{status}");
+    assert!(
+        waited >= Duration::from_millis(2500),
+        "stopped after {waited:?}, before the 3 s drain time"
+    );
+}
+
+#[tokio::test]
+async fn a_second_signal_ends_the_drain_at_once() {
+    let h = start().await;
+    let (mut child, base, rest) = spawn_serve(&h.sandbox_url, 600).await;
+    send_sigterm(&child);
+    readyz_goes_down(&base).await;
+    send_sigterm(&child);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("a second signal stops serve well before the 600 s drain time")
+        .unwrap();
+    keep("child.stderr", &rest.await.unwrap());
+    assert!(status.success(), "{status}");
+}
