@@ -9,6 +9,8 @@ One run, everything on 127.0.0.1:
   4. floor: wrk GET /api/alerts straight at nginx.
   5. mcp: wrk `tools/call list_alerts {"limit":50}` at /mcp, same wrk settings, rotating keys.
   6. stdio: cold start (spawn to `initialize` answer) and `tools/list` bytes.
+  7. serve: cold start (spawn to the first answered HTTP `initialize`), as installed (OAuth on)
+     and with --no-oauth, each against the same nginx.
 Prints one table with pass/fail per target; writes only under bench/out/ unless --write-doc.
 """
 import argparse
@@ -271,6 +273,55 @@ def cold_start(binary, runs):
     return statistics.median(times), min(times), max(times)
 
 
+def http_initialize(port):
+    """POST one `initialize` to /mcp on a fresh connection; the status, or None if refused."""
+    body = initialize_line().strip().encode()
+    request = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+               "Authorization: Bearer bench-key-0\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(request)
+            head = s.recv(4096)
+    except OSError:
+        return None
+    if not head.startswith(b"HTTP/1.1 "):
+        return None
+    return int(head[9:12])
+
+
+def serve_cold_start(binary, runs, upstream, extra):
+    """Spawn `serve`, then knock every 0.2 ms until an `initialize` is answered 200."""
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        t0 = time.perf_counter()
+        p = spawn([binary, "serve", "--bind", f"127.0.0.1:{port}", "--ilert-url", upstream,
+                   *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                  env=dict(os.environ, RUST_LOG="warn"))
+        deadline = t0 + 5
+        status = None
+        while time.perf_counter() < deadline and p.poll() is None:
+            status = http_initialize(port)
+            if status is not None:
+                break
+            time.sleep(0.0002)
+        t1 = time.perf_counter()
+        if status != 200:
+            die(f"serve {' '.join(extra)}: initialize answered {status} (exit {p.poll()})")
+        times.append((t1 - t0) * 1000)
+        p.terminate()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        children.remove(p)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "runs": runs}
+
+
 def tools_list_bytes(binary, extra):
     p = spawn([binary, "stdio", *extra], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
               stderr=subprocess.DEVNULL, env=stdio_env(), text=True)
@@ -403,6 +454,13 @@ def main():
         a = tools_list_bytes(args.bin, ["--toolsets", "all"])
         results["tools_list"] = {"default": {"tools": d[0], "bytes": d[1], "message_bytes": d[2]},
                                  "all": {"tools": a[0], "bytes": a[1], "message_bytes": a[2]}}
+
+        # 7. serve cold start, as installed and without the OAuth server
+        log("serve: cold start")
+        upstream = f"http://127.0.0.1:{nport}/api"
+        results["serve_cold_start_ms"] = serve_cold_start(args.bin, args.cold_runs, upstream, [])
+        results["serve_cold_start_no_oauth_ms"] = serve_cold_start(
+            args.bin, args.cold_runs, upstream, ["--no-oauth"])
     finally:
         cleanup()
 
@@ -427,6 +485,8 @@ def targets(r):
         ("peak RSS (VmHWM)", f"{hwm:.1f} MiB", "< 40 MiB", hwm < 40),
         ("stdio cold start (median)", f"{r['cold_start_ms']['median']:.1f} ms", "< 20 ms",
          r["cold_start_ms"]["median"] < 20),
+        ("serve cold start (median)", f"{r['serve_cold_start_ms']['median']:.1f} ms", "<= 10 ms",
+         r["serve_cold_start_ms"]["median"] <= 10),
         ("answer / upstream bytes", f"{r['answer']['ratio']:.3f}", "<= 0.50",
          r["answer"]["ratio"] <= 0.5),
     ]
@@ -468,6 +528,10 @@ def render(r):
     lines += ["",
               f"stdio cold start (spawn to initialize answer, {cs['runs']} runs): median "
               f"{cs['median']:.1f} ms (min {cs['min']:.1f}, max {cs['max']:.1f})",
+              *(f"serve cold start{label} (spawn to answered HTTP initialize, {c['runs']} runs): "
+                f"median {c['median']:.1f} ms (min {c['min']:.1f}, max {c['max']:.1f})"
+                for label, c in [("", r["serve_cold_start_ms"]),
+                                 (" --no-oauth", r["serve_cold_start_no_oauth_ms"])]),
               f"tools/list result.tools: default {tl['default']['bytes']} bytes "
               f"({tl['default']['tools']} tools), --toolsets all {tl['all']['bytes']} bytes "
               f"({tl['all']['tools']} tools)", ""]
@@ -518,6 +582,10 @@ the same run is the figure to compare.
 - **bytes per answer**: one tool answer body (HTTP body) against the upstream body.
 - **cold start**: `ilert-mcp stdio` spawned, one `initialize` line written, time to the first line
   on stdout; median of {r['cold_start_ms']['runs']}.
+- **serve cold start**: `ilert-mcp serve` spawned (as installed, with its OAuth server, and with
+  `--no-oauth`), then a fresh connection every 0.2 ms posts `initialize` with a bearer key until
+  one is answered 200 (that answer includes the key's first check against nginx's
+  `/users/current`); median of {r['serve_cold_start_ms']['runs']}.
 - **tools/list bytes**: compact JSON of `result.tools`, default selection and `--toolsets all`.
 
 Raw wrk output and `results.json` land in `bench/out/` (git-ignored).

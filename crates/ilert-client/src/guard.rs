@@ -28,6 +28,20 @@ pub type Observer = std::sync::Arc<dyn Fn(Outcome) + Send + Sync>;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
+/// How much of the per-key budget is in use, summed over keys: never per key, so nothing here
+/// tells one caller apart from another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BudgetUsage {
+    /// Requests allowed per key per minute (0: no budget).
+    pub per_key_per_minute: u32,
+    /// Keys that sent a request in their current one-minute window.
+    pub active_keys: usize,
+    /// Requests taken in those windows, all keys together.
+    pub used: u64,
+    /// Keys whose window is used up.
+    pub exhausted_keys: usize,
+}
+
 /// Fixed one-minute windows per key, as ilert counts them.
 pub(crate) struct Budget {
     per_minute: u32,
@@ -65,6 +79,27 @@ impl Budget {
         }
         *used += 1;
         Ok(())
+    }
+
+    /// The current windows, summed.
+    pub fn usage(&self) -> BudgetUsage {
+        let mut usage = BudgetUsage {
+            per_key_per_minute: self.per_minute,
+            ..BudgetUsage::default()
+        };
+        let Ok(windows) = self.windows.lock() else {
+            return usage;
+        };
+        for (start, used) in windows.values() {
+            if start.elapsed() < WINDOW && *used > 0 {
+                usage.active_keys += 1;
+                usage.used += u64::from(*used);
+                if self.per_minute > 0 && *used >= self.per_minute {
+                    usage.exhausted_keys += 1;
+                }
+            }
+        }
+        usage
     }
 }
 
@@ -144,6 +179,16 @@ mod tests {
         assert!(wait <= WINDOW && wait > Duration::from_secs(50));
         assert!(budget.take(&b).is_ok(), "another key is not starved");
         assert!(Budget::new(0).take(&a).is_ok(), "0 turns the budget off");
+        let usage = budget.usage();
+        assert_eq!(
+            usage,
+            BudgetUsage {
+                per_key_per_minute: 2,
+                active_keys: 2,
+                used: 3,
+                exhausted_keys: 1
+            }
+        );
     }
 
     #[test]

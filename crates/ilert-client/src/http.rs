@@ -108,6 +108,11 @@ pub struct Session {
 }
 
 impl Client {
+    /// How much of the per-key request budget is in use now, summed over all keys.
+    pub fn budget_usage(&self) -> crate::BudgetUsage {
+        self.inner.budget.usage()
+    }
+
     /// Builds the client. Fails only on an unusable base URL or TLS set-up.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         install_crypto_provider();
@@ -254,17 +259,23 @@ impl Session {
         let retry = &self.client.inner.retry;
         let mut attempt = 0u32;
         loop {
-            let result = self.guarded_attempt(&call).await;
+            let (result, budget_resets_in) = self.guarded_attempt(&call).await;
+            let backoff = |base: Duration| base.saturating_mul(2u32.saturating_pow(attempt));
             let delay = match &result {
-                Err(ApiError::RateLimited { .. }) => Some(retry.rate_limit_delay),
+                // Our own budget refused: waiting helps only if its minute ends within the backoff;
+                // otherwise the caller hears at once when it resets.
+                Err(ApiError::RateLimited { .. }) if budget_resets_in.is_some() => {
+                    budget_resets_in.filter(|reset| *reset <= backoff(retry.rate_limit_delay))
+                }
+                Err(ApiError::RateLimited { .. }) => Some(backoff(retry.rate_limit_delay)),
                 Err(ApiError::Upstream {
                     status: 502..=504, ..
-                }) => Some(retry.server_error_delay),
+                }) => Some(backoff(retry.server_error_delay)),
                 // A refused connection never reached ilert, so even a POST may be sent again.
                 Err(ApiError::Transport {
                     kind: TransportKind::Connect,
                     ..
-                }) => Some(retry.server_error_delay),
+                }) => Some(backoff(retry.server_error_delay)),
                 _ => None,
             };
             let may_retry = call.idempotent
@@ -276,8 +287,7 @@ impl Session {
                     })
                 );
             match delay {
-                Some(base) if may_retry && attempt < retry.max_retries => {
-                    let wait = base.saturating_mul(2u32.saturating_pow(attempt));
+                Some(wait) if may_retry && attempt < retry.max_retries => {
                     tracing::debug!(method = %call.method, path = call.path, attempt, ?wait, "retrying ilert request");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
@@ -287,8 +297,12 @@ impl Session {
         }
     }
 
-    /// One attempt, behind the circuit and the key's budget, reported to the observer.
-    async fn guarded_attempt(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+    /// One attempt, behind the circuit and the key's budget, reported to the observer. When the
+    /// budget refused it, also how long until the key's minute resets.
+    async fn guarded_attempt(
+        &self,
+        call: &Call<'_>,
+    ) -> (Result<Answer, ApiError>, Option<Duration>) {
         let inner = &self.client.inner;
         let observe = |outcome: Outcome| {
             if let Some(observer) = &inner.observer {
@@ -297,22 +311,24 @@ impl Session {
         };
         if let Err(wait) = inner.circuit.allow() {
             observe(Outcome::CircuitOpen);
-            return Err(ApiError::Upstream {
+            let refused = ApiError::Upstream {
                 status: 503,
                 message: format!(
                     "ilert has failed repeatedly, so ilert-mcp pauses calls to it for {}s to let it recover",
                     wait.as_secs().max(1)
                 ),
-            });
+            };
+            return (Err(refused), None);
         }
         if let Err(wait) = inner.budget.take(&self.key) {
             observe(Outcome::BudgetSpent);
-            return Err(ApiError::RateLimited {
+            let refused = ApiError::RateLimited {
                 message: format!(
                     "this API key has used its ilert budget for this minute; it resets in {}s",
                     wait.as_secs().max(1)
                 ),
-            });
+            };
+            return (Err(refused), Some(wait));
         }
         let result = self.attempt(call).await;
         let (outcome, healthy) = match &result {
@@ -325,7 +341,7 @@ impl Session {
         };
         inner.circuit.record(healthy);
         observe(outcome);
-        result
+        (result, None)
     }
 
     async fn attempt(&self, call: &Call<'_>) -> Result<Answer, ApiError> {

@@ -31,7 +31,7 @@ pub use common::{Page, TeamRef};
 pub use error::{ApiError, TransportKind};
 pub use escalation_policies::{EscalationPolicy, EscalationRule};
 pub use events::{Event, EventComment};
-pub use guard::{Observer, Outcome};
+pub use guard::{BudgetUsage, Observer, Outcome};
 pub use http::{Client, ClientConfig, RetryPolicy, Session};
 pub use incidents::{
     AffectedService, AffectedServiceWrite, IdOnly, Incident, IncidentQuery, IncidentUpdate,

@@ -7,10 +7,18 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::tools::catalogue::Selection;
 
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: the release and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ILERT_MCP_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ilert-mcp",
-    version,
+    version = VERSION,
     about = "MCP server for ilert: alerts, on-call and incidents from your AI assistant"
 )]
 pub struct Cli {
@@ -165,6 +173,15 @@ pub struct IlertArgs {
         default_value_t = 25
     )]
     pub timeout_secs: u64,
+    /// Requests per API key per minute sent to ilert. ilert allows 120 on most plans; set what
+    /// yours allows. Past it, a caller's tools answer "wait" instead of being refused by ilert.
+    /// 0 turns the local budget off. `/metrics` shows the use, summed over keys.
+    #[arg(
+        long = "ilert-rate-limit",
+        env = "ILERT_RATE_LIMIT",
+        default_value_t = 120
+    )]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Clone, Args)]

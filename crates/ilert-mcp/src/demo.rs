@@ -26,7 +26,8 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
     let mcp_addr = local_addr(&mcp_listener)?;
 
     let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
-    let client = crate::ilert_client(&format!("http://{sandbox_addr}/api"), 25)?;
+    // The client keeps to the sandbox's own per-key limit, as it keeps to ilert's.
+    let client = crate::ilert_client(&format!("http://{sandbox_addr}/api"), 25, args.rate_limit)?;
     let shared = Arc::new(Shared::new(client, "https://app.ilert.com", None));
     let sandbox_task = tokio::spawn(ilert_sandbox::serve(
         sandbox_listener,

@@ -19,15 +19,23 @@ pub use server::{CallerKey, IlertMcp, Shared};
 
 use std::time::Duration;
 
-/// The pooled ilert client for `base_url`, with a per-request timeout in seconds.
-pub fn ilert_client(base_url: &str, timeout_secs: u64) -> Result<ilert_client::Client, String> {
+/// The pooled ilert client for `base_url`, with a per-request timeout in seconds and a budget of
+/// `per_key_per_minute` requests per API key (0: none). `/metrics` reports the budget's use.
+pub fn ilert_client(
+    base_url: &str,
+    timeout_secs: u64,
+    per_key_per_minute: u32,
+) -> Result<ilert_client::Client, String> {
     let config = ilert_client::ClientConfig {
         base_url: base_url.to_owned(),
         timeout: Duration::from_secs(timeout_secs.max(1)),
+        per_key_budget: per_key_per_minute,
         observer: Some(metrics::observer()),
         ..Default::default()
     };
-    ilert_client::Client::new(config).map_err(|e| e.to_string())
+    let client = ilert_client::Client::new(config).map_err(|e| e.to_string())?;
+    metrics::global().watch_budget(&client);
+    Ok(client)
 }
 
 /// The OAuth server for `public_url` (or `http://{bind}`), unless turned off.

@@ -57,7 +57,11 @@ async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve(args) => {
             let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
-            let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
+            let client = ilert_mcp::ilert_client(
+                &args.ilert.ilert_url,
+                args.ilert.timeout_secs,
+                args.ilert.rate_limit,
+            )?;
             let shared = Arc::new(Shared::new(client, &args.ilert.app_url, None));
             let listener = tokio::net::TcpListener::bind(args.http.bind)
                 .await
@@ -80,7 +84,11 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Stdio(args) => {
             let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
             let key = stdio_key()?;
-            let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
+            let client = ilert_mcp::ilert_client(
+                &args.ilert.ilert_url,
+                args.ilert.timeout_secs,
+                args.ilert.rate_limit,
+            )?;
             let shared = Arc::new(Shared::new(client, &args.ilert.app_url, Some(key)));
             ilert_mcp::transport::stdio::run(shared, catalogue).await
         }

@@ -24,6 +24,8 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     in_flight: AtomicI64,
     store_errors: AtomicU64,
+    /// The ilert client whose per-key budget `/metrics` reports (the latest one built).
+    budget: Mutex<Option<ilert_client::Client>>,
 }
 
 #[derive(Default, Clone)]
@@ -89,6 +91,13 @@ impl Metrics {
         }
         if let Ok(mut upstream) = self.upstream.lock() {
             *upstream.entry(label).or_default() += 1;
+        }
+    }
+
+    /// Report `client`'s per-key budget from now on.
+    pub fn watch_budget(&self, client: &ilert_client::Client) {
+        if let Ok(mut budget) = self.budget.lock() {
+            *budget = Some(client.clone());
         }
     }
 
@@ -165,6 +174,13 @@ impl Metrics {
             "# HELP ilert_mcp_oauth_store_errors_total Failed or timed-out calls to the shared OAuth store (Redis).\n# TYPE ilert_mcp_oauth_store_errors_total counter\nilert_mcp_oauth_store_errors_total {}",
             self.store_errors.load(Ordering::Relaxed)
         );
+        let usage = self
+            .budget
+            .lock()
+            .ok()
+            .and_then(|b| b.as_ref().map(ilert_client::Client::budget_usage))
+            .unwrap_or_default();
+        render_budget(&mut out, usage);
         out.push_str("# HELP ilert_mcp_http_requests_total MCP HTTP requests by status.\n# TYPE ilert_mcp_http_requests_total counter\n");
         if let Ok(http) = self.http.lock() {
             for (status, n) in http.iter() {
@@ -176,6 +192,30 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The upstream budget in total: never labelled by key.
+fn render_budget(out: &mut String, usage: ilert_client::BudgetUsage) {
+    let _ = writeln!(
+        out,
+        "# HELP ilert_mcp_upstream_budget_per_key Requests each API key may send to ilert per minute (--ilert-rate-limit; 0: no local budget).\n# TYPE ilert_mcp_upstream_budget_per_key gauge\nilert_mcp_upstream_budget_per_key {}",
+        usage.per_key_per_minute
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ilert_mcp_upstream_budget_used Requests sent to ilert in the current minute, all keys together.\n# TYPE ilert_mcp_upstream_budget_used gauge\nilert_mcp_upstream_budget_used {}",
+        usage.used
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ilert_mcp_upstream_budget_active_keys API keys that called ilert in the current minute.\n# TYPE ilert_mcp_upstream_budget_active_keys gauge\nilert_mcp_upstream_budget_active_keys {}",
+        usage.active_keys
+    );
+    let _ = writeln!(
+        out,
+        "# HELP ilert_mcp_upstream_budget_exhausted_keys API keys that have used their whole budget for the current minute.\n# TYPE ilert_mcp_upstream_budget_exhausted_keys gauge\nilert_mcp_upstream_budget_exhausted_keys {}",
+        usage.exhausted_keys
+    );
 }
 
 #[cfg(test)]

@@ -141,3 +141,40 @@ async fn client_errors_do_not_open_the_circuit() {
     }
     assert_eq!(hits.load(Ordering::SeqCst), 5);
 }
+
+#[tokio::test]
+async fn a_spent_budget_answers_at_once_instead_of_waiting_out_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let refusals = Arc::new(AtomicUsize::new(0));
+    let counted = refusals.clone();
+    let client = Client::new(ClientConfig {
+        per_key_budget: 1,
+        retry: RetryPolicy {
+            max_retries: 2,
+            rate_limit_delay: Duration::from_secs(2),
+            server_error_delay: Duration::from_millis(10),
+        },
+        observer: Some(Arc::new(move |outcome| {
+            if outcome == Outcome::BudgetSpent {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        })),
+        ..config(&server)
+    })
+    .unwrap();
+    let session = client.session(ApiKey::new("one-call-key").unwrap());
+    session.current_user().await.unwrap();
+    let refused = session.current_user().await.unwrap_err();
+    assert!(
+        matches!(refused, ApiError::RateLimited { .. }),
+        "{refused:?}"
+    );
+    // The minute resets in about 60 s, beyond any backoff (2 s, then 4 s): asked once, not
+    // retried after sleeping.
+    assert_eq!(refusals.load(Ordering::SeqCst), 1);
+}

@@ -247,11 +247,10 @@ pub fn explain(error: &ApiError, subject: &str) -> String {
             "{} was not found, or your ilert user cannot see it. Check the id and try again.",
             capitalise(subject)
         ),
-        ApiError::RateLimited { .. } => {
-            "ilert's rate limit for this API key is used up (120 requests a \
-             minute). Wait a minute before calling ilert tools again."
-                .to_owned()
-        }
+        ApiError::RateLimited { message } => format!(
+            "The rate limit for this API key is used up ({message}). Wait until it resets before \
+             calling ilert tools again."
+        ),
         ApiError::Rejected {
             status, message, ..
         } => {

@@ -391,3 +391,28 @@ async fn a_second_signal_ends_the_drain_at_once() {
     keep("child.stderr", &rest.await.unwrap());
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn metrics_show_the_upstream_budget_in_total_never_by_key() {
+    let h = start().await;
+    let client = ilert_mcp::ilert_client(&h.sandbox_url, 5, 3).unwrap();
+    let (user, admin) = (
+        ilert_client::ApiKey::new(USER_KEY).unwrap(),
+        ilert_client::ApiKey::new(STAKEHOLDER_KEY).unwrap(),
+    );
+    for _ in 0..3 {
+        client.session(user.clone()).current_user().await.unwrap();
+    }
+    assert!(client.session(user).current_user().await.is_err(), "4th");
+    client.session(admin).current_user().await.unwrap();
+    let text = ilert_mcp::metrics::global().render();
+    for line in [
+        "ilert_mcp_upstream_budget_per_key 3\n",
+        "ilert_mcp_upstream_budget_used 4\n",
+        "ilert_mcp_upstream_budget_active_keys 2\n",
+        "ilert_mcp_upstream_budget_exhausted_keys 1\n",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(!text.contains(USER_KEY) && !text.contains(STAKEHOLDER_KEY));
+}
