@@ -144,7 +144,11 @@ pub fn routes() -> Router<AppState> {
 
 /// Unauthenticated: the key in the path is the credential.
 pub fn ping_routes() -> Router<AppState> {
-    Router::new().route("/pings/{key}", get(ping).head(ping).post(ping))
+    Router::new()
+        .route("/pings/{key}", get(ping).head(ping).post(ping))
+        // The legacy heartbeat URL, still served for old keys (NOTES 3.2) and still offered
+        // by ilert's Rust crate as `heartbeat`.
+        .route("/heartbeats/{key}", get(ping).head(ping))
 }
 
 /// Cursor paging: default 100, at most 200; `start-index` has no effect.
