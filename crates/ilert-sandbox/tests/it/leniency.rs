@@ -236,6 +236,27 @@ async fn team_context_scopes_lists_to_the_team() {
             "0 is all teams"
         );
     }
+    // Heartbeat monitors (all of the platform team, 502, in the seed), paged by cursor.
+    let monitors = ids(&s.ok("/api/heartbeat-monitors", ADMIN).await);
+    assert!(!monitors.is_empty());
+    assert_eq!(
+        ids_with(
+            &s,
+            "/api/heartbeat-monitors",
+            Some(("x-team-context", "502"))
+        )
+        .await,
+        monitors
+    );
+    assert_eq!(
+        ids_with(
+            &s,
+            "/api/heartbeat-monitors",
+            Some(("x-team-context", "501"))
+        )
+        .await,
+        Vec::<i64>::new()
+    );
     // Teams: the team itself; -1: the caller's own teams.
     assert_eq!(
         ids_with(&s, "/api/teams", Some(("x-team-context", "501"))).await,
