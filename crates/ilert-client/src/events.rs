@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use reqwest::Method;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::http::Call;
 use crate::{ApiError, Session};
@@ -33,12 +33,35 @@ pub struct EventComment {
     pub content: String,
 }
 
+/// ilert's answer to an event: `{alertKey, alertUrl, responseCode}`, the shape ilert's Go client
+/// decodes. ilert's CLI notes describe an empty 202 instead, so every field may be missing.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EventReceipt {
+    pub alert_key: Option<String>,
+    pub alert_url: Option<String>,
+    pub response_code: Option<String>,
+}
+
+impl EventReceipt {
+    /// The alert id, where `alertUrl` ends in one (`.../alerts/4712`).
+    pub fn alert_id(&self) -> Option<i64> {
+        let url = self.alert_url.as_deref()?;
+        let path = url.split(['?', '#']).next()?;
+        path.trim_end_matches('/').rsplit('/').next()?.parse().ok()
+    }
+}
+
 impl Session {
-    /// Sends an event; ilert answers 202 with no body. Never retried: a second ALERT could raise a
-    /// second alert where no `alertKey` de-duplicates it.
-    pub async fn send_event(&self, event: &Event) -> Result<(), ApiError> {
-        self.fetch(Call::new(Method::POST, "/events").json(event)?)
-            .await
-            .map(|_| ())
+    /// Sends an event; ilert answers 202, with the receipt or an empty body. Never retried: a
+    /// second ALERT could raise a second alert where no `alertKey` de-duplicates it.
+    pub async fn send_event(&self, event: &Event) -> Result<EventReceipt, ApiError> {
+        let answer = self
+            .fetch(Call::new(Method::POST, "/events").json(event)?)
+            .await?;
+        if answer.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(EventReceipt::default());
+        }
+        answer.decode("/events")
     }
 }

@@ -90,6 +90,7 @@ struct Inner {
     budget: Budget,
     circuit: Circuit,
     observer: Option<Observer>,
+    status_update_paths: crate::incidents::StatusUpdatePaths,
 }
 
 impl std::fmt::Debug for Inner {
@@ -105,6 +106,8 @@ impl std::fmt::Debug for Inner {
 pub struct Session {
     client: Client,
     key: ApiKey,
+    /// Sent as `x-team-context`: lists then hold only that team's objects.
+    team_context: Option<i64>,
 }
 
 impl Client {
@@ -137,6 +140,7 @@ impl Client {
             budget: Budget::new(config.per_key_budget),
             circuit: Circuit::new(config.circuit_threshold, config.circuit_open_for),
             observer: config.observer,
+            status_update_paths: Default::default(),
         };
         Ok(Self {
             inner: Arc::new(inner),
@@ -153,6 +157,7 @@ impl Client {
         Session {
             client: self.clone(),
             key,
+            team_context: None,
         }
     }
 }
@@ -237,6 +242,21 @@ pub(crate) fn decode_json<'a, T: serde::Deserialize<'a>>(
 }
 
 impl Session {
+    /// The same caller with lists scoped to one team, as ilert's team context does it
+    /// (`x-team-context: <team id>`, the header ilert's CLI sends; the spec calls it
+    /// `team-context`).
+    pub fn with_team_context(&self, team_id: i64) -> Session {
+        Session {
+            team_context: Some(team_id),
+            ..self.clone()
+        }
+    }
+
+    /// Per-key memory of where the account keeps status updates.
+    pub(crate) fn status_update_paths(&self) -> &crate::incidents::StatusUpdatePaths {
+        &self.client.inner.status_update_paths
+    }
+
     /// The key this session acts with (for keying per-caller caches; never log it).
     pub fn key(&self) -> &ApiKey {
         &self.key
@@ -354,6 +374,9 @@ impl Session {
             .header(reqwest::header::ACCEPT, "application/json");
         if !call.query.is_empty() {
             request = request.query(&call.query);
+        }
+        if let Some(team) = self.team_context {
+            request = request.header("x-team-context", team.to_string());
         }
         if let Some(etag) = call.if_match {
             request = request.header(reqwest::header::IF_MATCH, etag);

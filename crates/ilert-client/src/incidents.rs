@@ -1,8 +1,19 @@
 //! Incidents (status communication): `GET/POST /incidents`, `GET/PUT /incidents/{id}` with ETag
 //! and `If-Match`, `POST /incidents/publish-info`.
+//!
+//! ilert's 2026 incident model: in accounts created after May 2026 (and older ones as ilert
+//! migrates them), `/incidents` is the incident coordination record and these status updates
+//! live at `/status-updates`, same shape. Every call here goes to whichever the account has,
+//! found once per key with `GET /status-updates?max-results=1` (404: classic) and remembered
+//! per key for an hour, so a migrated account is noticed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::common::{Page, TeamRef, repeat};
 use crate::http::Call;
@@ -105,7 +116,55 @@ pub struct Versioned<T> {
     pub etag: Option<String>,
 }
 
+/// Where status updates live for each key that has asked (by the key's SHA-256, never the key).
+#[derive(Debug, Default)]
+pub(crate) struct StatusUpdatePaths {
+    known: Mutex<HashMap<[u8; 32], (Instant, &'static str)>>,
+}
+
+/// How long a detected model is trusted before it is checked again.
+const MODEL_TTL: Duration = Duration::from_secs(3600);
+
+impl StatusUpdatePaths {
+    fn get(&self, digest: &[u8; 32]) -> Option<&'static str> {
+        let known = self.known.lock().ok()?;
+        known
+            .get(digest)
+            .filter(|(at, _)| at.elapsed() < MODEL_TTL)
+            .map(|(_, path)| *path)
+    }
+
+    fn put(&self, digest: [u8; 32], path: &'static str) {
+        if let Ok(mut known) = self.known.lock() {
+            if known.len() > 50_000 {
+                known.retain(|_, (at, _)| at.elapsed() < MODEL_TTL);
+            }
+            known.insert(digest, (Instant::now(), path));
+        }
+    }
+}
+
 impl Session {
+    /// `/status-updates` where the key's account has ilert's 2026 incident model, `/incidents`
+    /// otherwise. Asked of ilert once per key (and hour); an error other than 404 is passed on
+    /// and nothing is remembered.
+    pub async fn status_updates_path(&self) -> Result<&'static str, ApiError> {
+        let digest: [u8; 32] = Sha256::digest(self.key().expose().as_bytes()).into();
+        let known = self.status_update_paths();
+        if let Some(path) = known.get(&digest) {
+            return Ok(path);
+        }
+        let probe =
+            Call::new(Method::GET, "/status-updates").query(vec![("max-results", "1".into())]);
+        let path = match self.fetch(probe).await {
+            Ok(_) => "/status-updates",
+            Err(ApiError::NotFound { .. }) => "/incidents",
+            Err(e) => return Err(e),
+        };
+        known.put(digest, path);
+        Ok(path)
+    }
+
     pub async fn list_incidents(&self, q: &IncidentQuery) -> Result<Vec<Incident>, ApiError> {
         let mut query: Vec<_> = repeat("states", &q.states)
             .chain(repeat("services", &q.services))
@@ -113,12 +172,13 @@ impl Session {
         query.extend(q.from.iter().map(|t| ("from", t.clone())));
         query.extend(q.until.iter().map(|t| ("until", t.clone())));
         query.extend(q.page.query(MAX_INCIDENTS_PER_PAGE));
-        self.call(Method::GET, "/incidents", &query).await
+        let base = self.status_updates_path().await?;
+        self.call(Method::GET, base, &query).await
     }
 
     /// `GET /incidents/{id}?include=history`, with its ETag.
     pub async fn get_incident(&self, id: i64) -> Result<Versioned<Incident>, ApiError> {
-        let path = format!("/incidents/{id}");
+        let path = format!("{}/{id}", self.status_updates_path().await?);
         let answer = self
             .fetch(Call::new(Method::GET, &path).query(vec![("include", "history".into())]))
             .await?;
@@ -129,9 +189,10 @@ impl Session {
     }
 
     pub async fn create_incident(&self, body: &IncidentWrite) -> Result<Incident, ApiError> {
-        self.fetch(Call::new(Method::POST, "/incidents").json(body)?)
+        let base = self.status_updates_path().await?;
+        self.fetch(Call::new(Method::POST, base).json(body)?)
             .await?
-            .decode("/incidents")
+            .decode(base)
     }
 
     /// `PUT /incidents/{id}`; with `if_match`, ilert answers 412 when someone updated it meanwhile.
@@ -141,7 +202,7 @@ impl Session {
         body: &IncidentWrite,
         if_match: Option<&str>,
     ) -> Result<Incident, ApiError> {
-        let path = format!("/incidents/{id}");
+        let path = format!("{}/{id}", self.status_updates_path().await?);
         let mut call = Call::new(Method::PUT, &path).json(body)?.if_match(if_match);
         // A retried conditional update would fail its own precondition; a plain one is idempotent.
         call.idempotent = if_match.is_none();
@@ -153,8 +214,9 @@ impl Session {
         &self,
         body: &IncidentWrite,
     ) -> Result<PublishInfo, ApiError> {
-        let mut call = Call::new(Method::POST, "/incidents/publish-info").json(body)?;
+        let path = format!("{}/publish-info", self.status_updates_path().await?);
+        let mut call = Call::new(Method::POST, &path).json(body)?;
         call.idempotent = true;
-        self.fetch(call).await?.decode("/incidents/publish-info")
+        self.fetch(call).await?.decode(&path)
     }
 }

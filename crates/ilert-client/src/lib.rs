@@ -30,7 +30,7 @@ pub use alerts::{
 pub use common::{Page, TeamRef};
 pub use error::{ApiError, TransportKind};
 pub use escalation_policies::{EscalationPolicy, EscalationRule};
-pub use events::{Event, EventComment};
+pub use events::{Event, EventComment, EventReceipt};
 pub use guard::{BudgetUsage, Observer, Outcome};
 pub use http::{Client, ClientConfig, RetryPolicy, Session};
 pub use incidents::{

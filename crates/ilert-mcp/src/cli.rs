@@ -312,6 +312,15 @@ pub struct SandboxArgs {
         default_value_t = 120
     )]
     pub rate_limit: u32,
+    /// Which kind of ilert account to be: `classic` (`/incidents` are status updates) or `2026`
+    /// (accounts created after May 2026: `/incidents` are coordination records, status updates
+    /// are at `/status-updates`).
+    #[arg(
+        long = "incident-model",
+        env = "ILERT_SANDBOX_INCIDENT_MODEL",
+        default_value = "classic"
+    )]
+    pub incident_model: ilert_sandbox::IncidentModel,
 }
 
 /// `$XDG_DATA_HOME/ilert-mcp/demo`, else `~/.local/share/ilert-mcp/demo`, else `./.ilert-mcp-demo`.

@@ -62,7 +62,8 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
 
 pub async fn run_sandbox(args: SandboxArgs, shutdown: CancellationToken) -> Result<(), String> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    let sandbox = open_sandbox(data_dir.clone(), args.reset, args.rate_limit)?;
+    let sandbox = open_sandbox(data_dir.clone(), args.reset, args.rate_limit)?
+        .with_incident_model(args.incident_model);
     let listener = bind(args.bind, "--bind").await?;
     let addr = local_addr(&listener)?;
     println!(

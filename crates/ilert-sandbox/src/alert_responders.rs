@@ -13,8 +13,9 @@ use crate::AppState;
 use crate::alerts::{self, Responder};
 use crate::auth::{Action, Caller};
 use crate::catalog::Catalog;
-use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::error::{ApiError, ApiResult, OptionalJsonBody};
 use crate::log_entries::{self, Entry};
+use crate::query::Params;
 use crate::{escalations, reply, users};
 
 pub fn routes() -> Router<AppState> {
@@ -24,19 +25,48 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/suggested-responders", get(suggested))
 }
 
-/// The user a responder body names. ilert documents no body; `{"user": {"id": 1}}` (mirroring
-/// `AlertResponder`), `{"userId": 1}`, `{"user": 1}` and `{"id": 1}` all work, and so do a
-/// username or e-mail address instead of the id.
-fn requested_user(body: &Value) -> ApiResult<String> {
-    let raw = body
-        .get("user")
-        .map(|u| u.get("id").unwrap_or(u))
-        .or_else(|| body.get("userId"))
-        .or_else(|| body.get("id"))
-        .or_else(|| body.get("user").and_then(|u| u.get("email")));
+/// The user a responder request names. ilert documents no body, so every shape a client sends
+/// works: `{"user": {"id": 1}}` (mirroring `AlertResponder`), `{"userId": 1}`, `{"user": 1}`,
+/// `{"id": 1}`, `{"email": ...}`, a `SuggestedResponder` of group USER, a bare id, or a list of
+/// one of these; a username or e-mail address does as well as the id. Without a body the
+/// query's `user` / `user-id` is used, and without either the caller adds themselves.
+fn requested_user(body: Option<&Value>, params: &Params, caller: &Caller) -> ApiResult<String> {
+    let body = match body {
+        Some(Value::Array(items)) if items.len() == 1 => items.first(),
+        Some(Value::Array(_)) => {
+            return Err(ApiError::bad_request(
+                "Add one responder per request: {\"user\": {\"id\": <user id>}}",
+            ));
+        }
+        other => other,
+    };
+    if let Some(group) = body.and_then(|b| b.get("group")).and_then(Value::as_str)
+        && !group.eq_ignore_ascii_case("USER")
+    {
+        return Err(ApiError::bad_request(format!(
+            "Only users can be added as responders (got group {group}); assign the alert to a \
+             policy or schedule instead"
+        )));
+    }
+    let raw = match body {
+        None => None,
+        Some(v @ (Value::Number(_) | Value::String(_))) => Some(v),
+        Some(b) => b
+            .get("user")
+            .map(|u| u.get("id").or_else(|| u.get("email")).unwrap_or(u))
+            .or_else(|| b.get("userId"))
+            .or_else(|| b.get("id"))
+            .or_else(|| b.get("email"))
+            .or_else(|| b.get("username")),
+    };
     match raw {
         Some(Value::Number(n)) => Ok(n.to_string()),
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        None if body.is_none() => Ok(params
+            .single("user")
+            .or_else(|| params.single("user-id"))
+            .map(|u| u.trim().to_owned())
+            .unwrap_or_else(|| caller.user_id.to_string())),
         _ => Err(ApiError::bad_request(
             "Name the responder as {\"user\": {\"id\": <user id>}} or {\"userId\": <user id>}",
         )),
@@ -49,11 +79,12 @@ async fn add(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw_id): Path<String>,
-    JsonBody(body): JsonBody<Value>,
+    params: Params,
+    OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<Response> {
     caller.require(Action::Work, "add responders")?;
     let id = alerts::parse_id(&raw_id)?;
-    let who = requested_user(&body)?;
+    let who = requested_user(body.as_ref(), &params, &caller)?;
     let now = state.clock.now_ms();
     let out = state
         .db

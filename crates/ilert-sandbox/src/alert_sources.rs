@@ -189,7 +189,11 @@ async fn list(
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
-            let mut list: Vec<&AlertSource> = cat.sources.values().collect();
+            let mut list: Vec<&AlertSource> = cat
+                .sources
+                .values()
+                .filter(|s| caller.in_context(&s.teams, &cat))
+                .collect();
             list.sort_by_key(|s| s.id);
             Ok(list
                 .into_iter()

@@ -16,9 +16,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::{Action, Caller};
+use crate::auth::{Action, Caller, TeamContext};
 use crate::catalog::Catalog;
-use crate::error::{ApiError, ApiResult, JsonBody};
+use crate::error::{ApiError, ApiResult, JsonBody, OptionalJsonBody};
 use crate::log_entries::{self, Entry};
 use crate::query::{Paging, Params};
 use crate::{alert_sources, escalation_policies, escalations, input, reply, time, users};
@@ -279,6 +279,8 @@ pub struct AlertFilter {
     responders: Vec<String>,
     from: Option<i64>,
     until: Option<i64>,
+    /// The alert sources of the caller's team context, when it is not all teams.
+    in_context: Option<Vec<i64>>,
 }
 
 impl AlertFilter {
@@ -294,6 +296,7 @@ impl AlertFilter {
                 .collect(),
             from: p.datetime("from")?,
             until: p.datetime("until")?,
+            in_context: None,
         })
     }
 
@@ -325,6 +328,17 @@ impl AlertFilter {
                 .map(SqlValue::Integer)
                 .collect(),
         );
+        if let Some(sources) = &self.in_context {
+            if sources.is_empty() {
+                sql.push_str(" AND 0 = 1");
+            } else {
+                in_list(
+                    &mut sql,
+                    "a.alert_source_id",
+                    sources.iter().copied().map(SqlValue::Integer).collect(),
+                );
+            }
+        }
         in_list(
             &mut sql,
             "a.escalation_policy_id",
@@ -411,7 +425,7 @@ async fn list(
     caller: Caller,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let filter = AlertFilter::from_params(&params)?;
+    let mut filter = AlertFilter::from_params(&params)?;
     let Paging {
         start_index,
         max_results,
@@ -422,6 +436,16 @@ async fn list(
         .db
         .call(move |conn| {
             escalations::advance_due(conn, now)?;
+            if caller.team_context != TeamContext::All {
+                let cat = Catalog::load(conn)?;
+                let sources = cat.sources.values();
+                filter.in_context = Some(
+                    sources
+                        .filter(|s| caller.in_context(&s.teams, &cat))
+                        .map(|s| s.id)
+                        .collect(),
+                );
+            }
             let (clause, mut args) = filter.to_sql();
             args.push(SqlValue::Integer(max_results));
             args.push(SqlValue::Integer(start_index));
@@ -788,25 +812,49 @@ enum AssignTarget {
     Schedule(i64),
 }
 
-fn assign_target(params: &Params) -> ApiResult<AssignTarget> {
-    let user = params.single("user").or_else(|| params.single("user-id"));
-    let policy = params
-        .single("policy")
-        .or_else(|| params.single("policy-id"));
-    let schedule = params
-        .single("schedule")
-        .or_else(|| params.single("schedule-id"));
+/// The target from the query (the spec's `user`/`policy`/`schedule`, ilert-go's `user-id`/
+/// `policy-id`/`schedule-id`) or from a JSON body naming one of them, as `{"user": {"id": 1}}`,
+/// `{"userId": 1}`, `{"escalationPolicy": {"id": 2}}` or similar.
+fn assign_target(params: &Params, body: Option<&Value>) -> ApiResult<AssignTarget> {
+    let from_body = |names: &[&str]| -> Option<String> {
+        let o = body?.as_object()?;
+        names.iter().find_map(|n| {
+            let v = o.get(*n)?;
+            let v = v.get("id").unwrap_or(v);
+            match v {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                _ => None,
+            }
+        })
+    };
+    let pick = |query: [&str; 2], body: &[&str]| {
+        params
+            .single(query[0])
+            .or_else(|| params.single(query[1]))
+            .map(str::to_owned)
+            .or_else(|| from_body(body))
+    };
+    let user = pick(["user", "user-id"], &["user", "userId", "user-id"]);
+    let policy = pick(
+        ["policy", "policy-id"],
+        &["policy", "policyId", "policy-id", "escalationPolicy"],
+    );
+    let schedule = pick(
+        ["schedule", "schedule-id"],
+        &["schedule", "scheduleId", "schedule-id"],
+    );
     let number = |name: &str, v: &str| {
         v.parse::<i64>()
             .map_err(|_| crate::query::invalid(name, v, "a numeric id"))
     };
     match (user, policy, schedule) {
-        (Some(u), None, None) => Ok(AssignTarget::User(u.to_owned())),
-        (None, Some(p), None) => Ok(AssignTarget::Policy(number("policy", p)?)),
-        (None, None, Some(s)) => Ok(AssignTarget::Schedule(number("schedule", s)?)),
+        (Some(u), None, None) => Ok(AssignTarget::User(u)),
+        (None, Some(p), None) => Ok(AssignTarget::Policy(number("policy", &p)?)),
+        (None, None, Some(s)) => Ok(AssignTarget::Schedule(number("schedule", &s)?)),
         _ => Err(ApiError::bad_request(
             "Provide exactly one of the query parameters 'user', 'policy' or 'schedule' \
-             (or 'user-id', 'policy-id', 'schedule-id')",
+             (or 'user-id', 'policy-id', 'schedule-id'), or a body such as {\"user\": {\"id\": 1}}",
         )),
     }
 }
@@ -818,10 +866,11 @@ async fn assign(
     caller: Caller,
     Path(raw_id): Path<String>,
     params: Params,
+    OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<Json<Value>> {
     caller.require(Action::Work, "assign alerts")?;
     let id = parse_id(&raw_id)?;
-    let target = assign_target(&params)?;
+    let target = assign_target(&params, body.as_ref())?;
     let now = state.clock.now_ms();
     let inc = Includes::plain(&caller);
     let alert = state

@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
+use crate::catalog::Catalog;
 use crate::error::ApiError;
 use crate::users::{self, Role};
 
@@ -22,6 +23,31 @@ pub struct Caller {
     pub user_id: i64,
     pub email: String,
     pub role: Role,
+    /// The `team-context` / `x-team-context` header; lists show only what is in it.
+    pub team_context: TeamContext,
+}
+
+/// ilert's team context: "`0` for ALL teams, `-1` for MY teams or a specific team id" (the
+/// spec's Team Context section). With an API key and no header, lists show everything the
+/// user may view, which is `All`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TeamContext {
+    #[default]
+    All,
+    Mine,
+    Team(i64),
+}
+
+impl TeamContext {
+    /// From the header's value; `None` for anything that is not 0, -1 or a team id.
+    fn parse(raw: &str) -> Option<TeamContext> {
+        match raw.trim().parse::<i64>().ok()? {
+            0 => Some(TeamContext::All),
+            -1 => Some(TeamContext::Mine),
+            id if id > 0 => Some(TeamContext::Team(id)),
+            _ => None,
+        }
+    }
 }
 
 /// What a request wants to do, for the role check. The matrix, as ilert's roles describe it:
@@ -47,6 +73,20 @@ pub enum Action {
 }
 
 impl Caller {
+    /// Whether an object that belongs to `teams` is in the caller's team context. Objects of
+    /// no team are in the context of all teams only.
+    pub fn in_context(&self, teams: &[i64], cat: &Catalog) -> bool {
+        match self.team_context {
+            TeamContext::All => true,
+            TeamContext::Team(id) => teams.contains(&id),
+            TeamContext::Mine => teams.iter().any(|t| {
+                cat.teams
+                    .get(t)
+                    .is_some_and(|t| t.members.iter().any(|(u, _)| *u == self.user_id))
+            }),
+        }
+    }
+
     /// 403 unless the caller's role may change alerts and other operational state.
     pub fn require_responder(&self, action: &str) -> Result<(), ApiError> {
         self.require(Action::Work, action)
@@ -90,8 +130,9 @@ fn bearer_key(header: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
 }
 
-/// Middleware for every `/api` route. The `team-context` / `x-team-context` header is
-/// accepted and, for now, has no effect.
+/// Middleware for every `/api` route. It also reads the team context from `x-team-context`
+/// (what ilert's CLI sends) or `team-context` (the spec's name); a value other than 0, -1 or a
+/// team id is 400.
 pub async fn require_api_key(
     State(state): State<AppState>,
     mut req: Request,
@@ -126,10 +167,27 @@ pub async fn require_api_key(
         ))
         .into_response();
     }
+    let team_context = match req
+        .headers()
+        .get("x-team-context")
+        .or_else(|| req.headers().get("team-context"))
+    {
+        None => TeamContext::All,
+        Some(raw) => match raw.to_str().ok().and_then(TeamContext::parse) {
+            Some(context) => context,
+            None => {
+                return ApiError::bad_request(
+                    "Header 'team-context' must be 0 (all teams), -1 (my teams) or a team id",
+                )
+                .into_response();
+            }
+        },
+    };
     req.extensions_mut().insert(Caller {
         user_id: user.id,
         role: user.role(),
         email: user.email,
+        team_context,
     });
     next.run(req).await
 }

@@ -210,6 +210,29 @@ where
     }
 }
 
+/// A JSON body that may be absent (an empty body is `None`), for operations ilert documents
+/// without one but real clients send one to (`/alerts/{id}/responders`, `/alerts/{id}/assign`).
+pub struct OptionalJsonBody(pub Option<serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| ApiError::Other {
+                status: rejection.status(),
+                message: rejection.body_text(),
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| OptionalJsonBody(Some(v)))
+            .map_err(|err| ApiError::bad_request(format!("Malformed JSON request body: {err}")))
+    }
+}
+
 /// Rewrites error responses produced by axum itself (405 from the method router, extractor
 /// rejections) into ilert's JSON error body, so that clients only ever see one error shape.
 pub async fn json_errors(req: Request, next: Next) -> Response {

@@ -156,7 +156,11 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("Escalation policy {id} not found"))
 }
 
-async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let Paging {
         start_index,
         max_results,
@@ -165,7 +169,11 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<V
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
-            let mut list: Vec<&EscalationPolicy> = cat.policies.values().collect();
+            let mut list: Vec<&EscalationPolicy> = cat
+                .policies
+                .values()
+                .filter(|p| caller.in_context(&p.teams, &cat))
+                .collect();
             list.sort_by_key(|p| p.id);
             Ok(list
                 .into_iter()

@@ -1,26 +1,29 @@
 //! The Events API (ilert `Event`): `POST /api/events`, authenticated by the alert source's
-//! integration key in the body rather than an API key. Answers 202 with an empty body once the
-//! event is processed; the sandbox processes it before answering, so a test can look at the
-//! result right away.
+//! integration key in the body rather than an API key. Answers 202 with
+//! `{alertKey, alertUrl, responseCode}` (the shape ilert's Go client decodes; spec/README.md)
+//! once the event is processed; the sandbox processes it before answering, so a test can look
+//! at the result right away.
 //!
 //! - ALERT with an `alertKey` (trimmed, compared case-insensitively) that matches an open alert
 //!   of the same source is added to that alert's timeline; otherwise a new alert opens and
 //!   escalates (`routingKey` picks another escalation policy). Sources set to
 //!   ONE_OPEN_ALERT_ALLOWED / ONE_PENDING_ALERT_ALLOWED add to any open / pending alert.
 //! - ACCEPT and RESOLVE act on the newest open alert with that key; COMMENT adds its comments
-//!   to that alert's timeline. No matching alert: nothing happens, still 202.
+//!   to that alert's timeline. No matching alert, or a COMMENT without comments: nothing
+//!   happens, still 202 (ilert answers 202 to events it then filters), with a `responseCode`
+//!   that says so.
 //! - Inactive sources and sources in a maintenance window open no alerts.
 //! - An unknown integration key is 404 (what ilagent reads as "bad key"); a malformed event 400;
 //!   more than the per-key budget (50 a minute) 429.
 //! - Legacy spellings work too: `apiKey` for `integrationKey`, `incidentKey` for `alertKey`.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::{Json, Router};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::alert_sources::AlertSource;
@@ -137,11 +140,6 @@ fn parse(body: &Value) -> ApiResult<Event> {
                 "Field 'alertKey' is required for ACCEPT, RESOLVE and COMMENT events",
             ));
         }
-        EventType::Comment if comments.is_empty() => {
-            return Err(ApiError::bad_request(
-                "A COMMENT event needs at least one entry in 'comments'",
-            ));
-        }
         _ => {}
     }
     Ok(Event {
@@ -210,7 +208,30 @@ fn add_comments(
     Ok(())
 }
 
-fn process(conn: &mut Connection, mut event: Event, now: i64) -> ApiResult<()> {
+/// What an event did: the alert it created or touched, and ilert's `responseCode` for it.
+struct Outcome {
+    alert: Option<(i64, Option<String>)>,
+    code: &'static str,
+}
+
+impl Outcome {
+    fn on(id: i64, key: Option<String>, code: &'static str) -> Outcome {
+        Outcome {
+            alert: Some((id, key)),
+            code,
+        }
+    }
+
+    fn nothing(code: &'static str) -> Outcome {
+        Outcome { alert: None, code }
+    }
+}
+
+fn alert_key_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    Ok(alerts::load_row(conn, id)?.and_then(|r| r.alert_key))
+}
+
+fn process(conn: &mut Connection, mut event: Event, now: i64) -> ApiResult<Outcome> {
     escalations::advance_due(conn, now)?;
     let tx = conn.transaction()?;
     let cat = Catalog::load(&tx)?;
@@ -220,10 +241,14 @@ fn process(conn: &mut Connection, mut event: Event, now: i64) -> ApiResult<()> {
         .find(|s| s.integration_key == event.key)
         .ok_or_else(|| ApiError::not_found("No alert source has this integration key"))?;
     let existing = open_alert(&tx, source, event.alert_key.as_deref())?;
-    match event.kind {
+    let outcome = match event.kind {
         EventType::Alert => {
             if !source.active || cat.source_in_maintenance(source.id, now) {
-                return Ok(());
+                return Ok(Outcome::nothing(if source.active {
+                    "SOURCE_IN_MAINTENANCE"
+                } else {
+                    "SOURCE_INACTIVE"
+                }));
             }
             if let Some(id) = existing {
                 let summary = event.new_alert.summary.clone();
@@ -237,6 +262,7 @@ fn process(conn: &mut Connection, mut event: Event, now: i64) -> ApiResult<()> {
                     },
                 )?;
                 add_comments(&tx, id, &event.comments, now)?;
+                Outcome::on(id, alert_key_of(&tx, id)?, "EVENT_ADDED_TO_ALERT")
             } else {
                 let routed = event
                     .routing_key
@@ -260,30 +286,39 @@ fn process(conn: &mut Connection, mut event: Event, now: i64) -> ApiResult<()> {
                 )?;
                 add_comments(&tx, id, &event.comments, now)?;
                 escalations::start(&tx, &cat, id, now)?;
+                Outcome::on(id, event.alert_key.clone(), "NEW_ALERT_CREATED")
             }
         }
-        EventType::Accept => {
-            if let Some(id) = existing {
-                alerts::accept_alert(&tx, id, Actor::Source { name: &source.name }, now)?;
-            }
+        EventType::Accept | EventType::Resolve | EventType::Comment => {
+            let Some(id) = existing else {
+                return Ok(Outcome::nothing("NO_OPEN_ALERT"));
+            };
+            let actor = Actor::Source { name: &source.name };
+            let code = match event.kind {
+                EventType::Accept => {
+                    alerts::accept_alert(&tx, id, actor, now)?;
+                    "ALERT_ACCEPTED"
+                }
+                EventType::Resolve => {
+                    alerts::resolve_alert(&tx, id, actor, now)?;
+                    "ALERT_RESOLVED"
+                }
+                _ if event.comments.is_empty() => "NO_COMMENTS",
+                _ => {
+                    add_comments(&tx, id, &event.comments, now)?;
+                    "COMMENT_ADDED"
+                }
+            };
+            Outcome::on(id, alert_key_of(&tx, id)?, code)
         }
-        EventType::Resolve => {
-            if let Some(id) = existing {
-                alerts::resolve_alert(&tx, id, Actor::Source { name: &source.name }, now)?;
-            }
-        }
-        EventType::Comment => {
-            if let Some(id) = existing {
-                add_comments(&tx, id, &event.comments, now)?;
-            }
-        }
-    }
+    };
     tx.commit()?;
-    Ok(())
+    Ok(outcome)
 }
 
 async fn receive(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Response> {
     let event = parse(&body)?;
@@ -296,6 +331,20 @@ async fn receive(
         )));
     }
     let now = state.clock.now_ms();
-    state.db.call(move |conn| process(conn, event, now)).await?;
-    Ok(StatusCode::ACCEPTED.into_response())
+    let sent_key = event.alert_key.clone();
+    let outcome = state.db.call(move |conn| process(conn, event, now)).await?;
+    // The alert's own API address on the host the event reached.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let (key, url) = match outcome.alert {
+        Some((id, key)) => (
+            key.or(sent_key),
+            Some(format!("http://{host}/api/alerts/{id}")),
+        ),
+        None => (sent_key, None),
+    };
+    let body = json!({"alertKey": key, "alertUrl": url, "responseCode": outcome.code});
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

@@ -144,7 +144,11 @@ pub fn routes() -> Router<AppState> {
 
 /// Unauthenticated: the key in the path is the credential.
 pub fn ping_routes() -> Router<AppState> {
-    Router::new().route("/pings/{key}", get(ping).head(ping).post(ping))
+    Router::new()
+        .route("/pings/{key}", get(ping).head(ping).post(ping))
+        // The legacy heartbeat URL, still served for old keys (NOTES 3.2) and still offered
+        // by ilert's Rust crate as `heartbeat`.
+        .route("/heartbeats/{key}", get(ping).head(ping))
 }
 
 /// Cursor paging: default 100, at most 200; `start-index` has no effect.
@@ -158,6 +162,7 @@ fn not_found(id: impl std::fmt::Display) -> ApiError {
 /// The cursor is the last id of the previous page; clients treat it as opaque.
 async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Response> {
@@ -177,12 +182,20 @@ async fn list(
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
+            // Filtered for the team context before the page is cut, so pages stay full.
             let mut stmt = conn.prepare(&format!(
-                "SELECT {COLUMNS} FROM heartbeat_monitors WHERE id > ?1 ORDER BY id LIMIT ?2"
+                "SELECT {COLUMNS} FROM heartbeat_monitors WHERE id > ?1 ORDER BY id"
             ))?;
-            let mut rows = stmt
-                .query_map(params![after, max_results + 1], from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut rows = Vec::new();
+            for row in stmt.query_map(params![after], from_row)? {
+                let m = row?;
+                if caller.in_context(&m.teams, &cat) {
+                    rows.push(m);
+                }
+                if rows.len() > usize::try_from(max_results).unwrap_or(0) {
+                    break;
+                }
+            }
             let more = rows.len() > usize::try_from(max_results).unwrap_or(0);
             rows.truncate(usize::try_from(max_results).unwrap_or(0));
             let next = more.then(|| rows.last().map(|m| m.id)).flatten();

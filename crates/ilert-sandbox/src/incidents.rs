@@ -274,15 +274,14 @@ async fn list(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let inc = Includes::from_params(&params);
-    let cap = if inc.subscribed {
-        MAX_RESULTS_WITH_INCLUDE
-    } else {
-        MAX_RESULTS_CAP
-    };
     let Paging {
         start_index,
         max_results,
-    } = params.paging(DEFAULT_MAX_RESULTS, cap)?;
+    } = params.paging_with_include(
+        DEFAULT_MAX_RESULTS,
+        MAX_RESULTS_CAP,
+        (inc.subscribed).then_some(MAX_RESULTS_WITH_INCLUDE),
+    )?;
     let states: Vec<String> = params
         .values(&["states", "state"])
         .into_iter()

@@ -9,6 +9,7 @@ mod alerts;
 mod auth;
 mod catalog;
 mod clock;
+mod coordination_incidents;
 mod db;
 mod error;
 mod escalation_policies;
@@ -45,6 +46,7 @@ use axum::middleware;
 use axum::serve::ListenerExt;
 
 pub use clock::Clock;
+pub use coordination_incidents::IncidentModel;
 pub use error::SandboxError;
 
 use auth::RateLimiter;
@@ -72,6 +74,7 @@ pub(crate) struct AppState {
     pub clock: Clock,
     pub limiter: Option<Arc<RateLimiter>>,
     pub event_limiter: Option<Arc<RateLimiter>>,
+    pub incident_model: IncidentModel,
 }
 
 /// An opened sandbox. Cheap to clone; clones share the database and rate-limit windows.
@@ -124,8 +127,17 @@ impl Sandbox {
                 event_limiter: config
                     .rate_limit_per_minute
                     .map(|_| Arc::new(RateLimiter::per_minute(EVENTS_PER_MINUTE))),
+                incident_model: IncidentModel::default(),
             },
         })
+    }
+
+    /// Makes the sandbox the given kind of ilert account (classic unless set): under
+    /// [`IncidentModel::Coordination2026`], `/incidents` are coordination records and status
+    /// updates live at `/status-updates`.
+    pub fn with_incident_model(mut self, model: IncidentModel) -> Sandbox {
+        self.state.incident_model = model;
+        self
     }
 
     /// The sandbox's clock, shared with every clone. Real time unless moved, which is how tests
@@ -150,15 +162,19 @@ impl Sandbox {
             .merge(escalation_policies::routes())
             .merge(schedules::routes())
             .merge(on_calls::routes())
-            .merge(incidents::routes("/incidents"))
-            .merge(incidents::routes("/status-updates"))
+            .merge(match self.state.incident_model {
+                IncidentModel::Classic => incidents::routes("/incidents"),
+                IncidentModel::Coordination2026 => {
+                    incidents::routes("/status-updates").merge(coordination_incidents::routes())
+                }
+            })
             .merge(services::routes())
             .merge(status_pages::routes())
             .merge(maintenance_windows::routes())
             .merge(heartbeat_monitors::routes())
             .merge(reports::routes())
             .fallback(error::not_found)
-            .layer(middleware::from_fn_with_state(
+            .route_layer(middleware::from_fn_with_state(
                 self.state.clone(),
                 auth::require_api_key,
             ))

@@ -106,6 +106,23 @@ impl Params {
             .collect()
     }
 
+    /// Paging where an `include` lowers the cap (incidents, services), with ilert's own wording
+    /// for that case, which ilert's CLI parses to retry with a smaller page.
+    pub fn paging_with_include(
+        &self,
+        default_max: i64,
+        cap: i64,
+        include_cap: Option<i64>,
+    ) -> Result<Paging, ApiError> {
+        let paging = self.paging(default_max, cap)?;
+        match (include_cap, self.single("max-results")) {
+            (Some(limit), Some(_)) if paging.max_results > limit => Err(ApiError::bad_request(
+                format!("'max-results' must not be above {limit}, when using 'include'"),
+            )),
+            _ => Ok(paging),
+        }
+    }
+
     pub fn paging(&self, default_max: i64, cap: i64) -> Result<Paging, ApiError> {
         let start_index = match self.single("start-index") {
             None => 0,

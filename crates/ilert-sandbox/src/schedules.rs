@@ -323,7 +323,11 @@ fn lookup(cat: &Catalog, id: i64) -> ApiResult<&Schedule> {
     cat.schedules.get(&id).ok_or_else(|| not_found(id))
 }
 
-async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let Paging {
         start_index,
         max_results,
@@ -334,7 +338,11 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<V
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
-            let mut list: Vec<&Schedule> = cat.schedules.values().collect();
+            let mut list: Vec<&Schedule> = cat
+                .schedules
+                .values()
+                .filter(|s| caller.in_context(&s.teams, &cat))
+                .collect();
             list.sort_by_key(|s| s.id);
             Ok(list
                 .into_iter()

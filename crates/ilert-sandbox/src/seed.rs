@@ -1539,12 +1539,14 @@ fn seed_services(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
 }
 
 fn seed_status_pages(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // `options` as ilert's clients send them (a list); per the spec's note, `expand` belongs
+    // to SERVICE elements and `no-graph` to GROUP elements.
     let public_structure = json!({"elements": [
-        {"id": 1, "type": "GROUP", "options": "expand", "children": [
-            {"id": CHECKOUT_SVC, "type": "SERVICE"}, {"id": PAYMENTS_SVC, "type": "SERVICE"},
+        {"id": 1, "type": "GROUP", "children": [
+            {"id": CHECKOUT_SVC, "type": "SERVICE", "options": ["expand"]}, {"id": PAYMENTS_SVC, "type": "SERVICE"},
             {"id": STOREFRONT_SVC, "type": "SERVICE"}, {"id": SEARCH_SVC, "type": "SERVICE"}]},
-        {"id": 2, "type": "GROUP", "children": [
-            {"id": ACCOUNTS_SVC, "type": "SERVICE"}, {"id": API_SVC, "type": "SERVICE", "options": "no-graph"}]},
+        {"id": 2, "type": "GROUP", "options": ["no-graph"], "children": [
+            {"id": ACCOUNTS_SVC, "type": "SERVICE"}, {"id": API_SVC, "type": "SERVICE"}]},
     ]});
     tx.execute(
         "INSERT INTO status_pages (id, name, subdomain, domain, timezone, visibility, page_title, page_description, \

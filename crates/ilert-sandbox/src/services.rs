@@ -269,21 +269,24 @@ async fn list(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let inc = Includes::from_params(&params);
-    let cap = if inc.any() {
-        MAX_RESULTS_WITH_INCLUDE
-    } else {
-        MAX_RESULTS_CAP
-    };
     let Paging {
         start_index,
         max_results,
-    } = params.paging(DEFAULT_MAX_RESULTS, cap)?;
+    } = params.paging_with_include(
+        DEFAULT_MAX_RESULTS,
+        MAX_RESULTS_CAP,
+        (inc.any()).then_some(MAX_RESULTS_WITH_INCLUDE),
+    )?;
     let now = state.clock.now_ms();
     let out = state
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
-            let mut list: Vec<&Service> = cat.services.values().collect();
+            let mut list: Vec<&Service> = cat
+                .services
+                .values()
+                .filter(|s| caller.in_context(&s.teams, &cat))
+                .collect();
             list.sort_by_key(|s| s.id);
             list.into_iter()
                 .skip(usize::try_from(start_index).unwrap_or(usize::MAX))

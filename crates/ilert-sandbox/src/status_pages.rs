@@ -145,7 +145,7 @@ fn page_json(
     if shape != Shape::List {
         obj.insert("pageLayout".into(), p.page_layout.clone().into());
         obj.insert("appearance".into(), p.appearance.clone().into());
-        obj.insert("structure".into(), p.structure.clone());
+        obj.insert("structure".into(), structure_out(&p.structure));
     }
     if shape != Shape::NoIncludes {
         if let Some(a) = &p.announcement {
@@ -173,6 +173,7 @@ pub fn routes() -> Router<AppState> {
             get(get_one).put(update).delete(remove),
         )
         .route("/status-pages/{id}/groups", get(list_groups))
+        .route("/status-pages/{id}/groups/{group_id}", get(get_group))
         .route(
             "/status-pages/{id}/private-subscribers",
             get(get_subscribers)
@@ -220,6 +221,7 @@ async fn list(
             let cat = Catalog::load(conn)?;
             Ok(load_all(conn)?
                 .iter()
+                .filter(|p| caller.in_context(&p.teams, &cat))
                 .skip(usize::try_from(start_index).unwrap_or(usize::MAX))
                 .take(usize::try_from(max_results).unwrap_or(0))
                 .map(|p| page_json(p, &cat, now, Shape::List, inc, caller.user_id))
@@ -277,6 +279,54 @@ struct PageInput {
     teams: Vec<i64>,
 }
 
+/// An element's `options`: the spec types it as one string, ilert's Go client and Terraform
+/// provider as a list of strings (spec/README.md); both are accepted, each value
+/// `expand` or `no-graph`.
+fn element_options(o: &input::Object, field: &str) -> ApiResult<Vec<String>> {
+    let values: Vec<&Value> = match o.get("options") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+    };
+    values
+        .into_iter()
+        .map(|v| match v.as_str() {
+            Some(s @ ("expand" | "no-graph")) => Ok(s.to_owned()),
+            _ => Err(ApiError::bad_request(format!(
+                "Field '{field}.options' must be 'expand' or 'no-graph', or a list of them; got {v}"
+            ))),
+        })
+        .collect()
+}
+
+/// The structure as ilert sends it: every element's `options` a list (a stored single string
+/// becomes a list of one), nested children too.
+fn structure_out(structure: &Value) -> Value {
+    fn walk(elements: &mut Value) {
+        for e in elements.as_array_mut().into_iter().flatten() {
+            if let Some(o) = e.as_object_mut() {
+                match o.get("options").cloned() {
+                    Some(one @ Value::String(_)) => {
+                        o.insert("options".into(), Value::Array(vec![one]));
+                    }
+                    Some(Value::Null) => {
+                        o.remove("options");
+                    }
+                    _ => {}
+                }
+                if let Some(children) = o.get_mut("children") {
+                    walk(children);
+                }
+            }
+        }
+    }
+    let mut out = structure.clone();
+    if let Some(elements) = out.get_mut("elements") {
+        walk(elements);
+    }
+    out
+}
+
 /// Checks a `StatusPageStructure` element tree: SERVICE elements name services of the page.
 fn check_elements(elements: &[Value], services: &[i64], path: &str) -> ApiResult<()> {
     for (i, e) in elements.iter().enumerate() {
@@ -297,7 +347,7 @@ fn check_elements(elements: &[Value], services: &[i64], path: &str) -> ApiResult
                 )));
             }
         }
-        input::opt_enum(o, "options", &["expand", "no-graph"])?;
+        element_options(o, &field)?;
         check_elements(
             input::opt_array(o, "children")?,
             services,
@@ -578,4 +628,26 @@ async fn remove_subscriber(
         })
         .await?;
     Ok(reply::no_content())
+}
+
+/// One `StatusPageGroup` of a page; 404 for a group the page does not have.
+async fn get_group(
+    State(state): State<AppState>,
+    Path((raw, raw_group)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let id = input::path_id(&raw, "status page")?;
+    let group_id = input::path_id(&raw_group, "status page group")?;
+    let out = state
+        .db
+        .call(move |conn| {
+            find(conn, id)?
+                .groups
+                .into_iter()
+                .find(|g| g["id"].as_i64() == Some(group_id))
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("Group {group_id} not found on status page {id}"))
+                })
+        })
+        .await?;
+    Ok(reply::json(out))
 }

@@ -109,7 +109,11 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("Team {id} not found"))
 }
 
-async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let Paging {
         start_index,
         max_results,
@@ -132,6 +136,7 @@ async fn list(State(state): State<AppState>, params: Params) -> ApiResult<Json<V
                 .teams
                 .values()
                 .filter(|t| member.is_none_or(|m| t.members.iter().any(|(u, _)| *u == m)))
+                .filter(|t| caller.in_context(&[t.id], &cat))
                 .collect();
             teams.sort_by_key(|t| t.id);
             Ok(Value::Array(

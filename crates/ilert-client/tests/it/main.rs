@@ -9,6 +9,7 @@
 )]
 #[path = "../../../../tests/support/capture.rs"]
 mod capture;
+mod fidelity;
 mod guard;
 mod resources;
 

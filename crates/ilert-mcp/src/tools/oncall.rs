@@ -475,7 +475,11 @@ impl IlertMcp {
     /// Policies that belong to `team`.
     async fn team_policies(&self, api: &Session, team: &str) -> Result<Vec<i64>, String> {
         let team = self.shared.refs.resolve(api, Kind::Team, team).await?;
+        // ilert's team context scopes the list to the team, so a team's policies are found
+        // however many policies the account has; the filter below stays for a server that
+        // ignores the header.
         let policies = api
+            .with_team_context(team.id)
             .list_escalation_policies(Page::new(0, 50))
             .await
             .map_err(|e| crate::tools::explain(&e, "the escalation policy list"))?;

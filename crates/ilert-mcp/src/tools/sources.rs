@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
 use crate::tools::lookup::Kind;
-use crate::tools::render::{Ref, time};
+use crate::tools::render::{self, Ref, time};
 use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -111,8 +111,17 @@ pub struct SendEventParams {
 pub struct SendEventOutput {
     pub accepted: bool,
     pub event_type: String,
+    /// The alert the event created or acted on, when ilert names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_key: Option<String>,
+    /// Link to that alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_url: Option<String>,
+    /// ilert's verdict, e.g. NEW_ALERT_CREATED, EVENT_ADDED_TO_ALERT, NO_OPEN_ALERT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Ref>,
 }
@@ -234,7 +243,8 @@ impl IlertMcp {
     }
 
     /// Send an event to an alert source as a monitoring tool would: ALERT raises or updates an
-    /// alert (de-duplicated by alert_key), ACCEPT/RESOLVE/COMMENT act on the open alert with that key.
+    /// alert (de-duplicated by alert_key) and pages the on-call of the source's escalation
+    /// policy; ACCEPT/RESOLVE/COMMENT act on the open alert with that key.
     #[tool(
         title = "Send event",
         input_schema = input_schema::<SendEventParams>(),
@@ -309,28 +319,69 @@ impl IlertMcp {
                 .collect(),
             labels: p.labels.clone(),
         };
-        match api.send_event(&event).await {
-            Ok(()) => {}
+        let receipt = match api.send_event(&event).await {
+            Ok(receipt) => receipt,
             Err(ilert_client::ApiError::NotFound { .. }) => {
                 return failure(
                     "No alert source has that integration key. Check it, or pass `source` (list_alert_sources shows them).",
                 );
             }
             Err(e) => return failure(crate::tools::explain(&e, "the event")),
-        }
+        };
+        let alert_id = receipt.alert_id();
         let out = SendEventOutput {
             accepted: true,
             event_type: event_type.into(),
-            alert_key: p.alert_key,
+            alert_id,
+            alert_key: receipt
+                .alert_key
+                .clone()
+                .filter(|k| !k.is_empty())
+                .or(p.alert_key),
+            alert_url: alert_id
+                .map(|id| render::alert_url(&self.shared.app_url, id))
+                .or_else(|| receipt.alert_url.clone().filter(|u| !u.is_empty())),
+            response_code: receipt.response_code.clone().filter(|c| !c.is_empty()),
             source,
         };
-        let text = format!(
-            "ilert accepted the {event_type} event{}. It is processed asynchronously; list_alerts shows the result.",
-            out.alert_key
-                .as_ref()
-                .map(|k| format!(" for alert key {k}"))
-                .unwrap_or_default()
-        );
-        structured(&out, text)
+        structured(&out, send_event_text(&out))
     }
+}
+
+/// The answer's sentence: what ilert did with the event, which alert, and for ALERT who is paged.
+fn send_event_text(out: &SendEventOutput) -> String {
+    let alert = match (out.alert_id, &out.alert_key) {
+        (Some(id), Some(key)) => format!(" alert #{id} (key {key})"),
+        (Some(id), None) => format!(" alert #{id}"),
+        (None, Some(key)) => format!(" alert key {key}"),
+        (None, None) => String::new(),
+    };
+    let mut text = format!("ilert accepted the {} event", out.event_type);
+    if !alert.is_empty() {
+        text.push_str(" for");
+        text.push_str(&alert);
+    }
+    if let Some(code) = &out.response_code {
+        text.push_str(&format!(" ({code})"));
+    }
+    text.push('.');
+    if let Some(url) = &out.alert_url {
+        text.push_str(&format!(" {url}"));
+    }
+    match (out.event_type.as_str(), out.response_code.as_deref()) {
+        ("ALERT", Some("NEW_ALERT_CREATED") | None) => text.push_str(
+            " An ALERT pages the on-call of the source's escalation policy; get_alert shows who.",
+        ),
+        (_, Some("NO_OPEN_ALERT")) => {
+            text.push_str(" No open alert has that key, so nothing changed.")
+        }
+        (_, Some("SOURCE_IN_MAINTENANCE" | "SOURCE_INACTIVE")) => text.push_str(
+            " The source is in maintenance or disabled, so no alert was raised and nobody is paged.",
+        ),
+        _ => {}
+    }
+    if out.alert_id.is_none() && out.response_code.is_none() {
+        text.push_str(" ilert processes events asynchronously; list_alerts shows the result.");
+    }
+    text
 }

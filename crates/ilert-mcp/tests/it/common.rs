@@ -7,6 +7,7 @@ use ilert_client::{ApiKey, ClientConfig, RetryPolicy};
 use ilert_mcp::server::{IlertMcp, Shared};
 use ilert_mcp::tools::catalogue::Catalogue;
 use ilert_mcp::transport::http::{self, HttpConfig};
+pub use ilert_sandbox::IncidentModel;
 use ilert_sandbox::{Sandbox, SandboxConfig};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion};
@@ -133,6 +134,19 @@ pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Har
         rate_limit,
         http_config,
         ClientConfig::default().per_key_budget,
+        IncidentModel::Classic,
+    )
+    .await
+}
+
+/// A harness whose sandbox is the given kind of ilert account (classic, or 2026 with status
+/// updates at `/status-updates`).
+pub async fn start_model(model: IncidentModel) -> Harness {
+    start_budgeted(
+        None,
+        HttpConfig::default(),
+        ClientConfig::default().per_key_budget,
+        model,
     )
     .await
 }
@@ -140,13 +154,14 @@ pub async fn start_with(rate_limit: Option<u32>, http_config: HttpConfig) -> Har
 /// A harness whose server never holds calls back for its per-key budget (for the fuzz tests,
 /// which call far more often than a person would).
 pub async fn start_unbudgeted() -> Harness {
-    start_budgeted(None, HttpConfig::default(), 0).await
+    start_budgeted(None, HttpConfig::default(), 0, IncidentModel::Classic).await
 }
 
 async fn start_budgeted(
     rate_limit: Option<u32>,
     http_config: HttpConfig,
     per_key_budget: u32,
+    model: IncidentModel,
 ) -> Harness {
     crate::capture::init();
     let dir = tempfile::tempdir().unwrap();
@@ -155,7 +170,8 @@ async fn start_budgeted(
         reset: false,
         rate_limit_per_minute: rate_limit,
     })
-    .unwrap();
+    .unwrap()
+    .with_incident_model(model);
     let shutdown = CancellationToken::new();
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox_url = format!("http://{}/api", sandbox_listener.local_addr().unwrap());

@@ -1,5 +1,7 @@
 //! Incidents: `list_incidents`, `get_incident`, `create_incident` (with its dry run) and
 //! `update_incident`, including a concurrent edit between the tool's read and its write.
+//! Every test runs on both kinds of ilert account: classic (status updates at `/incidents`) and
+//! ilert's 2026 model (status updates at `/status-updates`, `/incidents` something else).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,12 +14,24 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::tools_support::*;
 
-async fn incident_count(sandbox_url: &str) -> usize {
-    sandbox_get(sandbox_url, USER_KEY, "incidents?max-results=100")
-        .await
-        .as_array()
-        .unwrap()
-        .len()
+/// Where the account keeps status updates, relative to the API root.
+fn updates(model: IncidentModel) -> &'static str {
+    match model {
+        IncidentModel::Coordination2026 => "status-updates",
+        _ => "incidents",
+    }
+}
+
+async fn incident_count(sandbox_url: &str, model: IncidentModel) -> usize {
+    sandbox_get(
+        sandbox_url,
+        USER_KEY,
+        &format!("{}?max-results=100", updates(model)),
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .len()
 }
 
 async fn service_status(sandbox_url: &str, id: i64) -> String {
@@ -28,9 +42,9 @@ async fn service_status(sandbox_url: &str, id: i64) -> String {
 }
 
 /// A status update on 9004 made by someone else (Maya, the admin), straight to the sandbox.
-async fn outside_update(sandbox_url: &str, message: &str) {
+async fn outside_update(sandbox_url: &str, model: IncidentModel, message: &str) {
     let response = reqwest::Client::new()
-        .put(format!("{sandbox_url}/incidents/9004"))
+        .put(format!("{sandbox_url}/{}/9004", updates(model)))
         .bearer_auth(ADMIN_KEY)
         .json(&json!({
             "summary": "Elevated checkout errors",
@@ -48,9 +62,8 @@ async fn outside_update(sandbox_url: &str, message: &str) {
     assert!(response.status().is_success(), "{}", response.status());
 }
 
-#[tokio::test]
-async fn list_incidents_shows_ongoing_ones_by_default() {
-    let h = start().await;
+async fn list_incidents_shows_ongoing_ones_by_default(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Legacy).await;
     let result = call(&client, "list_incidents", json!({})).await;
     let out = ok(&result);
@@ -80,9 +93,10 @@ async fn list_incidents_shows_ongoing_ones_by_default() {
     );
 }
 
-#[tokio::test]
-async fn list_incidents_filters_by_state_and_service_and_says_when_more_match() {
-    let h = start().await;
+async fn list_incidents_filters_by_state_and_service_and_says_when_more_match(
+    model: IncidentModel,
+) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
     let result = call(
         &client,
@@ -133,9 +147,8 @@ async fn list_incidents_filters_by_state_and_service_and_says_when_more_match() 
     }
 }
 
-#[tokio::test]
-async fn get_incident_has_the_whole_history_oldest_first() {
-    let h = start().await;
+async fn get_incident_has_the_whole_history_oldest_first(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
     let result = call(&client, "get_incident", json!({"id": "#9004"})).await;
     let out = ok(&result);
@@ -178,11 +191,10 @@ async fn get_incident_has_the_whole_history_oldest_first() {
     );
 }
 
-#[tokio::test]
-async fn create_incident_dry_run_previews_the_audience_and_creates_nothing() {
-    let h = start().await;
+async fn create_incident_dry_run_previews_the_audience_and_creates_nothing(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
-    let before = incident_count(&h.sandbox_url).await;
+    let before = incident_count(&h.sandbox_url, model).await;
     let result = call(
         &client,
         "create_incident",
@@ -207,7 +219,7 @@ async fn create_incident_dry_run_previews_the_audience_and_creates_nothing() {
         "Dry run, nothing created. \"Payments failing\" would reach 1 public and 0 private status page(s); 1284 public and 2 private subscriber(s) notified."
     );
     assert_eq!(
-        incident_count(&h.sandbox_url).await,
+        incident_count(&h.sandbox_url, model).await,
         before,
         "nothing created"
     );
@@ -218,9 +230,8 @@ async fn create_incident_dry_run_previews_the_audience_and_creates_nothing() {
     );
 }
 
-#[tokio::test]
-async fn create_incident_opens_it_and_moves_the_service() {
-    let h = start().await;
+async fn create_incident_opens_it_and_moves_the_service(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
     let result = call(
         &client,
@@ -261,11 +272,10 @@ async fn create_incident_opens_it_and_moves_the_service() {
     assert!(ids(&ok(&listed)["incidents"]).contains(&id));
 }
 
-#[tokio::test]
-async fn create_incident_refusals_create_nothing() {
-    let h = start().await;
+async fn create_incident_refusals_create_nothing(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
-    let before = incident_count(&h.sandbox_url).await;
+    let before = incident_count(&h.sandbox_url, model).await;
     let service = json!([{"service": "Search", "impact": "DEGRADED"}]);
     for (args, expect) in [
         (
@@ -321,16 +331,15 @@ async fn create_incident_refusals_create_nothing() {
         &["not allowed", "create incidents"],
     );
     assert_eq!(
-        incident_count(&h.sandbox_url).await,
+        incident_count(&h.sandbox_url, model).await,
         before,
         "nothing created"
     );
     assert_eq!(service_status(&h.sandbox_url, 804).await, "OPERATIONAL");
 }
 
-#[tokio::test]
-async fn update_incident_appends_history_and_moves_services() {
-    let h = start().await;
+async fn update_incident_appends_history_and_moves_services(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
     let result = call(
         &client,
@@ -377,11 +386,10 @@ async fn update_incident_appends_history_and_moves_services() {
     assert_eq!(ok(&ongoing)["incidents"], json!([]));
 }
 
-#[tokio::test]
-async fn update_incident_succeeds_after_an_outside_update_changed_it() {
-    let h = start().await;
+async fn update_incident_succeeds_after_an_outside_update_changed_it(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
-    outside_update(&h.sandbox_url, "Maya: provider confirmed the issue.").await;
+    outside_update(&h.sandbox_url, model, "Maya: provider confirmed the issue.").await;
     let result = call(
         &client,
         "update_incident",
@@ -408,9 +416,10 @@ async fn update_incident_succeeds_after_an_outside_update_changed_it() {
 
 /// A proxy in front of the sandbox that, before forwarding each of the first `races` incident
 /// PUTs, lets someone else update the incident: the tool's `If-Match` is stale by then.
-async fn racing_proxy(sandbox_url: &str, races: usize) -> String {
+async fn racing_proxy(sandbox_url: &str, model: IncidentModel, races: usize) -> String {
     struct Proxy {
         sandbox_url: String,
+        model: IncidentModel,
         races: AtomicUsize,
         http: reqwest::Client,
     }
@@ -423,13 +432,13 @@ async fn racing_proxy(sandbox_url: &str, races: usize) -> String {
             .unwrap_or("/");
         let tail = path.strip_prefix("/api").unwrap_or(path);
         if parts.method == reqwest::Method::PUT
-            && tail.starts_with("/incidents/9004")
+            && tail.starts_with(&format!("/{}/9004", updates(proxy.model)))
             && proxy
                 .races
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok()
         {
-            outside_update(&proxy.sandbox_url, "An outside edit.").await;
+            outside_update(&proxy.sandbox_url, proxy.model, "An outside edit.").await;
         }
         let body = to_bytes(body, usize::MAX).await.unwrap();
         let upstream = proxy
@@ -452,6 +461,7 @@ async fn racing_proxy(sandbox_url: &str, races: usize) -> String {
     }
     let proxy = Arc::new(Proxy {
         sandbox_url: sandbox_url.to_owned(),
+        model,
         races: AtomicUsize::new(races),
         http: reqwest::Client::new(),
     });
@@ -462,10 +472,9 @@ async fn racing_proxy(sandbox_url: &str, races: usize) -> String {
     url
 }
 
-#[tokio::test]
-async fn update_incident_reapplies_on_top_of_a_concurrent_edit() {
-    let h = start().await;
-    let proxy = racing_proxy(&h.sandbox_url, 1).await;
+async fn update_incident_reapplies_on_top_of_a_concurrent_edit(model: IncidentModel) {
+    let h = start_model(model).await;
+    let proxy = racing_proxy(&h.sandbox_url, model, 1).await;
     let client = in_process(&proxy, USER_KEY).await;
     let result = call(
         &client,
@@ -495,10 +504,9 @@ async fn update_incident_reapplies_on_top_of_a_concurrent_edit() {
     assert_eq!(out["status"], "MONITORING");
 }
 
-#[tokio::test]
-async fn update_incident_gives_up_when_it_keeps_changing() {
-    let h = start().await;
-    let proxy = racing_proxy(&h.sandbox_url, 5).await;
+async fn update_incident_gives_up_when_it_keeps_changing(model: IncidentModel) {
+    let h = start_model(model).await;
+    let proxy = racing_proxy(&h.sandbox_url, model, 5).await;
     let client = in_process(&proxy, USER_KEY).await;
     err(
         &call(
@@ -509,19 +517,27 @@ async fn update_incident_gives_up_when_it_keeps_changing() {
         .await,
         &["Incident 9004 keeps changing", "get_incident"],
     );
-    let history = sandbox_get(&h.sandbox_url, USER_KEY, "incidents/9004?include=history").await;
+    let history = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        &format!("{}/9004?include=history", updates(model)),
+    )
+    .await;
     assert!(
         !history["history"].to_string().contains("Fix is out."),
         "our update was never applied over theirs blindly"
     );
 }
 
-#[tokio::test]
-async fn update_incident_refusals_change_nothing() {
-    let h = start().await;
+async fn update_incident_refusals_change_nothing(model: IncidentModel) {
+    let h = start_model(model).await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
-    let before: Value =
-        sandbox_get(&h.sandbox_url, USER_KEY, "incidents/9004?include=history").await;
+    let before: Value = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        &format!("{}/9004?include=history", updates(model)),
+    )
+    .await;
     for (args, expect) in [
         (
             json!({"id": 9004, "status": "MONITORING", "message": "  "}),
@@ -563,7 +579,43 @@ async fn update_incident_refusals_change_nothing() {
         .await,
         &["not allowed", "update incidents"],
     );
-    let after: Value =
-        sandbox_get(&h.sandbox_url, USER_KEY, "incidents/9004?include=history").await;
+    let after: Value = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        &format!("{}/9004?include=history", updates(model)),
+    )
+    .await;
     assert_eq!(before, after, "state unchanged");
 }
+
+/// Each test above, once per kind of account.
+macro_rules! on_both_models {
+    ($($name:ident),* $(,)?) => {
+        mod classic {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::IncidentModel::Classic).await
+            })*
+        }
+        mod model_2026 {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::IncidentModel::Coordination2026).await
+            })*
+        }
+    };
+}
+
+on_both_models!(
+    list_incidents_shows_ongoing_ones_by_default,
+    list_incidents_filters_by_state_and_service_and_says_when_more_match,
+    get_incident_has_the_whole_history_oldest_first,
+    create_incident_dry_run_previews_the_audience_and_creates_nothing,
+    create_incident_opens_it_and_moves_the_service,
+    create_incident_refusals_create_nothing,
+    update_incident_appends_history_and_moves_services,
+    update_incident_succeeds_after_an_outside_update_changed_it,
+    update_incident_reapplies_on_top_of_a_concurrent_edit,
+    update_incident_gives_up_when_it_keeps_changing,
+    update_incident_refusals_change_nothing,
+);

@@ -221,6 +221,72 @@ async fn who_is_on_call_by_team() {
     );
 }
 
+/// A team's policies are found under its team context, however many policies the account has:
+/// here the team's only policy comes after 50 others, past the first page of the policy list.
+#[tokio::test]
+async fn who_is_on_call_by_team_finds_policies_past_the_first_page() {
+    let h = start().await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}/{path}", h.sandbox_url))
+            .bearer_auth(ADMIN_KEY)
+            .json(&body)
+            .send()
+    };
+    let rule = |user: i64| json!([{"escalationTimeout": 5, "users": [{"id": user}]}]);
+    for i in 0..50 {
+        let r = post(
+            "escalation-policies",
+            json!({"name": format!("Filler {i}"), "escalationRules": rule(10002),
+                   "teams": [{"id": 502}]}),
+        )
+        .await
+        .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    let teams = sandbox_get(&h.sandbox_url, ADMIN_KEY, "teams").await;
+    let care = teams
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Customer Care")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = post(
+        "escalation-policies",
+        json!({"name": "Customer Care on-call", "escalationRules": rule(10003),
+               "teams": [{"id": care}]}),
+    )
+    .await
+    .unwrap();
+    assert!(r.status().is_success());
+    let policy = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // Who is on call for that policy, asked of the sandbox directly.
+    let expected: BTreeSet<i64> = sandbox_get(
+        &h.sandbox_url,
+        ADMIN_KEY,
+        &format!("on-calls?policies={policy}&expand=user"),
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|o| o["user"]["id"].as_i64().unwrap())
+    .collect();
+    assert_eq!(expected, BTreeSet::from([10003]));
+
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let result = call(&client, "who_is_on_call", json!({"team": "Customer Care"})).await;
+    let out = ok(&result);
+    assert_eq!(policy_levels(out), BTreeSet::from([(policy, 1)]));
+    let users: BTreeSet<i64> = entries(out)
+        .iter()
+        .map(|o| o["user"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(users, expected);
+}
+
 #[tokio::test]
 async fn who_is_on_call_explains_bad_arguments() {
     let h = start().await;

@@ -115,26 +115,33 @@ async fn send_event_raises_deduplicates_comments_and_resolves_by_alert_key() {
                        "alert_key": key, "priority": "LOW", "labels": {"env": "staging"}});
     let result = call(&client, "send_event", raise.clone()).await;
     let out = ok(&result);
+    // The alert it created, found through the sandbox's own REST API.
+    let raised = open_with_key(&h.sandbox_url, key).await;
+    assert_eq!(raised.len(), 1);
+    let id = raised[0]["id"].as_i64().unwrap();
+    let link = format!("https://app.ilert.com/alert/view?id={id}");
     assert_eq!(
         out,
-        &json!({"accepted": true, "event_type": "ALERT", "alert_key": key, "source": {"id": 202_544, "name": "Grafana"}})
+        &json!({"accepted": true, "event_type": "ALERT", "alert_id": id, "alert_key": key,
+                "alert_url": link, "response_code": "NEW_ALERT_CREATED",
+                "source": {"id": 202_544, "name": "Grafana"}})
     );
     assert_eq!(
         text(&result),
         format!(
-            "ilert accepted the ALERT event for alert key {key}. It is processed asynchronously; list_alerts shows the result."
+            "ilert accepted the ALERT event for alert #{id} (key {key}) (NEW_ALERT_CREATED). {link} \
+             An ALERT pages the on-call of the source's escalation policy; get_alert shows who."
         )
     );
-    let raised = open_with_key(&h.sandbox_url, key).await;
-    assert_eq!(raised.len(), 1);
-    let id = raised[0]["id"].as_i64().unwrap();
     assert_eq!(raised[0]["priority"], "LOW");
     let listed = call(&client, "list_alerts", json!({"states": ["PENDING"]})).await;
     let alerts = &ok(&listed)["alerts"];
     assert!(ids(alerts).contains(&id), "visible in list_alerts");
 
     // The same key again attaches to the open alert instead of raising a second one.
-    ok(&call(&client, "send_event", raise).await);
+    let again = call(&client, "send_event", raise).await;
+    assert_eq!(ok(&again)["alert_id"], id);
+    assert_eq!(ok(&again)["response_code"], "EVENT_ADDED_TO_ALERT");
     assert_eq!(open_with_key(&h.sandbox_url, key).await.len(), 1);
 
     let comment = call(
@@ -154,6 +161,19 @@ async fn send_event_raises_deduplicates_comments_and_resolves_by_alert_key() {
     )
     .await);
     assert!(open_with_key(&h.sandbox_url, key).await.is_empty());
+    // Nothing open with the key any more: the answer says nothing changed.
+    let late = call(
+        &client,
+        "send_event",
+        json!({"source": "Grafana", "event_type": "ACCEPT", "summary": "ok", "alert_key": key}),
+    )
+    .await;
+    assert!(ok(&late).get("alert_id").is_none());
+    assert!(
+        text(&late).contains("No open alert has that key, so nothing changed."),
+        "{}",
+        text(&late)
+    );
     assert!(alert_ids(&h.sandbox_url, "RESOLVED").await.contains(&id));
 }
 

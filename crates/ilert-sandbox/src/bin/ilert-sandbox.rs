@@ -3,20 +3,22 @@
 //! process and kill it with SIGKILL (Cargo builds it for them and names it in
 //! `CARGO_BIN_EXE_ilert-sandbox`).
 //!
-//! Usage: `ilert-sandbox --data-dir DIR [--bind 127.0.0.1:0] [--reset] [--rate-limit N]`.
+//! Usage: `ilert-sandbox --data-dir DIR [--bind 127.0.0.1:0] [--reset] [--rate-limit N]
+//! [--incident-model classic|2026]`.
 //! Prints `listening on http://ADDR` once it accepts connections; stops on Ctrl-C.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ilert_sandbox::{Sandbox, SandboxConfig};
+use ilert_sandbox::{IncidentModel, Sandbox, SandboxConfig};
 
 struct Args {
     bind: SocketAddr,
     data_dir: PathBuf,
     reset: bool,
     rate_limit: Option<u32>,
+    incident_model: IncidentModel,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -24,6 +26,7 @@ fn parse_args() -> Result<Args, String> {
     let mut data_dir = None;
     let mut reset = false;
     let mut rate_limit = Some(120);
+    let mut incident_model = IncidentModel::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -41,6 +44,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--rate-limit: {e}"))?;
                 rate_limit = (n > 0).then_some(n);
             }
+            "--incident-model" => incident_model = value("--incident-model")?.parse()?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -49,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
         data_dir: data_dir.ok_or("--data-dir is required")?,
         reset,
         rate_limit,
+        incident_model,
     })
 }
 
@@ -67,7 +72,7 @@ async fn main() -> ExitCode {
         rate_limit_per_minute: args.rate_limit,
     };
     let sandbox = match Sandbox::open(config) {
-        Ok(s) => s,
+        Ok(s) => s.with_incident_model(args.incident_model),
         Err(e) => {
             eprintln!("ilert-sandbox: {e}");
             return ExitCode::FAILURE;

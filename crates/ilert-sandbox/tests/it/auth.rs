@@ -6,15 +6,26 @@ use serde_json::json;
 
 use crate::common::*;
 
+/// A path ilert does not have is 404 before any key is looked at, as ilert's gateway answers
+/// it: with no key, a bad key or a good one.
+#[tokio::test]
+async fn unknown_paths_are_404_before_authentication() {
+    let s = start().await;
+    for path in ["/api/nope", "/api/alerts/4711/nope", "/api/status-updates"] {
+        for key in [None, Some("not-a-key"), Some(ADMIN)] {
+            let r = s.request(Method::GET, path, key, None).await;
+            assert_error(&r, 404, "NOT_FOUND");
+        }
+    }
+    // A known path still wants a key.
+    let r = s.request(Method::GET, "/api/alerts", None, None).await;
+    assert_error(&r, 401, "UNAUTHORIZED");
+}
+
 #[tokio::test]
 async fn missing_header_is_401() {
     let s = start().await;
-    for path in [
-        "/api/alerts",
-        "/api/users/current",
-        "/api/alerts/4711",
-        "/api/nope",
-    ] {
+    for path in ["/api/alerts", "/api/users/current", "/api/alerts/4711"] {
         let r = s.request(Method::GET, path, None, None).await;
         assert_error(&r, 401, "UNAUTHORIZED");
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ilert_sandbox::{Clock, Sandbox, SandboxConfig};
+use ilert_sandbox::{Clock, IncidentModel, Sandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -39,11 +39,25 @@ pub async fn start() -> Server {
     server
 }
 
+/// A sandbox in a fresh temporary directory that is the given kind of ilert account.
+pub async fn start_model(model: IncidentModel) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::open(config(dir.path()))
+        .unwrap()
+        .with_incident_model(model);
+    let mut server = serve(sandbox).await;
+    server._dir = Some(dir);
+    server
+}
+
 pub async fn start_with(config: SandboxConfig) -> Server {
+    serve(Sandbox::open(config).unwrap()).await
+}
+
+async fn serve(sandbox: Sandbox) -> Server {
     crate::capture::init();
     // reqwest is built without a default TLS provider; plain http still wants one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let sandbox = Sandbox::open(config).unwrap();
     let clock = sandbox.clock();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

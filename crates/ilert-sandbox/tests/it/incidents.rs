@@ -1,6 +1,7 @@
 //! Incidents (status updates): ETag and If-Match with 412, history, services following the
-//! impact, publish-info, and the `/status-updates` alias.
+//! impact, publish-info, and ilert's 2026 model where they live at `/status-updates`.
 
+use ilert_sandbox::IncidentModel;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -64,10 +65,12 @@ async fn the_seeded_incident_tells_its_story() {
         ids(&s.ok("/api/incidents?services=804", ADMIN).await),
         [9001]
     );
-    // The same objects as status updates.
+    // A classic account has no `/status-updates`.
     assert_eq!(
-        s.ok("/api/status-updates?max-results=100", ADMIN).await,
-        s.ok("/api/incidents?max-results=100", ADMIN).await
+        s.get("/api/status-updates?max-results=100", ADMIN)
+            .await
+            .status,
+        404
     );
     // Past status updates left outages in the services' uptime.
     let search = s.ok("/api/services/804?include=uptime", ADMIN).await;
@@ -139,7 +142,7 @@ async fn if_match_guards_updates_and_history_grows() {
     // Resolving returns every service to OPERATIONAL and sets resolvedOn.
     let resolved = s
         .put_json(
-            "/api/status-updates/9004",
+            "/api/incidents/9004",
             RESPONDER,
             &update("RESOLVED", "All payments work again.", &[(801, "DEGRADED")]),
         )
@@ -250,4 +253,74 @@ async fn new_incidents_and_the_publish_preview() {
             "BAD_REQUEST",
         );
     }
+}
+
+/// `--incident-model 2026`: status updates at `/status-updates`, the same objects a classic
+/// account serves at `/incidents`; `/incidents` is the coordination record, read-only here.
+#[tokio::test]
+async fn the_2026_model_moves_status_updates_to_their_own_path() {
+    let classic = start().await;
+    let s = start_model(IncidentModel::Coordination2026).await;
+    // Seeded relative to each sandbox's start, so compare all but the times.
+    let shape = |list: Value| -> Vec<(Value, Value, Value, Value)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let services = i["affectedServices"].as_array().unwrap().iter();
+                let impacts = services.map(|a| json!([a["service"]["id"], a["impact"]]));
+                (
+                    i["id"].clone(),
+                    i["summary"].clone(),
+                    i["status"].clone(),
+                    impacts.collect(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        shape(s.ok("/api/status-updates?max-results=100", ADMIN).await),
+        shape(classic.ok("/api/incidents?max-results=100", ADMIN).await)
+    );
+    assert_eq!(
+        s.ok("/api/status-updates/9004?include=history", ADMIN)
+            .await["summary"],
+        "Elevated checkout errors"
+    );
+    let records = s.ok("/api/incidents", ADMIN).await;
+    let record = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == 9004)
+        .unwrap()
+        .clone();
+    assert_eq!(record["title"], "Elevated checkout errors");
+    assert_eq!(record["status"], "DECLARED");
+    assert!(
+        record.get("summary").is_none(),
+        "not a status update: {record}"
+    );
+    assert_eq!(s.ok("/api/incidents/9004", ADMIN).await, record);
+    // A status update sent to /incidents goes nowhere, and the status update is unchanged.
+    let r = s
+        .put_json(
+            "/api/incidents/9004",
+            ADMIN,
+            &update("RESOLVED", "x", &[(801, "DEGRADED")]),
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    let r = s
+        .put_json(
+            "/api/status-updates/9004",
+            RESPONDER,
+            &update("MONITORING", "Watching.", &[(801, "DEGRADED")]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        s.ok("/api/status-updates/9004", ADMIN).await["status"],
+        "MONITORING"
+    );
 }
