@@ -231,25 +231,27 @@ fn bundle_manifest_asks_for_the_key_and_the_ilert_url() {
     assert_eq!(referenced, keys(user_config));
 }
 
-/// Claude Desktop substitutes `${__dirname}` and `${user_config.*}` and runs the command with that
-/// environment; doing the same with the built binary gives a working server for the key's owner.
-#[tokio::test]
-async fn bundle_manifest_launches_the_server_as_claude_desktop_would() {
+/// Runs a bundle's server the way Claude Desktop does: `${__dirname}` is the bundle's folder
+/// (`None`: the built binary stands in for `${__dirname}/<entry_point>`), `${user_config.*}` are
+/// the user's settings, and the command gets that environment. Then it must serve the sandbox as
+/// the key's owner.
+async fn serve_as_claude_desktop_would(manifest: &Value, bundle_dir: Option<&Path>) {
     let h = start().await;
-    let manifest = manifest();
     let config = &manifest["server"]["mcp_config"];
+    let entry = manifest["server"]["entry_point"].as_str().unwrap();
+    assert_eq!(config["command"], format!("${{__dirname}}/{entry}"));
+    let program = match bundle_dir {
+        Some(dir) => config["command"]
+            .as_str()
+            .unwrap()
+            .replace("${__dirname}", dir.to_str().unwrap()),
+        None => env!("CARGO_BIN_EXE_ilert-mcp").to_string(),
+    };
     let fill = |s: &str| {
         s.replace("${user_config.api_key}", USER_KEY)
             .replace("${user_config.ilert_url}", &h.sandbox_url)
     };
-    assert_eq!(
-        config["command"],
-        format!(
-            "${{__dirname}}/{}",
-            manifest["server"]["entry_point"].as_str().unwrap()
-        )
-    );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+    let mut command = Command::new(program);
     for key in ["ILERT_API_KEY", "ILERT_AUTH_TOKEN", "ILERT_BASE_URL"] {
         command.env_remove(key);
     }
@@ -266,6 +268,11 @@ async fn bundle_manifest_launches_the_server_as_claude_desktop_would() {
     let result = call(&client, "get_current_user", json!({})).await;
     assert_eq!(structured(&result)["name"], "Jonas Weber");
     client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn bundle_manifest_launches_the_server_as_claude_desktop_would() {
+    serve_as_claude_desktop_would(&manifest(), None).await;
 }
 
 /// `FROM`, `ARG`, `USER`, `HEALTHCHECK` ... instructions of the Containerfile, continuation lines
@@ -373,9 +380,10 @@ fn containerfile_pins_the_toolchain_runs_as_non_root_and_checks_health() {
 
 /// Run by `scripts/package` on the registry entry it writes next to the bundle it packed:
 /// valid, the same as ./server.json but for the mcpb package, whose SHA-256 is the file's.
-#[test]
+/// Then the bundle, unpacked by the MCP Bundle CLI, serves from its own manifest and binary.
+#[tokio::test]
 #[ignore = "needs a packed bundle: run by scripts/package"]
-fn release_server_json_lists_this_bundle() {
+async fn release_server_json_lists_this_bundle() {
     let path =
         std::env::var("ILERT_MCP_RELEASE_SERVER_JSON").expect("ILERT_MCP_RELEASE_SERVER_JSON");
     let bundle =
@@ -423,4 +431,11 @@ fn release_server_json_lists_this_bundle() {
     let mut committed = committed;
     committed.as_object_mut().unwrap().remove("packages");
     assert_eq!(release, committed);
+
+    let unpacked = PathBuf::from(
+        std::env::var("ILERT_MCP_RELEASE_UNPACKED").expect("ILERT_MCP_RELEASE_UNPACKED"),
+    );
+    let manifest = read_json(&unpacked.join("manifest.json"));
+    assert_eq!(manifest["version"], VERSION);
+    serve_as_claude_desktop_would(&manifest, Some(&unpacked)).await;
 }
