@@ -138,6 +138,27 @@ fn server_json_and_the_bundle_carry_the_crate_version() {
     );
 }
 
+/// The registry proves a `io.github.<owner>/` name by the owner's GitHub account: the name, both
+/// files' repository and the workspace's `repository` name the same one.
+#[test]
+fn server_json_and_the_bundle_name_the_workspace_repository() {
+    let cargo_toml = std::fs::read_to_string(repo_file("Cargo.toml")).unwrap();
+    let repository = cargo_toml
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("[workspace.package] repository");
+    let server = server_json();
+    assert_eq!(server["repository"]["url"], repository);
+    assert_eq!(server["repository"]["source"], "github");
+    let path = repository
+        .strip_prefix("https://github.com/")
+        .expect("a GitHub repository");
+    let (owner, name) = path.split_once('/').unwrap();
+    assert_eq!(server["name"], format!("io.github.{owner}/{name}"));
+    assert_eq!(manifest()["repository"]["url"], repository);
+}
+
 /// Self-hosted installs fill in their own host; every placeholder is declared and every declared
 /// variable is used, and the key travels only in a header marked secret.
 #[test]
