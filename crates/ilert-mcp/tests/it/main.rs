@@ -17,6 +17,7 @@ mod connect;
 mod fuzz;
 mod oauth;
 mod operations;
+mod packaging;
 mod readme;
 mod redis_store;
 mod schema;
