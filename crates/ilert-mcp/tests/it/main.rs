@@ -32,3 +32,4 @@ mod tools_services;
 mod tools_sources;
 mod tools_support;
 mod transport;
+mod views;
