@@ -86,8 +86,7 @@ function row(a: Alert): HTMLElement {
   return h(
     "tr",
     { "data-alert": a.id },
-    h("td", {}, badge(a.priority)),
-    h("td", { class: "small" }, a.severity ? `sev${a.severity}` : "–"),
+    h("td", {}, badge(a.priority), h("div", { class: "small muted" }, a.severity ? `sev${a.severity}` : "")),
     h("td", {}, badge(a.status)),
     h(
       "td",
@@ -123,7 +122,7 @@ function row(a: Alert): HTMLElement {
       h(
         "button",
         { type: "button", "aria-label": `Open alert ${a.id} in ilert`, onclick: () => open(a) },
-        "Open ↗",
+        "Open",
       ),
     ),
   );
@@ -146,7 +145,7 @@ function draw(): void {
               h(
                 "tr",
                 {},
-                ...["Prio", "Sev", "Status", "Alert", "Age", "Responders", ""].map((t) =>
+                ...["Priority", "Status", "Alert", "Age", "Responders", ""].map((t) =>
                   h("th", { scope: "col" }, t),
                 ),
               ),

@@ -71,6 +71,21 @@ function chart(buckets: Bucket[]): SVGElement {
   );
 }
 
+/** Per-day answers list only days with alerts; show the quiet days too, as zero. */
+function fillDays(buckets: Bucket[], from: string | undefined, until: string | undefined): Bucket[] {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (!from || !until || !buckets.every((b) => day.test(b.bucket))) return buckets;
+  const have = new Map(buckets.map((b) => [b.bucket, b]));
+  const out: Bucket[] = [];
+  let t = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
+  const end = Date.parse(`${until.slice(0, 10)}T00:00:00Z`);
+  for (let i = 0; t <= end && i < 400; i++, t += 86_400_000) {
+    const key = new Date(t).toISOString().slice(0, 10);
+    out.push(have.get(key) || { bucket: key, count: 0 });
+  }
+  return out;
+}
+
 /** Totals of a window: alerts summed, MTTA/MTTR as means over periods weighted by their alerts. */
 function totals(buckets: Bucket[]): { count: number; mtta?: number; mttr?: number } {
   const count = buckets.reduce((n, b) => n + b.count, 0);
@@ -140,7 +155,7 @@ async function bySource(slot: HTMLElement, data: Json, args: Record<string, unkn
 }
 
 startView("metrics", (data: Json, args) => {
-  const buckets: Bucket[] = Array.isArray(data.buckets) ? data.buckets : [];
+  const buckets = fillDays(Array.isArray(data.buckets) ? data.buckets : [], data.from, data.until);
   const t = totals(buckets);
   const per = String(data.group_by || "DAY").toLowerCase();
   const slot = h("div", { class: "scroll", style: "height:150px" }, h("p", { class: "placeholder", style: "padding:8px" }, "Loading sources…"));
