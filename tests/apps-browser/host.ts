@@ -5,7 +5,8 @@
 // resources/read, applies the resource's CSP, calls the tool, and hands the view its input and
 // result. Calls the view makes go through `oncalltool`, which enforces `_meta.ui.visibility`.
 //
-// Query: ?tool=NAME&args=JSON&theme=light|dark&tz=IANA. Progress and results land in
+// Query: ?tool=NAME&args=JSON&theme=light|dark&tz=IANA[&readonly=1] (readonly: the client sends
+// X-MCP-Readonly, as a host configured for read-only use would). Progress and results land in
 // `window.hostState` for run.mjs to read.
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import {
@@ -61,7 +62,12 @@ async function main(): Promise<void> {
     { capabilities: { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: [UI_MIME] } } } as never },
   );
   const transport = new StreamableHTTPClientTransport(new URL("/mcp", location.href), {
-    requestInit: { headers: { Authorization: "Bearer demo-key-user" } },
+    requestInit: {
+      headers: {
+        Authorization: "Bearer demo-key-user",
+        ...(q.get("readonly") ? { "X-MCP-Readonly": "true" } : {}),
+      },
+    },
   });
   await client.connect(transport);
   state.phase = "connected";
@@ -105,8 +111,9 @@ async function main(): Promise<void> {
   );
   bridge.oncalltool = async (params) => {
     const target = tools.find((t) => t.name === params.name);
-    // A host lets views call only tools whose visibility includes "app" (the default).
-    if (!target || (target._meta?.ui as { visibility?: string[] } | undefined)?.visibility?.includes("app") === false) {
+    // A host lets views call only tools whose visibility includes "app" (the default). Tools it
+    // was not shown go to the server, which has the last word (read-only mode, grants).
+    if ((target?._meta?.ui as { visibility?: string[] } | undefined)?.visibility?.includes("app") === false) {
       state.refused.push(params.name);
       throw new Error(`${params.name} is not callable by views`);
     }

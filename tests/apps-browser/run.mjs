@@ -119,7 +119,7 @@ const browser = await chromium.launch({
 });
 
 /** Opens the host on `tool(args)` and waits for the view to render; returns { page, frame }. */
-async function openView(tool, args, { theme = "light", ready }) {
+async function openView(tool, args, { theme = "light", ready, readonly = false }) {
   const page = await browser.newPage({ viewport: { width: 760, height: 560 }, locale: "en-US" });
   const problems = [];
   page.on("console", (m) => {
@@ -135,6 +135,7 @@ async function openView(tool, args, { theme = "light", ready }) {
     if (r.frame() !== page.mainFrame()) foreign.push(r.url());
   });
   const q = new URLSearchParams({ tool, args: JSON.stringify(args), theme, tz: "Europe/Berlin" });
+  if (readonly) q.set("readonly", "1");
   await page.goto(`${HOST}/?${q}`);
   await page.waitForFunction(
     () => ["result-sent", "failed"].includes(window.hostState?.phase),
@@ -288,6 +289,20 @@ try {
     await fitsIn500(view, "metrics");
     await shot(view, "metrics.png");
     await finish(view, "metrics");
+  }
+  // ---- read-only connection: the server refuses the view's Accept, nothing changes ----------
+  {
+    const pending = (await rest("/alerts?states=PENDING&max-results=100"))[0];
+    if (!pending) fail("the sandbox has no PENDING alert left");
+    const view = await openView("list_alerts", {}, { ready: "tr[data-alert]", readonly: true });
+    await view.frame.locator(`button[aria-label="Accept alert ${pending.id}"]`).click();
+    await view.frame.locator(".status.error").waitFor({ timeout: WAIT });
+    const said = await view.frame.locator(".status.error").textContent();
+    check(/read-only/.test(said || ""), `read-only: the view shows the server's refusal ("${said}")`);
+    const after = await rest(`/alerts/${pending.id}`);
+    check(after.status === "PENDING", `read-only: #${pending.id} is still ${after.status} in the sandbox`);
+    await shot(view, "inbox-read-only.png");
+    await finish(view, "read-only inbox");
   }
   console.log(`PASS all ${passed} checks`);
 } catch (e) {
