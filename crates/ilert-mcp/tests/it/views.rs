@@ -228,3 +228,22 @@ async fn view_context_matches_the_sandbox() {
     .await;
     assert!(crate::common::is_error(&too_many));
 }
+
+#[tokio::test]
+async fn a_2026_client_without_apps_is_not_listed_views_but_can_still_read_them() {
+    let h = start().await;
+    // rmcp's client declares its capabilities on every 2026-07-28 request, without the UI extension.
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let listed = client.list_all_resources().await.unwrap();
+    assert!(
+        listed.iter().all(|r| !r.uri.starts_with("ui://")),
+        "{listed:?}"
+    );
+    let read = client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "ui://ilert/metrics",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(read.contents.len(), 1);
+}
