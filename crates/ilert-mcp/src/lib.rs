@@ -14,6 +14,7 @@ pub mod resources;
 pub mod server;
 pub mod tools;
 pub mod transport;
+pub mod views;
 
 pub use server::{CallerKey, IlertMcp, Shared};
 

@@ -9,9 +9,9 @@ use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CustomRequest, CustomResult, ErrorCode, Extensions, GetPromptRequestParams, GetPromptResponse,
-    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, Tool,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -158,6 +158,7 @@ impl ServerHandler for IlertMcp {
                 .enable_resources()
                 .enable_completions()
                 .enable_logging()
+                .enable_extensions_with(crate::views::capability())
                 .build(),
         )
         .with_server_info(
@@ -218,6 +219,21 @@ impl ServerHandler for IlertMcp {
         Ok(())
     }
 
+    /// The MCP Apps views; a 2026-07-28 client that declares no Apps support is not shown them.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let declared = context.meta.client_capabilities();
+        let views = if crate::views::client_renders(declared.as_ref()) {
+            crate::views::resources()
+        } else {
+            Vec::new()
+        };
+        Ok(ListResourcesResult::with_all_items(views))
+    }
+
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -233,6 +249,10 @@ impl ServerHandler for IlertMcp {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        // Views are the same static HTML for everyone: no ilert call, no key needed.
+        if let Some(view) = crate::views::read(&request.uri) {
+            return Ok(view.into());
+        }
         let api = self.session(&context.extensions).map_err(|_| {
             ErrorData::invalid_request("No ilert API key came with this request.", None)
         })?;

@@ -78,7 +78,7 @@ pub fn toolsets() -> Vec<Toolset> {
 }
 
 fn alerts() -> ToolRouter<IlertMcp> {
-    IlertMcp::alerts_router() + IlertMcp::alert_work_router()
+    IlertMcp::alerts_router() + IlertMcp::alert_work_router() + IlertMcp::view_context_router()
 }
 
 /// Which tools are on. Built from flags or environment at start-up; a request header can only
@@ -163,6 +163,10 @@ impl Catalogue {
         let mut toolset_of = BTreeMap::new();
         for set in toolsets() {
             let mut part = (set.router)();
+            // MCP Apps: `_meta.ui` is attached here, once, so tool bodies stay unaware of views.
+            for route in part.map.values_mut() {
+                crate::views::attach(&mut route.attr);
+            }
             for tool in part.list_all() {
                 if selection.allows(set.name, &tool) {
                     toolset_of.insert(tool.name.to_string(), set.name);

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod services;
 pub mod sources;
 pub mod times;
+pub mod view_context;
 
 /// The caller's ilert session, or return the tool error saying why there is none.
 macro_rules! session {

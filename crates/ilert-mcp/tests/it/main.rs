@@ -33,3 +33,4 @@ mod tools_services;
 mod tools_sources;
 mod tools_support;
 mod transport;
+mod views;
