@@ -88,15 +88,7 @@ impl IlertMcp {
                 .collect();
             (!joined.is_empty()).then_some(joined)
         };
-        let read_only = headers
-            .get(HEADER_READ_ONLY)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                matches!(
-                    v.trim().to_ascii_lowercase().as_str(),
-                    "1" | "true" | "yes" | "on"
-                )
-            });
+        let read_only = read_only_requested(headers);
         // A read-only OAuth grant narrows exactly like the read-only header.
         let read_only_grant = parts
             .extensions
@@ -122,7 +114,7 @@ impl IlertMcp {
                     .get(tool.name.as_ref())
                     .copied()
                     .unwrap_or("");
-                selection.allows(set, tool)
+                selection.narrows(set, tool)
             }
         }
     }
@@ -305,6 +297,21 @@ impl ServerHandler for IlertMcp {
         crate::metrics::global().tool_call(&name, outcome, started.elapsed());
         result
     }
+}
+
+/// Whether the `X-MCP-Readonly` headers ask for read-only. It fails closed: a header that is present
+/// means read-only unless it says plainly that it is off (false, 0, no, off), and with repeated
+/// headers every one is read and the strictest wins.
+fn read_only_requested(headers: &http::HeaderMap) -> bool {
+    headers.get_all(HEADER_READ_ONLY).iter().any(|value| {
+        let off = value.to_str().is_ok_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off"
+            )
+        });
+        !off
+    })
 }
 
 /// Whether a request speaks protocol 2026-07-28 or later, by its `_meta` or its HTTP header.

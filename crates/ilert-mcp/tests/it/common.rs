@@ -78,6 +78,16 @@ pub async fn start_with_oauth_store(
     allow_insecure_metadata: bool,
     used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
 ) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
+    start_oauth_selected(key, allow_insecure_metadata, used, Catalogue::full()).await
+}
+
+/// A harness with OAuth whose server offers only `catalogue` (as `--toolsets` and friends build it).
+pub async fn start_oauth_selected(
+    key: &ilert_mcp::auth::seal::TokenKey,
+    allow_insecure_metadata: bool,
+    used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
+    catalogue: Catalogue,
+) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
     // The MCP port must be known before the OAuth issuer is: bind first, then build.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -89,7 +99,7 @@ pub async fn start_with_oauth_store(
         oauth: Some(oauth.clone()),
         ..HttpConfig::default()
     };
-    let app = http::router(shared, Arc::new(Catalogue::full()), &config);
+    let app = http::router(shared, Arc::new(catalogue), &config);
     tokio::spawn(http::serve(listener, app, harness.1.clone()));
     let h = Harness {
         mcp_url: format!("http://{addr}/mcp"),

@@ -15,6 +15,7 @@ mod common;
 mod config;
 mod connect;
 mod fuzz;
+mod grants;
 mod oauth;
 mod operations;
 mod readme;
