@@ -24,6 +24,7 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     in_flight: AtomicI64,
     store_errors: AtomicU64,
+    audit_write_errors: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -93,6 +94,10 @@ impl Metrics {
     }
 
     /// The shared OAuth store (Redis) failed or did not answer in time.
+    pub fn audit_write_failed(&self) {
+        self.audit_write_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn store_error(&self) {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
     }
@@ -164,6 +169,11 @@ impl Metrics {
             out,
             "# HELP ilert_mcp_oauth_store_errors_total Failed or timed-out calls to the shared OAuth store (Redis).\n# TYPE ilert_mcp_oauth_store_errors_total counter\nilert_mcp_oauth_store_errors_total {}",
             self.store_errors.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ilert_mcp_audit_write_errors_total Audit events that could not be written to the audit log.\n# TYPE ilert_mcp_audit_write_errors_total counter\nilert_mcp_audit_write_errors_total {}",
+            self.audit_write_errors.load(Ordering::Relaxed)
         );
         out.push_str("# HELP ilert_mcp_http_requests_total MCP HTTP requests by status.\n# TYPE ilert_mcp_http_requests_total counter\n");
         if let Ok(http) = self.http.lock() {

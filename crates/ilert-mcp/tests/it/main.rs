@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod audit;
 #[path = "../../../../tests/support/capture.rs"]
 mod capture;
 mod chatgpt;
