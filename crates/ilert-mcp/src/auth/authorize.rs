@@ -214,6 +214,11 @@ pub async fn submit(
         );
     }
     pending.scope = form.scope().intersect(&oauth.grantable());
+    // Everything the page offered ticked is everything: `ilert:read ilert:write` on a server with
+    // writes, though a group without tools that write shows no write box to tick.
+    if pending.scope.covers(&oauth.ceiling) {
+        pending.scope = oauth.grantable();
+    }
     if pending.scope == Scope::NONE {
         pending.scope = offered(&oauth, Scope::NONE);
         return render(
@@ -414,8 +419,9 @@ fn consent_fieldset(oauth: &OAuth, scope: Scope) -> String {
         ));
         if ceiling == Access::Write {
             html.push_str(&format!(
-                "<label class=\"write\"><input type=\"checkbox\" name=\"{name}_write\" value=\"write\"{write}> <span>and make changes</span></label>\n",
+                "<label class=\"write\"><input type=\"checkbox\" name=\"{name}_write\" value=\"write\" aria-label=\"{label}: also make changes\"{write}> <span>and make changes</span></label>\n",
                 write = checked(Access::Write),
+                label = escape(group.label()),
             ));
         }
         html.push_str("</div>\n");
