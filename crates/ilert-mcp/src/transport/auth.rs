@@ -242,18 +242,21 @@ pub async fn require_scope(
     if !crate::tools::catalogue::is_read_only(tool) {
         let tool_name = name.clone();
         let (parts, body) = request.into_parts();
-        let arguments = axum::body::to_bytes(body, usize::MAX)
+        // The guard has the body in memory already; it is read again only for this refusal.
+        let message = axum::body::to_bytes(body, usize::MAX)
             .await
             .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.pointer("/params/arguments").cloned());
-        let entry = Entry::open(
-            &tool_name,
-            arguments.as_ref().and_then(|a| a.as_object()),
-            Some(&parts),
-            None,
-            None,
-        );
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let arguments = message
+            .as_ref()
+            .and_then(|m| m.pointer("/params/arguments"))
+            .and_then(|a| a.as_object());
+        // The client as the request's own metadata (2026-07-28) names it.
+        let client = message
+            .as_ref()
+            .and_then(|m| m.pointer("/params/_meta/io.modelcontextprotocol~1clientInfo"))
+            .and_then(|c| serde_json::from_value(c.clone()).ok());
+        let entry = Entry::open(&tool_name, arguments, Some(&parts), client, None);
         let api = parts
             .extensions
             .get::<CallerKey>()

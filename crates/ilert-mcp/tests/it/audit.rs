@@ -146,7 +146,7 @@ async fn every_write_leaves_one_event_and_no_secret() {
         },
     );
     assert_eq!(
-        call_as(url, &token, &[], "resolve_alerts", json!({"ids": [b]})).await,
+        call_as(url, &token, &meta, "resolve_alerts", json!({"ids": [b]})).await,
         403
     );
 
@@ -214,6 +214,10 @@ async fn every_write_leaves_one_event_and_no_secret() {
     assert_eq!(last["auth"]["scope"], "ilert:alerts:read");
     assert_eq!(last["targets"], json!([b]));
     assert_eq!(last["reason"], "insufficient_scope");
+    assert_eq!(
+        last["client"],
+        json!({"name": "Claude", "version": "0.9.1"})
+    );
 
     // No secret of any kind in the trail.
     for secret in [
