@@ -129,7 +129,7 @@ impl IlertMcp {
         {
             return Some(
                 if selection.read_only && !crate::tools::catalogue::is_read_only(tool) {
-                    "this connection is read-only (grant read-write access when connecting to use it)"
+                    "this connection is read-only (its X-MCP-Readonly header)"
                 } else {
                     "this connection's tool selection excludes it"
                 },
