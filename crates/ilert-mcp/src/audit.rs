@@ -108,6 +108,8 @@ enum Sink {
 pub struct AuditLog {
     sink: Mutex<Sink>,
     fsync: bool,
+    /// Also note alert actions in ilert's alert timeline ([`crate::attribution`]).
+    attribute: bool,
     users: Mutex<HashMap<[u8; 32], (Instant, User)>>,
 }
 
@@ -132,8 +134,15 @@ impl AuditLog {
         Self {
             sink: Mutex::new(sink),
             fsync,
+            attribute: false,
             users: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// With `on`, a write done on alerts is also noted in each alert's ilert timeline.
+    pub fn with_attribution(mut self, on: bool) -> Self {
+        self.attribute = on;
+        self
     }
 
     /// Writes one event as one line. A failure to write is logged (without the event) and does
@@ -284,6 +293,21 @@ impl Entry {
         self.event.outcome = outcome;
         self.event.reason = reason.map(|r| clean(r, 300));
         log.write(&self.event);
+        if log.attribute
+            && outcome == Outcome::Done
+            && let Some(api) = api
+        {
+            let client = self.event.client.as_ref().map(|c| match &c.version {
+                Some(version) => format!("{} {version}", c.name),
+                None => c.name.clone(),
+            });
+            crate::attribution::note(
+                api.clone(),
+                &self.event.tool,
+                &self.event.targets,
+                client.as_deref(),
+            );
+        }
     }
 }
 

@@ -257,6 +257,11 @@ pub struct AuditArgs {
     /// Flush each audit event to disk (fsync) before the call answers.
     #[arg(long = "audit-fsync", env = "ILERT_MCP_AUDIT_FSYNC", action = ArgAction::SetTrue)]
     pub audit_fsync: bool,
+    /// Also note each accept, resolve, assignment, responder and action done through ilert-mcp in
+    /// the alert's ilert timeline, as a comment "via ilert-mcp from <client>" (alerts with an
+    /// alert key whose source's integration key the caller may see).
+    #[arg(long = "attribute-actions", env = "ILERT_MCP_ATTRIBUTE_ACTIONS", action = ArgAction::SetTrue)]
+    pub attribute_actions: bool,
 }
 
 impl AuditArgs {
@@ -272,6 +277,7 @@ impl AuditArgs {
                 Ok(crate::audit::AuditLog::stderr())
             }
         }
+        .map(|log| log.with_attribution(self.attribute_actions))
     }
 }
 

@@ -1,6 +1,7 @@
 //! ilert-mcp: an MCP server that connects AI assistants to ilert, the alerting, on-call and
 //! incident platform, acting with each caller's own ilert API key.
 
+pub mod attribution;
 pub mod audit;
 pub mod auth;
 pub mod cli;

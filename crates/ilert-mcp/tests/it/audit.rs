@@ -247,12 +247,13 @@ async fn the_audit_log_flags_open_a_file_and_refuse_one_they_cannot() {
         "--audit-log",
         path.to_str().unwrap(),
         "--audit-fsync",
+        "--attribute-actions",
     ])
     .unwrap();
     let ilert_mcp::cli::Command::Serve(args) = cli.command else {
         unreachable!()
     };
-    assert!(args.audit.audit_fsync);
+    assert!(args.audit.audit_fsync && args.audit.attribute_actions);
     args.audit.audit_log().unwrap();
     assert!(path.exists());
     let missing = dir.path().join("no/such/dir/a.jsonl");
@@ -268,4 +269,89 @@ async fn the_audit_log_flags_open_a_file_and_refuse_one_they_cannot() {
     };
     let error = args.audit.audit_log().err().unwrap();
     assert!(error.contains("cannot open the audit log"), "{error}");
+}
+
+#[tokio::test]
+async fn attribution_notes_alert_actions_in_the_timeline_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let on = Arc::new(
+        AuditLog::open(&dir.path().join("a.jsonl"), false)
+            .unwrap()
+            .with_attribution(true),
+    );
+    let (h, _) = start_oauth_configured(
+        &TokenKey::generate(),
+        false,
+        Arc::new(store::InMemory::default()),
+        Catalogue::full(),
+        Some(on),
+        |_| {},
+    )
+    .await;
+    let a = alert_ids(&h.sandbox_url, "PENDING").await[0];
+    let status = call_as(
+        &h.mcp_url,
+        USER_KEY,
+        &[("meta", META)],
+        "accept_alerts",
+        json!({"ids": [a]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The note is made in the background: look for it in ilert's own log entries, a bounded
+    // number of times.
+    let entries = |id: i64| {
+        let url = format!("{}/alerts/{id}/log-entries", h.sandbox_url);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(USER_KEY)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let wanted = "via ilert-mcp from Claude 0.9.1 (accept_alerts)";
+    let mut found = false;
+    for _ in 0..100 {
+        if entries(a).await.contains(wanted) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(found, "{}", entries(a).await);
+
+    // Off by default: the harness's own audit log notes nothing.
+    let h2 = start().await;
+    let b2 = alert_ids(&h2.sandbox_url, "PENDING").await[1];
+    assert_eq!(
+        call_as(
+            &h2.mcp_url,
+            USER_KEY,
+            &[("meta", META)],
+            "accept_alerts",
+            json!({"ids": [b2]})
+        )
+        .await,
+        200
+    );
+    // Let a background note, were there one, land first: the same bounded wait as above.
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let url = format!("{}/alerts/{b2}/log-entries", h2.sandbox_url);
+    let log = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(USER_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!log.contains("via ilert-mcp"), "{log}");
 }
