@@ -41,6 +41,9 @@ const CLIENT_NAME = "Browser test";
 const GOOD_KEY = "demo-key-user";
 const GOOD_USER = "Jonas Weber";
 const WRONG_KEY = "demo-key-not-a-real-key-4711";
+// Consent groups on the sign-in page, and those with tools that write (the demo serves all toolsets).
+const GROUPS = ["alerts", "incidents", "oncall", "config"];
+const WRITE_GROUPS = ["alerts", "incidents", "oncall"];
 
 mkdirSync(ARTIFACTS, { recursive: true });
 const rel = (p) => relative(process.cwd(), p) || p;
@@ -340,14 +343,22 @@ async function main() {
     const key = page.getByLabel("Your ilert API key");
     eq(await key.getAttribute("type"), "password", "API key input type");
     eq(await key.getAttribute("id"), "api_key", "API key input id");
-    // The requested scope (ilert:write) preselects read-and-write.
-    check(await page.locator("input[name=scope][value=write]").isChecked(), "write should be preselected");
+    // The requested scope (ilert:read ilert:write) ticks every group, and "make changes" wherever
+    // a group has tools that write (configuration has none).
+    for (const group of GROUPS) {
+      check(await page.locator(`input[name=${group}]`).isChecked(), `${group} should be ticked`);
+    }
+    for (const group of WRITE_GROUPS) {
+      check(await page.locator(`input[name=${group}_write]`).isChecked(), `${group}_write should be ticked`);
+    }
+    eq(await page.locator("input[name=config_write]").count(), 0, "configuration has no write box");
     return `title "${await page.title()}"`;
   });
 
   await step("a wrong API key re-renders the page with an error and keeps the choices", async () => {
     await page.locator("#api_key").fill(WRONG_KEY);
-    await page.locator("input[name=scope][value=read]").check();
+    // Read only: untick every "make changes".
+    for (const group of WRITE_GROUPS) await page.locator(`input[name=${group}_write]`).uncheck();
     const [res] = await Promise.all([
       page.waitForResponse((r) => r.url().startsWith(as.authorization_endpoint) && r.request().method() === "POST"),
       page.locator("button[value=allow]").click(),
@@ -361,7 +372,12 @@ async function main() {
     check(msg.includes("did not accept this API key"), `unexpected error text: ${JSON.stringify(msg)}`);
     eq(await page.locator("#api_key").inputValue(), "", "API key field after an error");
     check(!(await page.content()).includes(WRONG_KEY), "the rejected key is echoed back in the page");
-    check(await page.locator("input[name=scope][value=read]").isChecked(), "the read-only choice was not kept");
+    for (const group of WRITE_GROUPS) {
+      check(!(await page.locator(`input[name=${group}_write]`).isChecked()), `the read-only choice was not kept (${group})`);
+    }
+    for (const group of GROUPS) {
+      check(await page.locator(`input[name=${group}]`).isChecked(), `the read choice was not kept (${group})`);
+    }
     eq(callback.hits.length, seen, "callback hits after a wrong key");
     const shot = join(ARTIFACTS, "authorize-error.png");
     await page.screenshot({ path: shot, fullPage: true });
@@ -371,7 +387,7 @@ async function main() {
   let code;
   await step("the right key + read-and-write + Allow redirects to the callback with code, state, iss", async () => {
     await page.locator("#api_key").fill(GOOD_KEY);
-    await page.locator("input[name=scope][value=write]").check();
+    for (const group of WRITE_GROUPS) await page.locator(`input[name=${group}_write]`).check();
     const shot = join(ARTIFACTS, "authorize.png");
     await page.screenshot({ path: shot, fullPage: true });
     const hit = callback.next(seen);

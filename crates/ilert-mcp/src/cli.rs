@@ -43,6 +43,8 @@ pub enum LogFormat {
     Json,
 }
 
+// Parsed once at start; the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Remote MCP server: Streamable HTTP on /mcp; each request authenticates with
@@ -245,6 +247,55 @@ pub struct HttpArgs {
     /// finish and it exits. A second signal skips the rest of the wait.
     #[arg(long = "drain-secs", env = "ILERT_MCP_DRAIN_SECS", default_value_t = 0)]
     pub drain_secs: u64,
+    /// Lifetime of OAuth access tokens, in seconds (60 to 86400). An access token cannot be
+    /// revoked before it expires; longer ones spare clients that refresh unreliably.
+    #[arg(
+        long = "access-token-secs",
+        env = "ILERT_MCP_ACCESS_TOKEN_SECS",
+        default_value_t = crate::auth::ACCESS_TTL
+    )]
+    pub access_token_secs: i64,
+    /// Lifetime of OAuth refresh tokens, in seconds (300 to 31536000, at least the access token's).
+    /// Each is usable once; a client that refreshes gets a new one.
+    #[arg(
+        long = "refresh-token-secs",
+        env = "ILERT_MCP_REFRESH_TOKEN_SECS",
+        default_value_t = crate::auth::REFRESH_TTL
+    )]
+    pub refresh_token_secs: i64,
+}
+
+/// The audit trail: one JSON line per call of a tool that writes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuditArgs {
+    /// File the audit events are appended to, one JSON line each [default: stderr].
+    #[arg(long = "audit-log", env = "ILERT_MCP_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Flush each audit event to disk (fsync) before the call answers.
+    #[arg(long = "audit-fsync", env = "ILERT_MCP_AUDIT_FSYNC", action = ArgAction::SetTrue)]
+    pub audit_fsync: bool,
+    /// Also note each accept, resolve, assignment, responder and action done through ilert-mcp in
+    /// the alert's ilert timeline, as a comment "via ilert-mcp from <client>" (alerts with an
+    /// alert key whose source's integration key the caller may see).
+    #[arg(long = "attribute-actions", env = "ILERT_MCP_ATTRIBUTE_ACTIONS", action = ArgAction::SetTrue)]
+    pub attribute_actions: bool,
+}
+
+impl AuditArgs {
+    pub fn audit_log(&self) -> Result<crate::audit::AuditLog, String> {
+        match &self.audit_log {
+            Some(path) => crate::audit::AuditLog::open(path, self.audit_fsync),
+            None => {
+                if self.audit_fsync {
+                    tracing::warn!(
+                        "--audit-fsync needs --audit-log FILE; audit events go to stderr"
+                    );
+                }
+                Ok(crate::audit::AuditLog::stderr())
+            }
+        }
+        .map(|log| log.with_attribution(self.attribute_actions))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +306,8 @@ pub struct ServeArgs {
     pub ilert: IlertArgs,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +316,8 @@ pub struct StdioArgs {
     pub ilert: IlertArgs,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Debug, Args)]

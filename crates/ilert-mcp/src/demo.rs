@@ -48,9 +48,11 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
         redis_url: None,
         redis_key_prefix: "ilert-mcp:".into(),
         drain_secs: 0,
+        access_token_secs: crate::auth::ACCESS_TTL,
+        refresh_token_secs: crate::auth::REFRESH_TTL,
     };
     let config = HttpConfig {
-        oauth: crate::oauth(&http_args, mcp_addr, &shared.client)?,
+        oauth: crate::oauth(&http_args, mcp_addr, &shared.client, &catalogue)?,
         ..HttpConfig::default()
     };
     let app = http::router(shared, catalogue, &config);

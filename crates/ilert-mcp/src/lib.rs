@@ -1,6 +1,8 @@
 //! ilert-mcp: an MCP server that connects AI assistants to ilert, the alerting, on-call and
 //! incident platform, acting with each caller's own ilert API key.
 
+pub mod attribution;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod completions;
@@ -39,11 +41,13 @@ pub fn ilert_client(
     Ok(client)
 }
 
-/// The OAuth server for `public_url` (or `http://{bind}`), unless turned off.
+/// The OAuth server for `public_url` (or `http://{bind}`), unless turned off. It grants no more
+/// than `catalogue` offers: a `--read-only` server grants only read.
 pub fn oauth(
     args: &cli::HttpArgs,
     bound: std::net::SocketAddr,
     ilert: &ilert_client::Client,
+    catalogue: &tools::catalogue::Catalogue,
 ) -> Result<Option<std::sync::Arc<auth::OAuth>>, String> {
     if args.no_oauth {
         if args.redis_url.is_some() {
@@ -92,10 +96,25 @@ pub fn oauth(
             std::sync::Arc::new(auth::store::InMemory::default())
         }
     };
-    Ok(Some(auth::OAuth::new(
-        &public_url,
-        &key,
-        used,
-        ilert.clone(),
-    )))
+    if !auth::ACCESS_TTL_RANGE.contains(&args.access_token_secs) {
+        return Err(format!(
+            "--access-token-secs {} is out of range: choose 60 to 86400 seconds",
+            args.access_token_secs
+        ));
+    }
+    if !auth::REFRESH_TTL_RANGE.contains(&args.refresh_token_secs)
+        || args.refresh_token_secs < args.access_token_secs
+    {
+        return Err(format!(
+            "--refresh-token-secs {} is out of range: choose 300 to 31536000 seconds, and no less than --access-token-secs",
+            args.refresh_token_secs
+        ));
+    }
+    let mut oauth = auth::OAuth::new(&public_url, &key, used, ilert.clone());
+    if let Some(o) = std::sync::Arc::get_mut(&mut oauth) {
+        o.access_ttl = args.access_token_secs;
+        o.refresh_ttl = args.refresh_token_secs;
+        o.ceiling = server::ceiling(catalogue);
+    }
+    Ok(Some(oauth))
 }

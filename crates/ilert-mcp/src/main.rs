@@ -62,12 +62,15 @@ async fn run(command: Command) -> Result<(), String> {
                 args.ilert.timeout_secs,
                 args.ilert.rate_limit,
             )?;
-            let shared = Arc::new(Shared::new(client, &args.ilert.app_url, None));
+            let shared = Arc::new(
+                Shared::new(client, &args.ilert.app_url, None)
+                    .with_audit(Arc::new(args.audit.audit_log()?)),
+            );
             let listener = tokio::net::TcpListener::bind(args.http.bind)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let oauth = ilert_mcp::oauth(&args.http, addr, &shared.client)?;
+            let oauth = ilert_mcp::oauth(&args.http, addr, &shared.client, &catalogue)?;
             let config = HttpConfig {
                 allowed_hosts: args.http.allowed_hosts,
                 allowed_origins: args.http.allowed_origins,
@@ -89,7 +92,10 @@ async fn run(command: Command) -> Result<(), String> {
                 args.ilert.timeout_secs,
                 args.ilert.rate_limit,
             )?;
-            let shared = Arc::new(Shared::new(client, &args.ilert.app_url, Some(key)));
+            let shared = Arc::new(
+                Shared::new(client, &args.ilert.app_url, Some(key))
+                    .with_audit(Arc::new(args.audit.audit_log()?)),
+            );
             ilert_mcp::transport::stdio::run(shared, catalogue).await
         }
         Command::Demo(args) => ilert_mcp::demo::run_demo(args, shutdown).await,

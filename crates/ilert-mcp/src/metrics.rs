@@ -26,6 +26,7 @@ pub struct Metrics {
     store_errors: AtomicU64,
     /// The ilert client whose per-key budget `/metrics` reports (the latest one built).
     budget: Mutex<Option<ilert_client::Client>>,
+    audit_write_errors: AtomicU64,
 }
 
 #[derive(Default, Clone)]
@@ -99,6 +100,11 @@ impl Metrics {
         if let Ok(mut budget) = self.budget.lock() {
             *budget = Some(client.clone());
         }
+    }
+
+    /// An audit event could not be written.
+    pub fn audit_write_failed(&self) {
+        self.audit_write_errors.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The shared OAuth store (Redis) failed or did not answer in time.
@@ -181,6 +187,11 @@ impl Metrics {
             .and_then(|b| b.as_ref().map(ilert_client::Client::budget_usage))
             .unwrap_or_default();
         render_budget(&mut out, usage);
+        let _ = writeln!(
+            out,
+            "# HELP ilert_mcp_audit_write_errors_total Audit events that could not be written to the audit log.\n# TYPE ilert_mcp_audit_write_errors_total counter\nilert_mcp_audit_write_errors_total {}",
+            self.audit_write_errors.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP ilert_mcp_http_requests_total MCP HTTP requests by status.\n# TYPE ilert_mcp_http_requests_total counter\n");
         if let Ok(http) = self.http.lock() {
             for (status, n) in http.iter() {

@@ -16,6 +16,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
+use crate::audit::{AuditLog, Entry, Outcome};
 use crate::auth::{GrantInfo, Scope};
 use crate::tools::catalogue::{Catalogue, Selection};
 use crate::tools::failure;
@@ -35,6 +36,8 @@ pub struct Shared {
     pub stdio_key: Option<ApiKey>,
     /// Reference data per caller, for name lookups.
     pub refs: RefCache,
+    /// Where every write's audit event goes.
+    pub audit: Arc<AuditLog>,
 }
 
 impl Shared {
@@ -44,7 +47,14 @@ impl Shared {
             app_url: app_url.trim().trim_end_matches('/').to_owned(),
             stdio_key,
             refs: RefCache::default(),
+            audit: Arc::new(AuditLog::stderr()),
         }
+    }
+
+    /// The same, with audit events going to `audit` instead of stderr.
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
+        self.audit = audit;
+        self
     }
 }
 
@@ -88,42 +98,48 @@ impl IlertMcp {
                 .collect();
             (!joined.is_empty()).then_some(joined)
         };
-        let read_only = headers
-            .get(HEADER_READ_ONLY)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                matches!(
-                    v.trim().to_ascii_lowercase().as_str(),
-                    "1" | "true" | "yes" | "on"
-                )
-            });
-        // A read-only OAuth grant narrows exactly like the read-only header.
-        let read_only_grant = parts
-            .extensions
-            .get::<GrantInfo>()
-            .is_some_and(|g| g.scope == Scope::Read);
+        let read_only = read_only_requested(headers);
         let selection = Selection {
             toolsets: list(HEADER_TOOLSETS),
             tools: list(HEADER_TOOLS).unwrap_or_default(),
             exclude: list(HEADER_EXCLUDE_TOOLS).unwrap_or_default(),
-            read_only: read_only || read_only_grant,
+            read_only,
         };
         (selection != Selection::default()).then_some(selection)
     }
 
-    /// Whether `tool` survives the request's narrowing (the server's own selection already holds).
-    fn visible(&self, tool: &Tool, narrowing: Option<&Selection>) -> bool {
-        match narrowing {
-            None => true,
-            Some(selection) => {
-                let set = self
-                    .catalogue
-                    .toolset_of
-                    .get(tool.name.as_ref())
-                    .copied()
-                    .unwrap_or("");
-                selection.allows(set, tool)
-            }
+    /// The scope of the request's OAuth grant, if it came with an access token.
+    fn grant_scope(context: &RequestContext<RoleServer>) -> Option<Scope> {
+        let parts = context.extensions.get::<http::request::Parts>()?;
+        parts.extensions.get::<GrantInfo>().map(|g| g.scope)
+    }
+
+    /// Why `tool` is not available to this request, or `None` when it is: the request's
+    /// narrowing (the server's own selection already holds), then the grant's scope.
+    fn unavailable(
+        &self,
+        tool: &Tool,
+        narrowing: Option<&Selection>,
+        grant: Option<&Scope>,
+    ) -> Option<&'static str> {
+        let name = tool.name.as_ref();
+        let set = self.catalogue.toolset_of.get(name).copied().unwrap_or("");
+        if let Some(selection) = narrowing
+            && !selection.narrows(set, tool)
+        {
+            return Some(
+                if selection.read_only && !crate::tools::catalogue::is_read_only(tool) {
+                    "this connection is read-only (its X-MCP-Readonly header)"
+                } else {
+                    "this connection's tool selection excludes it"
+                },
+            );
+        }
+        match grant {
+            Some(scope) if !scope.covers(&needed_scope(set, tool)) => Some(
+                "the access granted to this app does not include it (sign in again and allow it)",
+            ),
+            _ => None,
         }
     }
 
@@ -173,11 +189,15 @@ impl ServerHandler for IlertMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let narrowing = Self::request_selection(&context);
+        let grant = Self::grant_scope(&context);
         let tools = self
             .catalogue
             .tools()
             .into_iter()
-            .filter(|t| self.visible(t, narrowing.as_ref()))
+            .filter(|t| {
+                self.unavailable(t, narrowing.as_ref(), grant.as_ref())
+                    .is_none()
+            })
             .collect();
         Ok(ListToolsResult::with_all_items(tools))
     }
@@ -292,16 +312,41 @@ impl ServerHandler for IlertMcp {
                 None,
             ));
         };
-        // A tool hidden from this request's list is refused when called, not just hidden.
-        if let Some(narrowing) = Self::request_selection(&context)
-            && !self.visible(tool, Some(&narrowing))
-        {
-            let why = if narrowing.read_only && !crate::tools::catalogue::is_read_only(tool) {
-                "this connection is read-only (grant read-write access when connecting to use it)"
-            } else {
-                "this connection's tool selection excludes it"
+        // Every call of a tool that writes leaves one audit event, whatever becomes of it.
+        let parts = context.extensions.get::<http::request::Parts>();
+        let audit = (!crate::tools::catalogue::is_read_only(tool)).then(|| {
+            // Over stateless HTTP rmcp stands in a default client for one that never said who it
+            // is; only the request's own metadata (2026-07-28) names it, else the user agent.
+            let client = match parts {
+                Some(_) => context.meta.client_info(),
+                None => context.client_info(),
             };
+            Entry::open(
+                &name,
+                request.arguments.as_ref(),
+                parts,
+                client,
+                self.shared.stdio_key.as_ref(),
+            )
+        });
+        let api = audit
+            .as_ref()
+            .and_then(|_| self.session(&context.extensions).ok());
+        // A tool hidden from this request's list is refused when called, not just hidden.
+        let narrowing = Self::request_selection(&context);
+        let grant = Self::grant_scope(&context);
+        if let Some(why) = self.unavailable(tool, narrowing.as_ref(), grant.as_ref()) {
             crate::metrics::global().tool_call(&name, "refused", std::time::Duration::ZERO);
+            if let Some(entry) = audit {
+                entry
+                    .finish(
+                        &self.shared.audit,
+                        api.as_ref(),
+                        Outcome::Refused,
+                        Some(why),
+                    )
+                    .await;
+            }
             return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
         let context = ToolCallContext::new(self, request, context);
@@ -323,8 +368,61 @@ impl ServerHandler for IlertMcp {
             Err(_) => "protocol_error",
         };
         crate::metrics::global().tool_call(&name, outcome, started.elapsed());
+        // An answer that is not complete (the human is being asked) is recorded when the call
+        // that completes it comes back.
+        let audited = match &result {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
+                Some((Outcome::Failed, Some("the tool answered with an error")))
+            }
+            Ok(CallToolResponse::Complete(_)) => Some((Outcome::Done, None)),
+            Ok(_) => None,
+            Err(_) => Some((Outcome::Failed, Some("internal error"))),
+        };
+        if let (Some(entry), Some((outcome, reason))) = (audit, audited) {
+            entry
+                .finish(&self.shared.audit, api.as_ref(), outcome, reason)
+                .await;
+        }
         result
     }
+}
+
+/// The most a grant for `catalogue` can be worth: per group, write if a tool that writes needs
+/// it, read if any tool needs it, nothing otherwise.
+pub fn ceiling(catalogue: &Catalogue) -> Scope {
+    let mut ceiling = Scope::NONE;
+    for tool in catalogue.router.list_all() {
+        let set = catalogue
+            .toolset_of
+            .get(tool.name.as_ref())
+            .copied()
+            .unwrap_or("");
+        ceiling = ceiling.union(&needed_scope(set, &tool));
+    }
+    ceiling
+}
+
+/// The scope a tool of `toolset` needs: read or write on its consent groups.
+pub fn needed_scope(toolset: &str, tool: &Tool) -> Scope {
+    Scope::needed(
+        crate::auth::scopes::groups_of(toolset, tool.name.as_ref()),
+        !crate::tools::catalogue::is_read_only(tool),
+    )
+}
+
+/// Whether the `X-MCP-Readonly` headers ask for read-only. It fails closed: a header that is present
+/// means read-only unless it says plainly that it is off (false, 0, no, off), and with repeated
+/// headers every one is read and the strictest wins.
+fn read_only_requested(headers: &http::HeaderMap) -> bool {
+    headers.get_all(HEADER_READ_ONLY).iter().any(|value| {
+        let off = value.to_str().is_ok_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off"
+            )
+        });
+        !off
+    })
 }
 
 /// Whether a request speaks protocol 2026-07-28 or later, by its `_meta` or its HTTP header.

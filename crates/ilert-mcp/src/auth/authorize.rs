@@ -13,6 +13,7 @@ use ilert_client::{ApiError, ApiKey};
 use serde::{Deserialize, Serialize};
 
 use super::clients::redirect_matches;
+use super::scopes::{Access, Group};
 use super::seal::random_id;
 use super::{CODE_PREFIX, CODE_TTL, CSRF_PREFIX, OAuth, Scope, store};
 
@@ -126,7 +127,7 @@ pub async fn page(State(oauth): State<Arc<OAuth>>, Query(q): Query<AuthorizeQuer
         redirect_uri,
         challenge,
         state: q.state.clone(),
-        scope: Scope::parse(q.scope.as_deref()),
+        scope: offered(&oauth, Scope::parse(q.scope.as_deref())),
         csrf: random_id(),
         exp: store::now() + FORM_TTL,
     };
@@ -142,6 +143,48 @@ pub struct Submission {
     scope: Option<String>,
     #[serde(default)]
     decision: Option<String>,
+    /// `groups` when the page sent one checkbox pair per consent group (below); without it the
+    /// older single `scope` (read or write) applies to every group.
+    #[serde(default)]
+    consent: Option<String>,
+    /// `alerts=read`, `alerts_write=write`, ... per consent group.
+    #[serde(flatten)]
+    groups: std::collections::HashMap<String, String>,
+}
+
+impl Submission {
+    /// What the user ticked.
+    fn scope(&self) -> Scope {
+        if self.consent.as_deref() != Some("groups") {
+            return match self.scope.as_deref() {
+                Some("write") => Scope::Write,
+                _ => Scope::Read,
+            };
+        }
+        let mut scope = Scope::NONE;
+        for group in Group::ALL {
+            let access = if self.groups.contains_key(&format!("{}_write", group.name())) {
+                Access::Write
+            } else if self.groups.contains_key(group.name()) {
+                Access::Read
+            } else {
+                Access::None
+            };
+            scope.set(group, access);
+        }
+        scope
+    }
+}
+
+/// What the page offers first: what the client asked for, within what this server grants; if that
+/// leaves nothing, read access to whatever the server offers.
+fn offered(oauth: &OAuth, asked: Scope) -> Scope {
+    let within = asked.intersect(&oauth.grantable());
+    if within == Scope::NONE {
+        Scope::Read.intersect(&oauth.grantable())
+    } else {
+        within
+    }
 }
 
 pub async fn submit(
@@ -170,10 +213,21 @@ pub async fn submit(
             "the user declined",
         );
     }
-    pending.scope = match form.scope.as_deref() {
-        Some("write") => Scope::Write,
-        _ => Scope::Read,
-    };
+    pending.scope = form.scope().intersect(&oauth.grantable());
+    // Everything the page offered ticked is everything: `ilert:read ilert:write` on a server with
+    // writes, though a group without tools that write shows no write box to tick.
+    if pending.scope.covers(&oauth.ceiling) {
+        pending.scope = oauth.grantable();
+    }
+    if pending.scope == Scope::NONE {
+        pending.scope = offered(&oauth, Scope::NONE);
+        return render(
+            &oauth,
+            &pending,
+            Some("Choose at least one kind of access, or Deny."),
+            StatusCode::BAD_REQUEST,
+        );
+    }
     let key = match ApiKey::new(&form.api_key) {
         Ok(key) => key,
         Err(_) => {
@@ -223,7 +277,7 @@ pub async fn submit(
     if let Some(state) = pending.state.as_deref() {
         params.push(("state", state));
     }
-    tracing::info!(client = %pending.client_name, user = user.id, scope = ?pending.scope, "authorization granted");
+    tracing::info!(client = %pending.client_name, user = user.id, scope = %pending.scope.to_scope_string(), "authorization granted");
     let mut response = redirect(&pending.redirect_uri, &params);
     clear_cookie(&mut response);
     response
@@ -243,10 +297,7 @@ fn render(oauth: &OAuth, pending: &Pending, error: Option<&str>, status: StatusC
             (None, _) => u.scheme().to_owned() + ":",
         })
         .unwrap_or_else(|| pending.redirect_uri.clone());
-    let (read_checked, write_checked) = match pending.scope {
-        Scope::Read => (" checked", ""),
-        Scope::Write => ("", " checked"),
-    };
+    let access = consent_fieldset(oauth, pending.scope);
     let alert = error
         .map(|e| {
             format!(
@@ -279,7 +330,8 @@ main{{max-width:30rem;margin:3rem auto;background:#fff;border-radius:12px;paddin
 h1{{font-size:1.35rem;margin:0 0 1rem}} p{{line-height:1.5}} .muted{{color:#4a5568;font-size:.92rem}}
 label{{display:block;font-weight:600;margin:1.2rem 0 .4rem}} input[type=password]{{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #8a94a6;border-radius:6px}}
 fieldset{{border:1px solid #d5dae3;border-radius:6px;margin:1.2rem 0;padding:.6rem 1rem}} legend{{font-weight:600;padding:0 .3rem}}
-fieldset label{{font-weight:400;margin:.4rem 0;display:flex;gap:.5rem;align-items:flex-start}} fieldset input{{margin-top:.25rem}} .error{{background:#fdecea;color:#8a1c14;padding:.7rem;border-radius:6px}}
+fieldset label{{font-weight:400;margin:.4rem 0;display:flex;gap:.5rem;align-items:flex-start}} fieldset input{{margin-top:.25rem}}
+.group{{padding:.4rem 0;border-top:1px solid #eef0f4}} .group:first-of-type{{border-top:0}} .group p{{margin:.1rem 0 .2rem 1.6rem}} .group .write{{margin-left:1.6rem}} .error{{background:#fdecea;color:#8a1c14;padding:.7rem;border-radius:6px}}
 .actions{{display:flex;gap:.8rem;margin-top:1.5rem}} button{{font-size:1rem;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #1e5bd8;cursor:pointer}}
 button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{background:#fff;color:#1e5bd8}}
 :focus-visible{{outline:3px solid #f0a500;outline-offset:2px}}
@@ -296,11 +348,7 @@ button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{backgro
 <label for="api_key">Your ilert API key</label>
 <input type="password" id="api_key" name="api_key" required autocomplete="off" spellcheck="false" aria-describedby="{described}"{invalid}{autofocus}>
 <p id="key_help" class="muted">Create one in ilert under Profile → API Keys. It is checked with ilert and kept only inside the token given to {client}, which can do what your ilert user can do, within the access you choose below.</p>
-<fieldset>
-<legend>Access</legend>
-<label><input type="radio" name="scope" value="read"{read_checked}> Read only: see alerts, incidents and on-call, change nothing</label>
-<label><input type="radio" name="scope" value="write"{write_checked}> Read and write: also accept, resolve, assign and post updates</label>
-</fieldset>
+{access}
 <div class="actions">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
@@ -342,6 +390,49 @@ button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{backgro
         headers.insert(header::SET_COOKIE, value);
     }
     response
+}
+
+/// One checkbox pair per consent group this server offers: read, and "also make changes" where
+/// the group has tools that write. Ticked as `scope` says.
+fn consent_fieldset(oauth: &OAuth, scope: Scope) -> String {
+    let mut html = String::from(
+        "<fieldset>\n<legend>What it may do</legend>\n<input type=\"hidden\" name=\"consent\" value=\"groups\">\n",
+    );
+    for group in Group::ALL {
+        let ceiling = oauth.ceiling.get(group);
+        if ceiling == Access::None {
+            continue;
+        }
+        let name = group.name();
+        let checked = |min: Access| {
+            if scope.get(group) >= min {
+                " checked"
+            } else {
+                ""
+            }
+        };
+        html.push_str(&format!(
+            "<div class=\"group\">\n<label><input type=\"checkbox\" name=\"{name}\" value=\"read\" id=\"g_{name}\"{read}> <span><strong>{label}</strong>: see</span></label>\n<p class=\"muted\">{covers}</p>\n",
+            read = checked(Access::Read),
+            label = escape(group.label()),
+            covers = escape(group.covers()),
+        ));
+        if ceiling == Access::Write {
+            html.push_str(&format!(
+                "<label class=\"write\"><input type=\"checkbox\" name=\"{name}_write\" value=\"write\" aria-label=\"{label}: also make changes\"{write}> <span>and make changes</span></label>\n",
+                write = checked(Access::Write),
+                label = escape(group.label()),
+            ));
+        }
+        html.push_str("</div>\n");
+    }
+    if oauth.ceiling.is_read_only() {
+        html.push_str(
+            "<p class=\"muted\">This server is read-only: nothing can be changed through it.</p>\n",
+        );
+    }
+    html.push_str("</fieldset>");
+    html
 }
 
 fn set_security_headers(headers: &mut HeaderMap, form_action: &str) {

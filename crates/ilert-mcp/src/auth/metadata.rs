@@ -1,4 +1,5 @@
-//! RFC 9728 protected-resource metadata and RFC 8414 authorization-server metadata.
+//! RFC 9728 protected-resource metadata and RFC 8414 authorization-server metadata. Both list the
+//! scopes this server can grant: per consent group, and the old `ilert:read` / `ilert:write`.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ pub async fn protected_resource(State(oauth): State<Arc<OAuth>>) -> Json<Value> 
     Json(json!({
         "resource": oauth.resource,
         "authorization_servers": [oauth.issuer],
-        "scopes_supported": ["ilert:read", "ilert:write"],
+        "scopes_supported": oauth.grantable().supported_within(),
         "bearer_methods_supported": ["header"],
         "resource_name": "ilert",
         "resource_documentation": "https://docs.ilert.com/developer-docs/mcp-server/connect-ilert-to-an-llm",
@@ -26,7 +27,7 @@ pub async fn authorization_server(State(oauth): State<Arc<OAuth>>) -> Json<Value
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "registration_endpoint": format!("{base}/register"),
-        "scopes_supported": ["ilert:read", "ilert:write"],
+        "scopes_supported": oauth.grantable().supported_within(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -35,6 +36,6 @@ pub async fn authorization_server(State(oauth): State<Arc<OAuth>>) -> Json<Value
         "client_id_metadata_document_supported": true,
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": "https://docs.ilert.com/developer-docs/mcp-server/connect-ilert-to-an-llm",
-        "default_scope": Scope::Read.as_str(),
+        "default_scope": Scope::Read.intersect(&oauth.grantable()).to_scope_string(),
     }))
 }

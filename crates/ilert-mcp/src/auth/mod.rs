@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod clients;
 pub mod metadata;
 pub mod redis_store;
+pub mod scopes;
 pub mod seal;
 pub mod store;
 pub mod token;
@@ -18,6 +19,7 @@ use axum::routing::{get, post};
 use ilert_client::ApiKey;
 use serde::{Deserialize, Serialize};
 
+pub use self::scopes::Scope;
 use self::seal::Sealer;
 use self::store::UsedIds;
 
@@ -29,35 +31,14 @@ pub const CODE_PREFIX: &str = "imcp_code.";
 pub const CLIENT_PREFIX: &str = "imcp_client.";
 pub const CSRF_PREFIX: &str = "imcp_csrf.";
 
+/// Default lifetimes, in seconds; `--access-token-secs` and `--refresh-token-secs` change them.
 pub const ACCESS_TTL: i64 = 3_600;
 pub const REFRESH_TTL: i64 = 30 * 86_400;
+/// The bounds an operator may choose within: access tokens cannot be revoked before they expire,
+/// so they stay at most a day; refresh tokens at most a year.
+pub const ACCESS_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
+pub const REFRESH_TTL_RANGE: std::ops::RangeInclusive<i64> = 300..=365 * 86_400;
 pub const CODE_TTL: i64 = 120;
-
-/// What a grant allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// Only tools whose readOnlyHint is true; writes are refused at call time.
-    Read,
-    Write,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "ilert:read",
-            Self::Write => "ilert:read ilert:write",
-        }
-    }
-
-    /// From a requested `scope` string: write only if asked for.
-    pub fn parse(raw: Option<&str>) -> Self {
-        match raw {
-            Some(s) if s.split_whitespace().any(|w| w == "ilert:write") => Self::Write,
-            _ => Self::Read,
-        }
-    }
-}
 
 /// The content of an access or refresh token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,7 +63,12 @@ pub struct Grant {
 #[derive(Debug, Clone)]
 pub struct GrantInfo {
     pub scope: Scope,
+    /// OAuth client id.
     pub client: String,
+    /// The client's name as it registered (not verified), when the id carries it.
+    pub client_name: Option<String>,
+    /// The ilert user who granted it.
+    pub uid: i64,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -106,6 +92,12 @@ pub struct OAuth {
     pub fetcher: reqwest::Client,
     /// Allow http:// CIMD URLs and loopback addresses (tests only).
     pub allow_insecure_metadata: bool,
+    /// Lifetimes of issued tokens, in seconds.
+    pub access_ttl: i64,
+    pub refresh_ttl: i64,
+    /// The most this server grants: a group with no tool offered is not offered, and a
+    /// `--read-only` server (no write tool at all) grants only read.
+    pub ceiling: Scope,
 }
 
 impl OAuth {
@@ -132,12 +124,20 @@ impl OAuth {
             ilert,
             fetcher,
             allow_insecure_metadata: false,
+            access_ttl: ACCESS_TTL,
+            refresh_ttl: REFRESH_TTL,
+            ceiling: Scope::Write,
         })
     }
 
     /// The metadata URL named in `WWW-Authenticate` on every 401.
     pub fn resource_metadata_url(&self) -> String {
         format!("{}/.well-known/oauth-protected-resource/mcp", self.issuer)
+    }
+
+    /// The most a grant from this server can hold (see [`Scope::grantable`]).
+    pub fn grantable(&self) -> Scope {
+        self.ceiling.grantable()
     }
 
     /// Opens an access token for this resource: the key inside and what it may do.
@@ -156,8 +156,14 @@ impl OAuth {
         Ok((
             key,
             GrantInfo {
-                scope: grant.scope,
+                // A grant never outlives a narrower server configuration.
+                scope: grant.scope.intersect(&self.grantable()),
+                client_name: self
+                    .sealer
+                    .open::<clients::ClientInfo>(CLIENT_PREFIX, &grant.cid)
+                    .map(|c| c.name),
                 client: grant.cid,
+                uid: grant.uid,
             },
         ))
     }

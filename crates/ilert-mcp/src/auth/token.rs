@@ -16,9 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::authorize::Code;
 use super::seal::random_id;
-use super::{
-    ACCESS_PREFIX, ACCESS_TTL, CODE_PREFIX, Grant, OAuth, REFRESH_PREFIX, REFRESH_TTL, Scope, store,
-};
+use super::{ACCESS_PREFIX, CODE_PREFIX, Grant, OAuth, REFRESH_PREFIX, Scope, store};
 
 #[derive(Debug, Deserialize)]
 pub struct TokenRequest {
@@ -187,11 +185,18 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
         }
         Ok(_) => {}
     }
-    // A client may narrow a refreshed token to read-only, never widen it.
-    let scope = match (grant.scope, Scope::parse(req.scope.as_deref())) {
-        (Scope::Write, Scope::Read) if req.scope.is_some() => Scope::Read,
-        (scope, _) => scope,
+    // A client may narrow a refreshed token, never widen it.
+    let scope = match req.scope.as_deref() {
+        Some(asked) => grant.scope.intersect(&Scope::parse_strict(asked)),
+        None => grant.scope,
     };
+    if scope == Scope::NONE {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "the requested scope is not part of this grant",
+        );
+    }
     issue(oauth, grant.key, grant.uid, grant.name, grant.cid, scope)
 }
 
@@ -204,6 +209,8 @@ fn issue(
     scope: Scope,
 ) -> Response {
     let now = store::now();
+    // The ceiling may have narrowed since consent (a restart with --read-only).
+    let scope = scope.intersect(&oauth.grantable());
     let grant = |ttl: i64| Grant {
         key: key.clone(),
         uid,
@@ -215,14 +222,16 @@ fn issue(
         exp: now + ttl,
         jti: random_id(),
     };
-    let access = oauth.sealer.seal(ACCESS_PREFIX, &grant(ACCESS_TTL));
-    let refresh = oauth.sealer.seal(REFRESH_PREFIX, &grant(REFRESH_TTL));
+    let access = oauth.sealer.seal(ACCESS_PREFIX, &grant(oauth.access_ttl));
+    // Always a refresh token, whether or not `offline_access` was asked for: connectors that
+    // forget to ask would otherwise make the user sign in again every hour.
+    let refresh = oauth.sealer.seal(REFRESH_PREFIX, &grant(oauth.refresh_ttl));
     let body = json!({
         "access_token": access,
         "token_type": "Bearer",
-        "expires_in": ACCESS_TTL,
+        "expires_in": oauth.access_ttl,
         "refresh_token": refresh,
-        "scope": scope.as_str(),
+        "scope": scope.to_scope_string(),
     });
     no_store((StatusCode::OK, Json(body)).into_response())
 }

@@ -98,6 +98,20 @@ pub struct Selection {
 impl Selection {
     /// Whether `tool` of `toolset` is on.
     pub fn allows(&self, toolset: &str, tool: &Tool) -> bool {
+        self.admits(toolset, tool, |set| {
+            toolsets().iter().any(|t| t.name == set && t.default)
+        })
+    }
+
+    /// Whether a tool the server already offers survives this selection used as a per-request
+    /// narrowing (headers, grants). What the narrowing does not name stays as the server has it:
+    /// no toolsets named means no toolset filter, never "the default toolsets".
+    pub fn narrows(&self, toolset: &str, tool: &Tool) -> bool {
+        self.admits(toolset, tool, |_| true)
+    }
+
+    /// The one selection rule; `unnamed` says whether a toolset is on when no toolsets are named.
+    fn admits(&self, toolset: &str, tool: &Tool, unnamed: impl Fn(&str) -> bool) -> bool {
         let name = tool.name.as_ref();
         if self.exclude.iter().any(|e| e == name) {
             return false;
@@ -108,9 +122,7 @@ impl Selection {
         let by_set = match &self.toolsets {
             Some(sets) => sets.iter().any(|s| s == toolset || s == "all"),
             // With only `tools` given, exactly those tools are on.
-            None => {
-                self.tools.is_empty() && toolsets().iter().any(|t| t.name == toolset && t.default)
-            }
+            None => self.tools.is_empty() && unnamed(toolset),
         };
         by_set || self.tools.iter().any(|t| t == name)
     }

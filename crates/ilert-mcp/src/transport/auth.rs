@@ -13,8 +13,11 @@ use axum::response::{IntoResponse, Response};
 use ilert_client::{ApiError, ApiKey, Client};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{ACCESS_PREFIX, OAuth};
+use crate::audit::{AuditLog, Entry, Outcome};
+use crate::auth::{ACCESS_PREFIX, GrantInfo, OAuth, Scope};
 use crate::server::CallerKey;
+use crate::tools::catalogue::Catalogue;
+use crate::transport::guard::ToolCall;
 
 /// How long a key ilert accepted is trusted without asking again. A key revoked meanwhile still
 /// fails at the tool call, with a tool error saying so.
@@ -169,8 +172,9 @@ fn challenge(auth: &BearerAuth, error: Option<&str>, description: &str) -> Respo
     let mut www = format!("Bearer realm=\"{}\"", auth.realm);
     if let Some(oauth) = &auth.oauth {
         www.push_str(&format!(
-            ", resource_metadata=\"{}\", scope=\"ilert:read ilert:write\"",
-            oauth.resource_metadata_url()
+            ", resource_metadata=\"{}\", scope=\"{}\"",
+            oauth.resource_metadata_url(),
+            oauth.grantable().to_scope_string()
         ));
     }
     if let Some(error) = error {
@@ -185,6 +189,103 @@ fn challenge(auth: &BearerAuth, error: Option<&str>, description: &str) -> Respo
         "error_description": description,
     });
     let mut response = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&www) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// What the scope check needs: the server's tools, the OAuth server, and the audit log.
+#[derive(Clone)]
+pub struct ScopeCheck {
+    pub catalogue: Arc<Catalogue>,
+    pub oauth: Option<Arc<OAuth>>,
+    pub audit: Arc<AuditLog>,
+    pub client: Client,
+}
+
+/// Axum middleware for `/mcp`, after the body guard: a `tools/call` whose tool needs more than
+/// the request's OAuth grant allows gets HTTP 403 with an RFC 6750 `insufficient_scope`
+/// challenge, so the client can ask the user for more (step-up). The scope named is what the
+/// grant has plus what the tool needs, so asking for it loses nothing already granted.
+pub async fn require_scope(
+    State(check): State<ScopeCheck>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (Some(oauth), Some(grant), Some(ToolCall(name))) = (
+        check.oauth.as_ref(),
+        request.extensions().get::<GrantInfo>(),
+        request.extensions().get::<ToolCall>(),
+    ) else {
+        return next.run(request).await;
+    };
+    let (Some(set), Some(tool)) = (
+        check.catalogue.toolset_of.get(name.as_str()),
+        check.catalogue.router.get(name),
+    ) else {
+        return next.run(request).await;
+    };
+    let needed = crate::server::needed_scope(set, tool);
+    if grant.scope.covers(&needed) {
+        return next.run(request).await;
+    }
+    let wanted = grant.scope.union(&needed).intersect(&oauth.grantable());
+    let description = format!(
+        "{name} needs {} and this grant has {}; sign in again and allow it",
+        needed.to_scope_string(),
+        grant.scope.to_scope_string()
+    );
+    crate::metrics::global().tool_call(name, "refused", Duration::ZERO);
+    if !crate::tools::catalogue::is_read_only(tool) {
+        let tool_name = name.clone();
+        let (parts, body) = request.into_parts();
+        // The guard has the body in memory already; it is read again only for this refusal.
+        let message = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let arguments = message
+            .as_ref()
+            .and_then(|m| m.pointer("/params/arguments"))
+            .and_then(|a| a.as_object());
+        // The client as the request's own metadata (2026-07-28) names it.
+        let client = message
+            .as_ref()
+            .and_then(|m| m.pointer("/params/_meta/io.modelcontextprotocol~1clientInfo"))
+            .and_then(|c| serde_json::from_value(c.clone()).ok());
+        let entry = Entry::open(&tool_name, arguments, Some(&parts), client, None);
+        let api = parts
+            .extensions
+            .get::<CallerKey>()
+            .map(|k| check.client.session(k.0.clone()));
+        entry
+            .finish(
+                &check.audit,
+                api.as_ref(),
+                Outcome::Refused,
+                Some("insufficient_scope"),
+            )
+            .await;
+    }
+    insufficient_scope(oauth, &wanted, &description)
+}
+
+fn insufficient_scope(oauth: &OAuth, wanted: &Scope, description: &str) -> Response {
+    let www = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{}\", error_description=\"{}\"",
+        wanted.to_scope_string(),
+        oauth.resource_metadata_url(),
+        description.replace(['"', '\\'], "'")
+    );
+    let body = serde_json::json!({
+        "error": "insufficient_scope",
+        "error_description": description,
+        "scope": wanted.to_scope_string(),
+    });
+    let mut response = (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&www) {
         response
             .headers_mut()

@@ -11,6 +11,10 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::json;
 
+/// The tool a `tools/call` request names, read from its body here once.
+#[derive(Debug, Clone)]
+pub struct ToolCall(pub String);
+
 /// The body limit in bytes, as middleware state.
 #[derive(Clone, Copy)]
 pub struct BodyLimit(pub usize);
@@ -23,7 +27,7 @@ pub async fn guard_body(
     if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(e) if is_length_limit(&e) => {
@@ -50,6 +54,12 @@ pub async fn guard_body(
         let message = format!("Invalid params for {method}: MCP params are a JSON object.");
         let body = json!({"jsonrpc": "2.0", "id": envelope.id.value(), "error": {"code": -32602, "message": message}});
         return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    // The tool a call names, for the scope check that follows (it must answer at HTTP level).
+    if envelope.method.as_ref().and_then(|m| m.as_str()) == Some("tools/call")
+        && let Some(name) = &envelope.params.name
+    {
+        parts.extensions.insert(ToolCall(name.clone()));
     }
     let json_body = is_json(&parts.headers);
     let started = std::time::Instant::now();

@@ -16,7 +16,7 @@ use tower::ServiceBuilder;
 use crate::auth::OAuth;
 use crate::server::{IlertMcp, Shared};
 use crate::tools::catalogue::Catalogue;
-use crate::transport::auth::{BearerAuth, require_bearer};
+use crate::transport::auth::{BearerAuth, ScopeCheck, require_bearer, require_scope};
 use crate::transport::guard::{BodyLimit, guard_body};
 
 /// Settings of the HTTP surface.
@@ -82,18 +82,29 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
                 .chain(config.allowed_origins.iter().cloned()),
         )
         .enforce_origin_validation();
+    let scope_check = ScopeCheck {
+        catalogue: catalogue.clone(),
+        oauth: config.oauth.clone(),
+        audit: shared.audit.clone(),
+        client: shared.client.clone(),
+    };
     let mcp = StreamableHttpService::new(
         move || Ok(IlertMcp::new(shared.clone(), catalogue.clone())),
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
-    // Outermost first: authenticate, then read and check the body, then MCP.
+    // Outermost first: authenticate, then read and check the body, then the grant's scope for
+    // the tool called, then MCP.
     let mcp = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(crate::transport::ops::request_id))
         .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
         .layer(axum::middleware::from_fn_with_state(
             BodyLimit(config.max_body_bytes),
             guard_body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            scope_check,
+            require_scope,
         ))
         .service(mcp);
     let app = Router::new()

@@ -79,18 +79,50 @@ pub async fn start_with_oauth_store(
     allow_insecure_metadata: bool,
     used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
 ) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
+    start_oauth_selected(key, allow_insecure_metadata, used, Catalogue::full()).await
+}
+
+/// A harness with OAuth whose server offers only `catalogue` (as `--toolsets` and friends build it).
+pub async fn start_oauth_selected(
+    key: &ilert_mcp::auth::seal::TokenKey,
+    allow_insecure_metadata: bool,
+    used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
+    catalogue: Catalogue,
+) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
+    start_oauth_configured(key, allow_insecure_metadata, used, catalogue, None, |_| {}).await
+}
+
+/// As [`start_oauth_selected`], with audit events in `audit` and the OAuth server adjusted by
+/// `configure` (token lifetimes) before it serves.
+pub async fn start_oauth_configured(
+    key: &ilert_mcp::auth::seal::TokenKey,
+    allow_insecure_metadata: bool,
+    used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
+    catalogue: Catalogue,
+    audit: Option<Arc<ilert_mcp::audit::AuditLog>>,
+    configure: impl FnOnce(&mut ilert_mcp::auth::OAuth),
+) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
     // The MCP port must be known before the OAuth issuer is: bind first, then build.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let (harness, shared, sandbox_dir) = start_sandbox(None).await;
+    let (harness, mut shared, sandbox_dir) = start_sandbox(None).await;
+    if let Some(audit) = audit {
+        Arc::get_mut(&mut shared).unwrap().audit = audit;
+    }
     let mut oauth =
         ilert_mcp::auth::OAuth::new(&format!("http://{addr}"), key, used, shared.client.clone());
-    Arc::get_mut(&mut oauth).unwrap().allow_insecure_metadata = allow_insecure_metadata;
+    {
+        // As `serve` sets it up: the ceiling follows the tools offered.
+        let o = Arc::get_mut(&mut oauth).unwrap();
+        o.allow_insecure_metadata = allow_insecure_metadata;
+        o.ceiling = ilert_mcp::server::ceiling(&catalogue);
+        configure(o);
+    }
     let config = HttpConfig {
         oauth: Some(oauth.clone()),
         ..HttpConfig::default()
     };
-    let app = http::router(shared, Arc::new(Catalogue::full()), &config);
+    let app = http::router(shared, Arc::new(catalogue), &config);
     tokio::spawn(http::serve(listener, app, harness.1.clone()));
     let h = Harness {
         mcp_url: format!("http://{addr}/mcp"),

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod audit;
 #[path = "../../../../tests/support/capture.rs"]
 mod capture;
 mod chatgpt;
@@ -15,6 +16,7 @@ mod common;
 mod config;
 mod connect;
 mod fuzz;
+mod grants;
 mod oauth;
 mod operations;
 mod packaging;

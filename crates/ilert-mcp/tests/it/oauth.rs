@@ -383,10 +383,25 @@ async fn read_only_grants_narrow_the_list_and_refuse_writes() {
             .iter()
             .all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true))
     );
+    // A write is refused at HTTP level with a step-up challenge (tests/it/grants.rs has more).
     let id = alert_ids(&h.sandbox_url, "PENDING").await[0];
-    let refused = call(&client, "accept_alerts", json!({"ids": [id]})).await;
-    assert!(is_error(&refused));
-    assert!(text(&refused).contains("read-only"), "{}", text(&refused));
+    let refused = http()
+        .post(&h.mcp_url)
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": {"name": "accept_alerts", "arguments": {"ids": [id]}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\"")
+            && challenge.contains("ilert:alerts:write"),
+        "{challenge}"
+    );
     assert!(alert_ids(&h.sandbox_url, "PENDING").await.contains(&id));
 }
 

@@ -106,4 +106,50 @@ async fn version_names_the_git_commit_it_was_built_from() {
         let head = String::from_utf8_lossy(&head.stdout);
         assert!(version.contains(head.trim()), "{version} names {head}");
     }
+
+#[tokio::test]
+async fn stdio_writes_audit_events_to_the_audit_log() {
+    let h = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+    command
+        .args(["stdio", "--audit-log", path.to_str().unwrap()])
+        .env("ILERT_MCP_AUDIT_FSYNC", "true")
+        .env("ILERT_API_KEY", USER_KEY)
+        .env("ILERT_BASE_URL", &h.sandbox_url)
+        .env_remove("ILERT_AUTH_TOKEN");
+    let me = rmcp::model::ClientConfig::new(
+        Default::default(),
+        rmcp::model::Implementation::new("stdio-audit-test", "2.0"),
+    );
+    let client = me.serve(child(command)).await.unwrap();
+    let id = alert_ids(&h.sandbox_url, "PENDING").await[0];
+    let call = |tool: &'static str, args: serde_json::Value| {
+        let arguments = args.as_object().cloned().unwrap_or_default();
+        client.call_tool(rmcp::model::CallToolRequestParams::new(tool).with_arguments(arguments))
+    };
+    let done = call("accept_alerts", json!({"ids": [id]})).await.unwrap();
+    assert!(!is_error(&done), "{}", text(&done));
+    call("list_alerts", json!({"limit": 1})).await.unwrap();
+    client.cancel().await.unwrap();
+    // fsync'd before the call answered: the line is there without waiting for the process.
+    let log = std::fs::read_to_string(&path).unwrap();
+    keep("audit", log.as_bytes());
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "one write, one event: {log}");
+    let e = &events[0];
+    assert_eq!(e["tool"], "accept_alerts");
+    assert_eq!(e["outcome"], "done");
+    assert_eq!(e["targets"], json!([id]));
+    assert_eq!(
+        e["client"],
+        json!({"name": "stdio-audit-test", "version": "2.0"})
+    );
+    assert_eq!(e["auth"]["method"], "api_key");
+    assert_eq!(e["user"]["id"], 10002, "{e}");
+    assert!(!log.contains(USER_KEY));
 }
