@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::tools::catalogue::Selection;
+use crate::tools::confirm::Policy;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -137,6 +138,18 @@ impl SelectionArgs {
     }
 }
 
+/// Which writes ask a person before they happen.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ConfirmArgs {
+    /// Who confirms writes. outward: pages, subscriber notifications, alert actions, maintenance,
+    /// overrides and bulk changes of more than 3 alerts ask the person first where the client
+    /// can (MCP 2026-07-28 with elicitation); elsewhere the client's own approval applies.
+    /// always: every write asks, and outward writes from clients that cannot ask are refused.
+    /// never: the server asks nobody.
+    #[arg(long = "confirm", env = "ILERT_MCP_CONFIRM", value_enum, default_value_t = Policy::Outward)]
+    pub confirm: Policy,
+}
+
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
     /// Print the README's tools table (Markdown) instead.
@@ -238,6 +251,8 @@ pub struct ServeArgs {
     pub ilert: IlertArgs,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +261,8 @@ pub struct StdioArgs {
     pub ilert: IlertArgs,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -275,6 +292,8 @@ pub struct DemoArgs {
     pub rate_limit: u32,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Args)]

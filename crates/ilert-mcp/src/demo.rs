@@ -27,7 +27,13 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
 
     let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
     let client = crate::ilert_client(&format!("http://{sandbox_addr}/api"), 25)?;
-    let shared = Arc::new(Shared::new(client, "https://app.ilert.com", None));
+    let confirm = crate::tools::confirm::Confirmer::new(
+        args.confirm.confirm,
+        &crate::auth::seal::TokenKey::generate(),
+        Arc::new(crate::auth::store::InMemory::default()),
+    );
+    let shared =
+        Arc::new(Shared::new(client, "https://app.ilert.com", None).with_confirmer(confirm));
     let sandbox_task = tokio::spawn(ilert_sandbox::serve(
         sandbox_listener,
         sandbox,

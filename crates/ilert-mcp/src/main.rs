@@ -58,7 +58,9 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Serve(args) => {
             let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
             let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
-            let shared = Arc::new(Shared::new(client, &args.ilert.app_url, None));
+            let confirm = ilert_mcp::confirmer(&args.http, args.confirm.confirm)?;
+            let shared =
+                Arc::new(Shared::new(client, &args.ilert.app_url, None).with_confirmer(confirm));
             let listener = tokio::net::TcpListener::bind(args.http.bind)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
@@ -81,7 +83,15 @@ async fn run(command: Command) -> Result<(), String> {
             let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
             let key = stdio_key()?;
             let client = ilert_mcp::ilert_client(&args.ilert.ilert_url, args.ilert.timeout_secs)?;
-            let shared = Arc::new(Shared::new(client, &args.ilert.app_url, Some(key)));
+            // One process, one user: a per-process key and an in-process store are enough.
+            let confirm = ilert_mcp::tools::confirm::Confirmer::new(
+                args.confirm.confirm,
+                &ilert_mcp::auth::seal::TokenKey::generate(),
+                Arc::new(ilert_mcp::auth::store::InMemory::default()),
+            );
+            let shared = Arc::new(
+                Shared::new(client, &args.ilert.app_url, Some(key)).with_confirmer(confirm),
+            );
             ilert_mcp::transport::stdio::run(shared, catalogue).await
         }
         Command::Demo(args) => ilert_mcp::demo::run_demo(args, shutdown).await,

@@ -18,6 +18,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use crate::auth::{GrantInfo, Scope};
 use crate::tools::catalogue::{Catalogue, Selection};
+use crate::tools::confirm::{self, Before, Binding, Confirmer, Outcome, Stage};
 use crate::tools::failure;
 use crate::tools::lookup::RefCache;
 
@@ -35,6 +36,8 @@ pub struct Shared {
     pub stdio_key: Option<ApiKey>,
     /// Reference data per caller, for name lookups.
     pub refs: RefCache,
+    /// Which writes ask a person first, and the key and store their confirmations use.
+    pub confirm: Confirmer,
 }
 
 impl Shared {
@@ -44,7 +47,14 @@ impl Shared {
             app_url: app_url.trim().trim_end_matches('/').to_owned(),
             stdio_key,
             refs: RefCache::default(),
+            confirm: Confirmer::default(),
         }
+    }
+
+    /// The same, with these confirmation settings (policy, the replicas' key and store).
+    pub fn with_confirmer(mut self, confirm: Confirmer) -> Self {
+        self.confirm = confirm;
+        self
     }
 }
 
@@ -145,6 +155,73 @@ impl IlertMcp {
             )),
         }
     }
+}
+
+impl IlertMcp {
+    /// Who is calling, for binding confirmations: a digest of the caller's ilert key and OAuth
+    /// client (never the key itself).
+    fn caller_id(&self, ext: &Extensions) -> String {
+        if let Some(parts) = ext.get::<http::request::Parts>() {
+            let key = parts.extensions.get::<CallerKey>();
+            let client = parts
+                .extensions
+                .get::<GrantInfo>()
+                .map(|g| g.client.as_str());
+            return confirm::caller_id(key.map_or("", |CallerKey(k)| k.expose()), client);
+        }
+        confirm::caller_id(
+            self.shared.stdio_key.as_ref().map_or("", |k| k.expose()),
+            None,
+        )
+    }
+
+    /// Confirmation before a write tool runs: `Ok(stage)` to run it (the stage goes into the
+    /// request's extensions for the tool's checkpoint), `Err(answer)` to answer without running it.
+    async fn confirmation(
+        &self,
+        tool: &Tool,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Option<Stage>, CallToolResponse> {
+        let Some(class) = confirm::class_of(tool) else {
+            return Ok(None);
+        };
+        let title = tool.title.as_deref().unwrap_or(tool.name.as_ref());
+        let binding = Binding::new(
+            &self.caller_id(&context.extensions),
+            &tool.name,
+            request.arguments.as_ref(),
+        );
+        let (before, outcome) = self
+            .shared
+            .confirm
+            .before(class, title, binding, request, can_ask(context))
+            .await;
+        if let Some(outcome) = outcome {
+            confirmation_answered(&tool.name, outcome);
+        }
+        match before {
+            Before::Run(stage) => Ok(Some(stage)),
+            Before::Answer(answer) => Err(answer),
+        }
+    }
+}
+
+/// The one place a person's answer to a confirmation is recorded (accepted, declined, cancelled,
+/// or a state refused as forged, expired, replayed or another caller's). The audit trail records
+/// "declined" here.
+fn confirmation_answered(tool: &str, outcome: Outcome) {
+    tracing::info!(tool, outcome = ?outcome, "confirmation answered");
+}
+
+/// Whether the client can answer an elicitation inside a tool call: protocol 2026-07-28 (where a
+/// call may answer `input_required`) and form elicitation declared.
+fn can_ask(context: &RequestContext<RoleServer>) -> bool {
+    is_2026_era(context)
+        && context
+            .client_capabilities()
+            .and_then(|c| c.elicitation)
+            .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
 impl ServerHandler for IlertMcp {
@@ -284,10 +361,22 @@ impl ServerHandler for IlertMcp {
             crate::metrics::global().tool_call(&name, "refused", std::time::Duration::ZERO);
             return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
-        let context = ToolCallContext::new(self, request, context);
         let _in_flight = crate::metrics::global().start_call();
         let started = std::time::Instant::now();
-        let result = match self.catalogue.router.call(context).await {
+        // Only now, with selection, read-only and grants applied, may a write ask a person.
+        let stage = match self.confirmation(tool, &request, &context).await {
+            Ok(stage) => stage,
+            Err(answer) => {
+                crate::metrics::global().tool_call(&name, "confirmation", started.elapsed());
+                return Ok(answer);
+            }
+        };
+        let mut context = context;
+        if let Some(stage) = &stage {
+            context.extensions.insert(stage.clone());
+        }
+        let context = ToolCallContext::new(self, request, context);
+        let mut result = match self.catalogue.router.call(context).await {
             Ok(CallToolResponse::Complete(result)) => {
                 Ok(explain_bad_arguments(&name, result).into())
             }
@@ -297,8 +386,15 @@ impl ServerHandler for IlertMcp {
             }
             other => other,
         };
+        // The tool stopped at its checkpoint: ask the person what it showed.
+        if let Some(stage) = &stage
+            && let Some(preview) = stage.take_preview()
+        {
+            result = Ok(self.shared.confirm.ask(stage.binding(), &preview).into());
+        }
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
+            Ok(CallToolResponse::InputRequired(_)) => "input_required",
             Ok(_) => "ok",
             Err(_) => "protocol_error",
         };

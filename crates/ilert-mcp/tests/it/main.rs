@@ -13,6 +13,7 @@ mod capture;
 mod chatgpt;
 mod common;
 mod config;
+mod confirm;
 mod connect;
 mod fuzz;
 mod oauth;
