@@ -2,7 +2,7 @@
 """Issue 13 interop: the official MCP Python SDK on protocol 2026-07-28 answers ilert-mcp's
 confirmation of an outward write through its elicitation callback.
 
-It calls create_alert (pages people) on alert source "Grafana". The server answers
+Over Streamable HTTP (--url) or stdio (--stdio BIN spawns `BIN stdio`), it calls create_alert (pages people) on alert source "Grafana". The server answers
 `input_required`; the SDK shows the elicitation to our callback, which answers --answer
 (accept or decline), and the SDK retries with the answer and the echoed requestState.
   accept   the alert is raised: the sandbox's alert count (read over its REST API) goes up by one;
@@ -14,6 +14,7 @@ Prints the message the callback received (what a person would have seen), then o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import sys
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import anyio
 import httpx2
 from mcp import Client, types
+from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 SDK = f"python-sdk/{importlib.metadata.version('mcp')}"
@@ -53,9 +55,17 @@ async def run(args: argparse.Namespace) -> str:
 
     summary = f"interop confirm python {args.answer}"
     before = await alert_count(args.sandbox, args.key)
-    hc = httpx2.AsyncClient(headers={"Authorization": f"Bearer {args.key}"}, timeout=httpx2.Timeout(20.0))
-    async with hc, Client(streamable_http_client(args.url, http_client=hc), mode=MODERN,
-                          elicitation_callback=on_elicit) as client:
+    if args.stdio:
+        params = StdioServerParameters(command=args.stdio, args=["stdio"],
+                                       env={"ILERT_API_KEY": args.key, "ILERT_BASE_URL": args.sandbox})
+        errlog = open(args.server_log, "a", encoding="utf-8") if args.server_log else sys.stderr  # noqa: SIM115
+        transport = stdio_client(params, errlog=errlog)
+        hc = contextlib.AsyncExitStack()  # nothing to close but the server's log
+        hc.callback(lambda: errlog is sys.stderr or errlog.close())
+    else:
+        hc = httpx2.AsyncClient(headers={"Authorization": f"Bearer {args.key}"}, timeout=httpx2.Timeout(20.0))
+        transport = streamable_http_client(args.url, http_client=hc)
+    async with hc, Client(transport, mode=MODERN, elicitation_callback=on_elicit) as client:
         if client.protocol_version != MODERN:
             raise AssertionError(f"negotiated {client.protocol_version}, want {MODERN}")
         result = await client.call_tool("create_alert", {"summary": summary, "source": "Grafana"})
@@ -81,17 +91,22 @@ async def run_bounded(args: argparse.Namespace) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", required=True, help="MCP endpoint, e.g. http://127.0.0.1:PORT/mcp")
+    p.add_argument("--url", help="MCP endpoint, e.g. http://127.0.0.1:PORT/mcp")
+    p.add_argument("--stdio", metavar="BIN", help="instead of --url, spawn `BIN stdio` against --sandbox")
+    p.add_argument("--server-log", help="--stdio: append the server's stderr to this file")
     p.add_argument("--sandbox", required=True, help="sandbox API base, e.g. http://127.0.0.1:PORT/api")
     p.add_argument("--key", default="demo-key-user")
     p.add_argument("--answer", choices=["accept", "decline"], required=True)
     args = p.parse_args()
+    if not (args.url or args.stdio):
+        p.error("give --url or --stdio")
+    transport = "stdio" if args.stdio else "streamable-http"
     try:
         detail = anyio.run(run_bounded, args)
     except BaseException as e:  # noqa: BLE001 - report anything readably
-        print(f"FAIL {SDK} streamable-http protocol={MODERN}: {describe(e)}", flush=True)
+        print(f"FAIL {SDK} {transport} protocol={MODERN}: {describe(e)}", flush=True)
         return 1
-    print(f"PASS {SDK} streamable-http protocol={MODERN}: {detail}", flush=True)
+    print(f"PASS {SDK} {transport} protocol={MODERN}: {detail}", flush=True)
     return 0
 
 
