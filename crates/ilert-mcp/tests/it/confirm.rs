@@ -680,3 +680,122 @@ async fn a_confirmation_asked_on_one_replica_finishes_on_another() {
     );
     assert_eq!(probe(Probe::AlertCount, &h.sandbox_url).await, after);
 }
+
+/// rmcp's own client (the Rust SDK) with a handler that answers elicitations: on 2026-07-28 it
+/// drives `input_required` itself; in the handshake era the server does not ask (it cannot send
+/// `input_required` there), so the host's own approval is what stands.
+struct Answering(
+    rmcp::model::ElicitationAction,
+    Arc<std::sync::Mutex<Vec<String>>>,
+);
+
+impl rmcp::ClientHandler for Answering {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        let mut info = rmcp::model::ClientConfig::default();
+        info.capabilities = serde_json::from_value(json!({"elicitation": {"form": {}}})).unwrap();
+        info
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        if let rmcp::model::ElicitRequestParams::FormElicitationParams { message, .. } = request {
+            self.1.lock().unwrap().push(message);
+        }
+        let result = rmcp::model::ElicitResult::new(self.0.clone());
+        Ok(match self.0 {
+            rmcp::model::ElicitationAction::Accept => result.with_content(json!({})),
+            _ => result,
+        })
+    }
+}
+
+async fn rust_client(
+    url: &str,
+    action: rmcp::model::ElicitationAction,
+    era: Era,
+) -> (
+    rmcp::service::RunningService<rmcp::RoleClient, Answering>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let config = StreamableHttpClientTransportConfig::with_uri(url.to_owned())
+        .auth_header(USER_KEY.to_owned());
+    let lifecycle = match era {
+        Era::Legacy => ClientLifecycleMode::Initialize,
+        Era::Stateless => ClientLifecycleMode::Discover {
+            preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+        },
+    };
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let client = Answering(action, asked.clone())
+        .serve_with_lifecycle(
+            StreamableHttpClientTransport::from_config(config),
+            lifecycle,
+        )
+        .await
+        .unwrap();
+    (client, asked)
+}
+
+#[tokio::test]
+async fn the_rust_sdk_client_answers_on_2026_and_is_not_asked_in_the_handshake_era() {
+    use rmcp::model::{CallToolRequestParams, ElicitationAction};
+    let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
+    let args = |s: &str| {
+        json!({"summary": s, "source": "Grafana"})
+            .as_object()
+            .unwrap()
+            .clone()
+    };
+    let before = probe(Probe::AlertCount, &h.sandbox_url)
+        .await
+        .as_i64()
+        .unwrap();
+    for (action, want, raised) in [
+        (ElicitationAction::Decline, "declined", 0),
+        (ElicitationAction::Cancel, "cancelled", 0),
+        (ElicitationAction::Accept, "Raised alert", 1),
+    ] {
+        let (client, asked) = rust_client(&h.mcp_url, action, Era::Stateless).await;
+        let count = probe(Probe::AlertCount, &h.sandbox_url)
+            .await
+            .as_i64()
+            .unwrap();
+        let result = client
+            .call_tool(CallToolRequestParams::new("create_alert").with_arguments(args("rust sdk")))
+            .await
+            .unwrap();
+        assert!(text(&result).contains(want), "{}", text(&result));
+        assert_eq!(asked.lock().unwrap().len(), 1, "asked once");
+        assert!(asked.lock().unwrap()[0].contains("Paged now"));
+        assert_eq!(
+            probe(Probe::AlertCount, &h.sandbox_url)
+                .await
+                .as_i64()
+                .unwrap(),
+            count + raised
+        );
+    }
+    let (legacy, asked) = rust_client(&h.mcp_url, ElicitationAction::Decline, Era::Legacy).await;
+    let result = legacy
+        .call_tool(CallToolRequestParams::new("create_alert").with_arguments(args("legacy")))
+        .await
+        .unwrap();
+    assert!(!is_error(&result), "{}", text(&result));
+    assert!(
+        asked.lock().unwrap().is_empty(),
+        "no elicitation in the handshake era"
+    );
+    assert_eq!(
+        probe(Probe::AlertCount, &h.sandbox_url)
+            .await
+            .as_i64()
+            .unwrap(),
+        before + 2
+    );
+}
