@@ -207,6 +207,74 @@ impl IlertMcp {
     }
 }
 
+impl IlertMcp {
+    /// Runs a tool, with `stage` in its extensions for its confirmation checkpoint.
+    async fn run_tool(
+        &self,
+        name: &str,
+        request: CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
+        stage: Option<&Stage>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if let Some(stage) = stage {
+            context.extensions.insert(stage.clone());
+        }
+        let context = ToolCallContext::new(self, request, context);
+        match self.catalogue.router.call(context).await {
+            Ok(CallToolResponse::Complete(result)) => {
+                Ok(explain_bad_arguments(name, result).into())
+            }
+            // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
+            Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
+                Ok(bad_arguments(name, &e.message).into())
+            }
+            other => other,
+        }
+    }
+
+    /// Handshake-era stdio, where the server may send requests mid-call: ask with
+    /// `elicitation/create` and run the tool again, confirmed, on accept.
+    async fn ask_in_band(
+        &self,
+        name: &str,
+        preview: &confirm::Preview,
+        stage: &Stage,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let answer = context
+            .peer
+            .create_elicitation_with_timeout(
+                confirm::elicitation(preview),
+                Some(std::time::Duration::from_secs(
+                    confirm::STATE_TTL_SECS.unsigned_abs(),
+                )),
+            )
+            .await;
+        let outcome = match answer.map(|a| a.action) {
+            Ok(rmcp::model::ElicitationAction::Accept) => Outcome::Accepted,
+            Ok(rmcp::model::ElicitationAction::Cancel) => Outcome::Cancelled,
+            Ok(_) => Outcome::Declined,
+            Err(e) => {
+                tracing::warn!(tool = name, error = %e, "the client did not answer the confirmation");
+                Outcome::Cancelled
+            }
+        };
+        confirmation_answered(name, outcome);
+        match outcome {
+            Outcome::Accepted => {
+                self.run_tool(name, request, context, Some(&stage.confirmed()))
+                    .await
+            }
+            _ => {
+                let tool = self.catalogue.router.get(name);
+                let title = tool.and_then(|t| t.title.as_deref()).unwrap_or(name);
+                Ok(confirm::not_done(outcome, title, name).into())
+            }
+        }
+    }
+}
+
 /// The one place a person's answer to a confirmation is recorded (accepted, declined, cancelled,
 /// or a state refused as forged, expired, replayed or another caller's). The audit trail records
 /// "declined" here.
@@ -214,14 +282,16 @@ fn confirmation_answered(tool: &str, outcome: Outcome) {
     tracing::info!(tool, outcome = ?outcome, "confirmation answered");
 }
 
-/// Whether the client can answer an elicitation inside a tool call: protocol 2026-07-28 (where a
-/// call may answer `input_required`) and form elicitation declared.
+/// Whether the client can answer an elicitation inside a tool call: it declared form elicitation,
+/// and either speaks 2026-07-28 (a call may answer `input_required`) or is a handshake-era stdio
+/// client (the server may send it `elicitation/create` mid-call; over stateless HTTP it cannot).
 fn can_ask(context: &RequestContext<RoleServer>) -> bool {
-    is_2026_era(context)
-        && context
-            .client_capabilities()
-            .and_then(|c| c.elicitation)
-            .is_some_and(|e| e.form.is_some() || e.url.is_none())
+    let declared = context
+        .client_capabilities()
+        .and_then(|c| c.elicitation)
+        .is_some_and(|e| e.form.is_some() || e.url.is_none());
+    let over_http = context.extensions.get::<http::request::Parts>().is_some();
+    declared && (is_2026_era(context) || !over_http)
 }
 
 impl ServerHandler for IlertMcp {
@@ -371,26 +441,19 @@ impl ServerHandler for IlertMcp {
                 return Ok(answer);
             }
         };
-        let mut context = context;
-        if let Some(stage) = &stage {
-            context.extensions.insert(stage.clone());
-        }
-        let context = ToolCallContext::new(self, request, context);
-        let mut result = match self.catalogue.router.call(context).await {
-            Ok(CallToolResponse::Complete(result)) => {
-                Ok(explain_bad_arguments(&name, result).into())
-            }
-            // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
-            Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
-                Ok(bad_arguments(&name, &e.message).into())
-            }
-            other => other,
-        };
+        let retry = stage.as_ref().map(|_| (request.clone(), context.clone()));
+        let mut result = self.run_tool(&name, request, context, stage.as_ref()).await;
         // The tool stopped at its checkpoint: ask the person what it showed.
         if let Some(stage) = &stage
             && let Some(preview) = stage.take_preview()
+            && let Some((request, context)) = retry
         {
-            result = Ok(self.shared.confirm.ask(stage.binding(), &preview).into());
+            result = if is_2026_era(&context) {
+                Ok(self.shared.confirm.ask(stage.binding(), &preview).into())
+            } else {
+                self.ask_in_band(&name, &preview, stage, request, context)
+                    .await
+            };
         }
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",

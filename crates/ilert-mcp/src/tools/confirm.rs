@@ -283,17 +283,8 @@ impl Confirmer {
                         ElicitationAction::Cancel => Outcome::Cancelled,
                         _ => Outcome::Declined,
                     };
-                    let text = format!(
-                        "Not done: the person {} {title} ({}). Nothing was changed in ilert. Do not \
-                         retry unless they ask for it again.",
-                        if outcome == Outcome::Cancelled {
-                            "cancelled"
-                        } else {
-                            "declined"
-                        },
-                        binding.tool
-                    );
-                    return (Before::Answer(failure(text).into()), Some(outcome));
+                    let text = not_done(outcome, title, &binding.tool);
+                    return (Before::Answer(text.into()), Some(outcome));
                 }
                 Verdict::Refused(why) => {
                     let text = format!(
@@ -331,15 +322,10 @@ impl Confirmer {
             e: (self.clock)() + self.ttl_secs,
         };
         let sealed = self.sealer.seal(STATE_PREFIX, &state);
-        let params = ElicitRequestParams::FormElicitationParams {
-            meta: None,
-            message: preview.message(),
-            requested_schema: ElicitationSchema::new(BTreeMap::new()),
-        };
         let mut requests = InputRequests::new();
         requests.insert(
             INPUT_KEY.to_owned(),
-            InputRequest::Elicitation(ElicitRequest::new(params)),
+            InputRequest::Elicitation(ElicitRequest::new(elicitation(preview))),
         );
         InputRequiredResult::new(Some(requests), Some(sealed))
     }
@@ -394,6 +380,28 @@ impl Confirmer {
             other => Verdict::Declined(other),
         }
     }
+}
+
+/// The form elicitation that asks for `preview`: a message and nothing to fill in.
+pub fn elicitation(preview: &Preview) -> ElicitRequestParams {
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message: preview.message(),
+        requested_schema: ElicitationSchema::new(BTreeMap::new()),
+    }
+}
+
+/// The answer after a person declined or cancelled: nothing happened, and no retry on its own.
+pub fn not_done(outcome: Outcome, title: &str, tool: &str) -> CallToolResult {
+    let how = if outcome == Outcome::Cancelled {
+        "cancelled"
+    } else {
+        "declined"
+    };
+    failure(format!(
+        "Not done: the person {how} {title} ({tool}). Nothing was changed in ilert. Do not retry \
+         unless they ask for it again."
+    ))
 }
 
 enum Verdict {
@@ -471,6 +479,19 @@ impl Stage {
 
     pub fn binding(&self) -> &Binding {
         &self.0.binding
+    }
+
+    /// The same call, confirmed by the person.
+    pub fn confirmed(&self) -> Stage {
+        let s = &self.0;
+        Stage(Arc::new(StageInner {
+            policy: s.policy,
+            class: s.class,
+            can_ask: s.can_ask,
+            confirmed: true,
+            binding: s.binding.clone(),
+            preview: Mutex::new(None),
+        }))
     }
 }
 

@@ -799,3 +799,61 @@ async fn the_rust_sdk_client_answers_on_2026_and_is_not_asked_in_the_handshake_e
         before + 2
     );
 }
+
+/// Handshake-era stdio (an in-process pipe, as `ilert-mcp stdio` runs): the server may send
+/// requests mid-call, so a client that declared elicitation is asked with `elicitation/create`.
+#[tokio::test]
+async fn handshake_era_stdio_clients_with_elicitation_are_asked_in_band() {
+    use ilert_mcp::server::{IlertMcp, Shared};
+    use ilert_mcp::tools::catalogue::Catalogue;
+    use rmcp::ServiceExt;
+    use rmcp::model::{CallToolRequestParams, ElicitationAction};
+    let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
+    for (action, want, raised) in [
+        (ElicitationAction::Decline, "declined", 0),
+        (ElicitationAction::Cancel, "cancelled", 0),
+        (ElicitationAction::Accept, "Raised alert", 1),
+    ] {
+        let shared = Arc::new(Shared::new(
+            fast_client(&h.sandbox_url),
+            "https://app.ilert.com",
+            Some(ilert_client::ApiKey::new(USER_KEY).unwrap()),
+        ));
+        let (server_io, client_io) = tokio::io::duplex(1 << 16);
+        tokio::spawn(async move {
+            if let Ok(running) = IlertMcp::new(shared, Arc::new(Catalogue::full()))
+                .serve(server_io)
+                .await
+            {
+                let _ = running.waiting().await;
+            }
+        });
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let client = Answering(action, asked.clone())
+            .serve(client_io)
+            .await
+            .unwrap();
+        let before = probe(Probe::AlertCount, &h.sandbox_url)
+            .await
+            .as_i64()
+            .unwrap();
+        let args = json!({"summary": "stdio in band", "source": "Grafana"});
+        let result = client
+            .call_tool(
+                CallToolRequestParams::new("create_alert")
+                    .with_arguments(args.as_object().unwrap().clone()),
+            )
+            .await
+            .unwrap();
+        assert!(text(&result).contains(want), "{}", text(&result));
+        assert_eq!(asked.lock().unwrap().len(), 1, "asked once");
+        assert!(asked.lock().unwrap()[0].contains("Paged now"));
+        assert_eq!(
+            probe(Probe::AlertCount, &h.sandbox_url)
+                .await
+                .as_i64()
+                .unwrap(),
+            before + raised
+        );
+    }
+}
