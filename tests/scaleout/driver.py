@@ -4,6 +4,9 @@
 Phases (one per run; scripts/scaleout starts and stops the processes between them):
   eras      both protocol eras (2026-07-28 and 2025-11-25) through nginx with the official MCP Python
             SDK: tools/list, list_alerts, who_is_on_call; every replica must have served some.
+  confirm   an outward write's confirmation (issue 13) asked at one replica and answered at another:
+            accept raises the alert once, a replay at the third is refused (nonce in Redis), a
+            decline raises nothing; then the SDK's elicitation callback through nginx.
   kill      N tool calls through nginx, a few at a time, while one replica is SIGKILLed: only calls in
             flight during the kill may fail, every call started after it must succeed.
   oauth     the connector flow with each step at a different replica (register A, authorize B,
@@ -185,6 +188,96 @@ def phase_eras(args: argparse.Namespace, log: AccessLog) -> None:
         return f"/mcp requests per replica (nginx log): {per_replica(served, args.replicas)}; /metrics totals: {', '.join(metrics)}"
 
     check("eras: round robin reached all 3 replicas", spread)
+
+
+# --- phase: confirm ------------------------------------------------------------------------
+
+CONFIRM_META = {**META, "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}}}
+
+
+def confirm_call(base: str, args: dict[str, Any], retry: tuple[str, str] | None = None) -> dict:
+    """create_alert at one replica as a 2026-07-28 client that declared elicitation; `retry` is
+    (requestState, action)."""
+    headers, body = mcp_request(MODERN, "demo-key-user", 1, "create_alert", args)
+    body["params"]["_meta"] = CONFIRM_META
+    if retry:
+        body["params"]["requestState"] = retry[0]
+        answer: dict[str, Any] = {"action": retry[1]}
+        if retry[1] == "accept":
+            answer["content"] = {}
+        body["params"]["inputResponses"] = {"confirm": answer}
+    r = httpx2.post(f"{base}/mcp", headers=headers, json=body, timeout=20)
+    need(r.status_code == 200, f"HTTP {r.status_code}: {r.text[:200]}")
+    return r.json()["result"]
+
+
+def asked_state(result: dict, where: str) -> str:
+    need(result.get("resultType") == "input_required", f"{where}: no input_required: {json.dumps(result)[:200]}")
+    message = result["inputRequests"]["confirm"]["params"]["message"]
+    need("Paged now" in message, f"{where}: the prompt does not say who is paged: {message[:200]}")
+    return result["requestState"]
+
+
+def texts(result: dict) -> str:
+    return " ".join(c.get("text", "") for c in result.get("content", []))
+
+
+def alerts_with(base: str, summary: str) -> list[int]:
+    headers, body = mcp_request(MODERN, "demo-key-user", 2, "list_alerts", {"states": ["PENDING"], "limit": 100})
+    result = tool_result(httpx2.post(f"{base}/mcp", headers=headers, json=body, timeout=20))
+    return [a["id"] for a in result["structuredContent"]["alerts"] if a.get("summary") == summary]
+
+
+def phase_confirm(args: argparse.Namespace, log: AccessLog) -> None:
+    a, b, c = args.replicas
+
+    def accept_elsewhere() -> str:
+        summary = f"scaleout confirm {secrets.token_hex(4)}"
+        call = {"summary": summary, "source": "Grafana"}
+        state = asked_state(confirm_call(a, call), "A")
+        need(alerts_with(c, summary) == [], "asking alone raised the alert")
+        result = confirm_call(b, call, (state, "accept"))
+        need(not result.get("isError") and result.get("resultType", "complete") == "complete",
+             f"accept at B: {texts(result)[:200]}")
+        raised = alerts_with(c, summary)
+        need(len(raised) == 1, f"after accept at B, C lists {len(raised)} alert(s) named {summary!r}")
+        replay = confirm_call(c, call, (state, "accept"))
+        need(replay.get("isError") and "already used" in texts(replay), f"replay at C: {texts(replay)[:200]}")
+        need(len(alerts_with(a, summary)) == 1, "the replay raised another alert")
+        return f"asked at A, accepted at B (alert #{raised[0]}), replay refused at C (Redis), still one alert"
+
+    def decline_elsewhere() -> str:
+        summary = f"scaleout confirm {secrets.token_hex(4)}"
+        call = {"summary": summary, "source": "Grafana"}
+        state = asked_state(confirm_call(b, call), "B")
+        result = confirm_call(c, call, (state, "decline"))
+        need(result.get("isError") and "declined" in texts(result), f"decline at C: {texts(result)[:200]}")
+        need(alerts_with(a, summary) == [], "the declined alert exists")
+        return "asked at B, declined at C: nothing raised"
+
+    async def sdk_via_nginx() -> str:
+        log.mark()
+        summary = f"scaleout confirm sdk {secrets.token_hex(4)}"
+        asked: list[str] = []
+
+        async def on_elicit(_context: Any, params: Any) -> Any:
+            from mcp import types
+            asked.append(params.message)
+            return types.ElicitResult(action="accept", content={})
+
+        hc = httpx2.AsyncClient(headers={"Authorization": "Bearer demo-key-user"}, timeout=httpx2.Timeout(20.0))
+        async with hc, Client(streamable_http_client(f"{args.nginx}/mcp", http_client=hc), mode=MODERN,
+                              elicitation_callback=on_elicit) as client:
+            result = await client.call_tool("create_alert", {"summary": summary, "source": "Grafana"})
+        need(len(asked) == 1 and summary in asked[0], f"elicitation asked {len(asked)} time(s)")
+        need(not result.is_error, f"create_alert after accept: {result.content}")
+        served = log.served_by(log.since(), "/mcp")
+        need(len(alerts_with(a, summary)) == 1, "the alert was not raised exactly once")
+        return f"python SDK through nginx, callback accepted; /mcp per replica: {per_replica(served, args.replicas)}"
+
+    check("confirm: asked at A, accepted at B, replay refused at C", accept_elsewhere)
+    check("confirm: asked at B, declined at C", decline_elsewhere)
+    check("confirm: SDK elicitation through nginx", lambda: anyio.run(sdk_via_nginx))
 
 
 # --- phase: kill ---------------------------------------------------------------------------
@@ -550,7 +643,7 @@ def phase_recovery(args: argparse.Namespace, log: AccessLog) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("phase", choices=["eras", "kill", "oauth", "outage", "recovery"])
+    p.add_argument("phase", choices=["eras", "confirm", "kill", "oauth", "outage", "recovery"])
     p.add_argument("--nginx", required=True, help="nginx base URL (the public URL), http://127.0.0.1:PORT")
     p.add_argument("--replicas", required=True, help="comma-separated base URLs of replicas A,B,C")
     p.add_argument("--access-log", required=True, help="nginx access log (format: see nginx.conf.in)")
@@ -566,7 +659,7 @@ def main() -> int:
         if httpx2.URL(url).host != "127.0.0.1":
             p.error(f"only 127.0.0.1 is contacted: {url}")
     log = AccessLog(args.access_log)
-    {"eras": phase_eras, "kill": phase_kill, "oauth": phase_oauth, "outage": phase_outage,
+    {"eras": phase_eras, "confirm": phase_confirm, "kill": phase_kill, "oauth": phase_oauth, "outage": phase_outage,
      "recovery": phase_recovery}[args.phase](args, log)
     return 1 if failed else 0
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::tools::catalogue::Selection;
+use crate::tools::confirm::Policy;
 
 /// `0.1.0 (commit 1a2b3c4d5e6f)`: the release and the git commit it was built from.
 pub const VERSION: &str = concat!(
@@ -145,6 +146,18 @@ impl SelectionArgs {
         }
         Ok(selection)
     }
+}
+
+/// Which writes ask a person before they happen.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ConfirmArgs {
+    /// Who confirms writes. outward: pages, subscriber notifications, alert actions, maintenance,
+    /// overrides and bulk changes of more than 3 alerts ask the person first where the client
+    /// can (MCP 2026-07-28 with elicitation); elsewhere the client's own approval applies.
+    /// always: every write asks, and outward writes from clients that cannot ask are refused.
+    /// never: the server asks nobody.
+    #[arg(long = "confirm", env = "ILERT_MCP_CONFIRM", value_enum, default_value_t = Policy::Outward)]
+    pub confirm: Policy,
 }
 
 #[derive(Debug, Args)]
@@ -308,6 +321,8 @@ pub struct ServeArgs {
     pub selection: SelectionArgs,
     #[command(flatten)]
     pub audit: AuditArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +333,8 @@ pub struct StdioArgs {
     pub selection: SelectionArgs,
     #[command(flatten)]
     pub audit: AuditArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -347,6 +364,8 @@ pub struct DemoArgs {
     pub rate_limit: u32,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Args)]

@@ -28,7 +28,13 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
     let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
     // The client keeps to the sandbox's own per-key limit, as it keeps to ilert's.
     let client = crate::ilert_client(&format!("http://{sandbox_addr}/api"), 25, args.rate_limit)?;
-    let shared = Arc::new(Shared::new(client, "https://app.ilert.com", None));
+    let confirm = crate::tools::confirm::Confirmer::new(
+        args.confirm.confirm,
+        &crate::auth::seal::TokenKey::generate(),
+        Arc::new(crate::auth::store::InMemory::default()),
+    );
+    let shared =
+        Arc::new(Shared::new(client, "https://app.ilert.com", None).with_confirmer(confirm));
     let sandbox_task = tokio::spawn(ilert_sandbox::serve(
         sandbox_listener,
         sandbox,

@@ -50,9 +50,6 @@ pub fn oauth(
     catalogue: &tools::catalogue::Catalogue,
 ) -> Result<Option<std::sync::Arc<auth::OAuth>>, String> {
     if args.no_oauth {
-        if args.redis_url.is_some() {
-            tracing::warn!("--redis-url is ignored: OAuth is off (--no-oauth)");
-        }
         return Ok(None);
     }
     let public_url = match &args.public_url {
@@ -117,4 +114,31 @@ pub fn oauth(
         o.ceiling = server::ceiling(catalogue);
     }
     Ok(Some(oauth))
+}
+
+/// Confirmation of outward writes for `serve`: sealed with ILERT_MCP_TOKEN_KEY (the same on every
+/// replica, so any of them can finish a confirmation another one asked), replays refused through
+/// Redis when `--redis-url` is set, else in this process.
+pub fn confirmer(
+    args: &cli::HttpArgs,
+    policy: tools::confirm::Policy,
+) -> Result<tools::confirm::Confirmer, String> {
+    let key = match &args.token_key {
+        Some(raw) => auth::seal::TokenKey::from_base64(raw)?,
+        None => auth::seal::TokenKey::generate(),
+    };
+    let used: std::sync::Arc<dyn auth::store::UsedIds> = match &args.redis_url {
+        Some(url) => std::sync::Arc::new(auth::redis_store::RedisStore::new(
+            url,
+            &args.redis_key_prefix,
+        )?),
+        None => std::sync::Arc::new(auth::store::InMemory::default()),
+    };
+    if policy != tools::confirm::Policy::Never && args.token_key.is_none() {
+        tracing::info!(
+            "confirmations are sealed with a per-process key; behind a load balancer set ILERT_MCP_TOKEN_KEY \
+             (and ILERT_MCP_REDIS_URL) on every replica"
+        );
+    }
+    Ok(tools::confirm::Confirmer::new(policy, &key, used))
 }

@@ -62,9 +62,11 @@ async fn run(command: Command) -> Result<(), String> {
                 args.ilert.timeout_secs,
                 args.ilert.rate_limit,
             )?;
+            let confirm = ilert_mcp::confirmer(&args.http, args.confirm.confirm)?;
             let shared = Arc::new(
                 Shared::new(client, &args.ilert.app_url, None)
-                    .with_audit(Arc::new(args.audit.audit_log()?)),
+                    .with_audit(Arc::new(args.audit.audit_log()?))
+                    .with_confirmer(confirm),
             );
             let listener = tokio::net::TcpListener::bind(args.http.bind)
                 .await
@@ -92,9 +94,16 @@ async fn run(command: Command) -> Result<(), String> {
                 args.ilert.timeout_secs,
                 args.ilert.rate_limit,
             )?;
+            // One process, one user: a per-process key and an in-process store are enough.
+            let confirm = ilert_mcp::tools::confirm::Confirmer::new(
+                args.confirm.confirm,
+                &ilert_mcp::auth::seal::TokenKey::generate(),
+                Arc::new(ilert_mcp::auth::store::InMemory::default()),
+            );
             let shared = Arc::new(
                 Shared::new(client, &args.ilert.app_url, Some(key))
-                    .with_audit(Arc::new(args.audit.audit_log()?)),
+                    .with_audit(Arc::new(args.audit.audit_log()?))
+                    .with_confirmer(confirm),
             );
             ilert_mcp::transport::stdio::run(shared, catalogue).await
         }

@@ -16,9 +16,10 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
-use crate::audit::{AuditLog, Entry, Outcome};
+use crate::audit::{self, AuditLog, Entry};
 use crate::auth::{GrantInfo, Scope};
 use crate::tools::catalogue::{Catalogue, Selection};
+use crate::tools::confirm::{self, Before, Binding, Confirmer, Outcome, Stage};
 use crate::tools::failure;
 use crate::tools::lookup::RefCache;
 
@@ -38,6 +39,8 @@ pub struct Shared {
     pub refs: RefCache,
     /// Where every write's audit event goes.
     pub audit: Arc<AuditLog>,
+    /// Which writes ask a person first, and the key and store their confirmations use.
+    pub confirm: Confirmer,
 }
 
 impl Shared {
@@ -48,12 +51,19 @@ impl Shared {
             stdio_key,
             refs: RefCache::default(),
             audit: Arc::new(AuditLog::stderr()),
+            confirm: Confirmer::default(),
         }
     }
 
     /// The same, with audit events going to `audit` instead of stderr.
     pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
         self.audit = audit;
+        self
+    }
+
+    /// The same, with these confirmation settings (policy, the replicas' key and store).
+    pub fn with_confirmer(mut self, confirm: Confirmer) -> Self {
+        self.confirm = confirm;
         self
     }
 }
@@ -161,6 +171,144 @@ impl IlertMcp {
             )),
         }
     }
+}
+
+impl IlertMcp {
+    /// Who is calling, for binding confirmations: a digest of the caller's ilert key and OAuth
+    /// client (never the key itself).
+    fn caller_id(&self, ext: &Extensions) -> String {
+        if let Some(parts) = ext.get::<http::request::Parts>() {
+            let key = parts.extensions.get::<CallerKey>();
+            let client = parts
+                .extensions
+                .get::<GrantInfo>()
+                .map(|g| g.client.as_str());
+            return confirm::caller_id(key.map_or("", |CallerKey(k)| k.expose()), client);
+        }
+        confirm::caller_id(
+            self.shared.stdio_key.as_ref().map_or("", |k| k.expose()),
+            None,
+        )
+    }
+
+    /// Confirmation before a write tool runs: `Ok(stage)` to run it (the stage goes into the
+    /// request's extensions for the tool's checkpoint), `Err(answer)` to answer without running it.
+    async fn confirmation(
+        &self,
+        tool: &Tool,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Option<Stage>, (CallToolResponse, Option<Outcome>)> {
+        let Some(class) = confirm::class_of(tool) else {
+            return Ok(None);
+        };
+        let title = tool.title.as_deref().unwrap_or(tool.name.as_ref());
+        let binding = Binding::new(
+            &self.caller_id(&context.extensions),
+            &tool.name,
+            request.arguments.as_ref(),
+        );
+        let (before, outcome) = self
+            .shared
+            .confirm
+            .before(class, title, binding, request, can_ask(context))
+            .await;
+        if let Some(outcome) = outcome {
+            confirmation_answered(&tool.name, outcome);
+        }
+        match before {
+            Before::Run(stage) => Ok(Some(stage)),
+            Before::Answer(answer) => Err((answer, outcome)),
+        }
+    }
+}
+
+impl IlertMcp {
+    /// Runs a tool, with `stage` in its extensions for its confirmation checkpoint.
+    async fn run_tool(
+        &self,
+        name: &str,
+        request: CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
+        stage: Option<&Stage>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if let Some(stage) = stage {
+            context.extensions.insert(stage.clone());
+        }
+        let context = ToolCallContext::new(self, request, context);
+        match self.catalogue.router.call(context).await {
+            Ok(CallToolResponse::Complete(result)) => {
+                Ok(explain_bad_arguments(name, result).into())
+            }
+            // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
+            Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
+                Ok(bad_arguments(name, &e.message).into())
+            }
+            other => other,
+        }
+    }
+
+    /// Handshake-era stdio, where the server may send requests mid-call: ask with
+    /// `elicitation/create` and run the tool again, confirmed, on accept.
+    async fn ask_in_band(
+        &self,
+        name: &str,
+        preview: &confirm::Preview,
+        stage: &Stage,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> (Result<CallToolResponse, ErrorData>, Outcome) {
+        let answer = context
+            .peer
+            .create_elicitation_with_timeout(
+                confirm::elicitation(preview),
+                Some(std::time::Duration::from_secs(
+                    confirm::STATE_TTL_SECS.unsigned_abs(),
+                )),
+            )
+            .await;
+        let outcome = match answer.map(|a| a.action) {
+            Ok(rmcp::model::ElicitationAction::Accept) => Outcome::Accepted,
+            Ok(rmcp::model::ElicitationAction::Cancel) => Outcome::Cancelled,
+            Ok(_) => Outcome::Declined,
+            Err(e) => {
+                tracing::warn!(tool = name, error = %e, "the client did not answer the confirmation");
+                Outcome::Cancelled
+            }
+        };
+        confirmation_answered(name, outcome);
+        let result = match outcome {
+            Outcome::Accepted => {
+                self.run_tool(name, request, context, Some(&stage.confirmed()))
+                    .await
+            }
+            _ => {
+                let tool = self.catalogue.router.get(name);
+                let title = tool.and_then(|t| t.title.as_deref()).unwrap_or(name);
+                Ok(confirm::not_done(outcome, title, name).into())
+            }
+        };
+        (result, outcome)
+    }
+}
+
+/// The one place a person's answer to a confirmation is recorded (accepted, declined, cancelled,
+/// or a state refused as forged, expired, replayed or another caller's). The audit trail records
+/// "declined" here.
+fn confirmation_answered(tool: &str, outcome: Outcome) {
+    tracing::info!(tool, outcome = ?outcome, "confirmation answered");
+}
+
+/// Whether the client can answer an elicitation inside a tool call: it declared form elicitation,
+/// and either speaks 2026-07-28 (a call may answer `input_required`) or is a handshake-era stdio
+/// client (the server may send it `elicitation/create` mid-call; over stateless HTTP it cannot).
+fn can_ask(context: &RequestContext<RoleServer>) -> bool {
+    let declared = context
+        .client_capabilities()
+        .and_then(|c| c.elicitation)
+        .is_some_and(|e| e.form.is_some() || e.url.is_none());
+    let over_http = context.extensions.get::<http::request::Parts>().is_some();
+    declared && (is_2026_era(context) || !over_http)
 }
 
 impl ServerHandler for IlertMcp {
@@ -342,28 +490,57 @@ impl ServerHandler for IlertMcp {
                     .finish(
                         &self.shared.audit,
                         api.as_ref(),
-                        Outcome::Refused,
+                        audit::Outcome::Refused,
                         Some(why),
                     )
                     .await;
             }
             return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
-        let context = ToolCallContext::new(self, request, context);
         let _in_flight = crate::metrics::global().start_call();
         let started = std::time::Instant::now();
-        let result = match self.catalogue.router.call(context).await {
-            Ok(CallToolResponse::Complete(result)) => {
-                Ok(explain_bad_arguments(&name, result).into())
+        // Only now, with selection, read-only and grants applied, may a write ask a person.
+        let stage = match self.confirmation(tool, &request, &context).await {
+            Ok(stage) => stage,
+            Err((answer, answered)) => {
+                crate::metrics::global().tool_call(&name, "confirmation", started.elapsed());
+                // Asking records nothing yet; a no, or a state or policy refusal, is final.
+                let audited = match (&answer, answered) {
+                    (CallToolResponse::InputRequired(_), _) => None,
+                    (_, Some(Outcome::Declined | Outcome::Cancelled)) => {
+                        Some((audit::Outcome::Declined, "the person declined"))
+                    }
+                    _ => Some((audit::Outcome::Refused, "not confirmed")),
+                };
+                if let (Some(entry), Some((outcome, reason))) = (audit, audited) {
+                    entry
+                        .finish(&self.shared.audit, api.as_ref(), outcome, Some(reason))
+                        .await;
+                }
+                return Ok(answer);
             }
-            // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
-            Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
-                Ok(bad_arguments(&name, &e.message).into())
-            }
-            other => other,
         };
+        let retry = stage.as_ref().map(|_| (request.clone(), context.clone()));
+        let mut result = self.run_tool(&name, request, context, stage.as_ref()).await;
+        let mut declined = false;
+        // The tool stopped at its checkpoint: ask the person what it showed.
+        if let Some(stage) = &stage
+            && let Some(preview) = stage.take_preview()
+            && let Some((request, context)) = retry
+        {
+            result = if is_2026_era(&context) {
+                Ok(self.shared.confirm.ask(stage.binding(), &preview).into())
+            } else {
+                let (result, answered) = self
+                    .ask_in_band(&name, &preview, stage, request, context)
+                    .await;
+                declined = answered != Outcome::Accepted;
+                result
+            };
+        }
         let outcome = match &result {
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "tool_error",
+            Ok(CallToolResponse::InputRequired(_)) => "input_required",
             Ok(_) => "ok",
             Err(_) => "protocol_error",
         };
@@ -371,12 +548,13 @@ impl ServerHandler for IlertMcp {
         // An answer that is not complete (the human is being asked) is recorded when the call
         // that completes it comes back.
         let audited = match &result {
+            _ if declined => Some((audit::Outcome::Declined, Some("the person declined"))),
             Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
-                Some((Outcome::Failed, Some("the tool answered with an error")))
+                Some((audit::Outcome::Failed, Some("the tool answered with an error")))
             }
-            Ok(CallToolResponse::Complete(_)) => Some((Outcome::Done, None)),
+            Ok(CallToolResponse::Complete(_)) => Some((audit::Outcome::Done, None)),
             Ok(_) => None,
-            Err(_) => Some((Outcome::Failed, Some("internal error"))),
+            Err(_) => Some((audit::Outcome::Failed, Some("internal error"))),
         };
         if let (Some(entry), Some((outcome, reason))) = (audit, audited) {
             entry

@@ -13,7 +13,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::confirm::confirm;
 use crate::tools::lookup::{Kind, Named};
+use crate::tools::previews;
 use crate::tools::render::{self, AlertItem, Ref};
 use crate::tools::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
@@ -125,6 +127,7 @@ impl IlertMcp {
         title = "Assign alert",
         input_schema = input_schema::<AssignParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
+        meta = crate::tools::confirm::internal(),
         annotations(title = "Assign alert", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -170,6 +173,7 @@ impl IlertMcp {
         title = "Add alert responder",
         input_schema = input_schema::<ResponderParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
+        meta = crate::tools::confirm::internal(),
         annotations(title = "Add alert responder", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -223,6 +227,7 @@ impl IlertMcp {
         title = "Comment on alert",
         input_schema = input_schema::<CommentParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
+        meta = crate::tools::confirm::internal(),
         annotations(title = "Comment on alert", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = false)
     )]
@@ -285,6 +290,7 @@ impl IlertMcp {
         title = "Run alert action",
         input_schema = input_schema::<RunActionParams>(),
         output_schema = output_schema::<ActionOutput>(),
+        meta = crate::tools::confirm::outward(),
         annotations(title = "Run alert action", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -344,6 +350,10 @@ impl IlertMcp {
         let Some(action_id) = action.alert_action_id.clone() else {
             return failure("That action has no id ilert can run.");
         };
+        confirm!(ext, async {
+            let name = action.name.as_deref().unwrap_or(&action_id);
+            previews::alert_action(p.id, name, action.kind.as_deref())
+        });
         let result = ilert!(
             api.run_alert_action(p.id, &action_id),
             format!("alert {}", p.id)
@@ -373,6 +383,7 @@ impl IlertMcp {
         title = "Create alert",
         input_schema = input_schema::<CreateAlertParams>(),
         output_schema = output_schema::<CreateAlertOutput>(),
+        meta = crate::tools::confirm::outward(),
         annotations(title = "Create alert", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -439,7 +450,7 @@ impl IlertMcp {
             summary: p.summary.trim().to_owned(),
             details: p.details.clone(),
             alert_source: IdOnly { id: source.id },
-            priority: Some(priority),
+            priority: Some(priority.clone()),
             responders: responders
                 .iter()
                 .map(|r| ResponderWrite {
@@ -448,6 +459,10 @@ impl IlertMcp {
                 .collect(),
             ..Default::default()
         };
+        confirm!(
+            ext,
+            previews::paging(&api, &source, &responders, &body.summary, &priority)
+        );
         let alert = ilert!(api.create_alert(&body), "the new alert");
         let item = render::alert_item((&alert).into(), Some(&self.shared.app_url));
         let paged: Vec<Ref> = if responders.is_empty() {

@@ -13,6 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::confirm::confirm;
+use crate::tools::previews;
 use crate::tools::render::{self, AlertItem, Ref};
 use crate::tools::{
     args, explain, failure, input_schema, output_schema, session, structured, structured_value,
@@ -324,6 +326,7 @@ impl IlertMcp {
         title = "Accept alerts",
         input_schema = input_schema::<AlertIdsParams>(),
         output_schema = output_schema::<BulkOutput>(),
+        meta = crate::tools::confirm::bulk(),
         annotations(title = "Accept alerts", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -333,7 +336,7 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         match self.session(&ext) {
-            Ok(api) => bulk(&api, p.ids, BulkAction::Accept).await,
+            Ok(api) => bulk(&api, &ext, p.ids, BulkAction::Accept).await,
             Err(e) => e,
         }
     }
@@ -344,6 +347,7 @@ impl IlertMcp {
         title = "Resolve alerts",
         input_schema = input_schema::<AlertIdsParams>(),
         output_schema = output_schema::<BulkOutput>(),
+        meta = crate::tools::confirm::bulk(),
         annotations(title = "Resolve alerts", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -353,7 +357,7 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         match self.session(&ext) {
-            Ok(api) => bulk(&api, p.ids, BulkAction::Resolve).await,
+            Ok(api) => bulk(&api, &ext, p.ids, BulkAction::Resolve).await,
             Err(e) => e,
         }
     }
@@ -516,7 +520,12 @@ pub(crate) fn detail_text(d: &AlertDetail) -> String {
     text
 }
 
-async fn bulk(api: &Session, ids: Vec<i64>, action: BulkAction) -> CallToolResult {
+async fn bulk(
+    api: &Session,
+    ext: &Extensions,
+    ids: Vec<i64>,
+    action: BulkAction,
+) -> CallToolResult {
     let mut unique = Vec::with_capacity(ids.len());
     for id in ids {
         if !unique.contains(&id) {
@@ -532,6 +541,15 @@ async fn bulk(api: &Session, ids: Vec<i64>, action: BulkAction) -> CallToolResul
             unique.len()
         ));
     }
+    let (verb, doing) = match action {
+        BulkAction::Accept => ("Accepted", "Accept"),
+        BulkAction::Resolve => ("Resolved", "Resolve"),
+    };
+    confirm!(
+        ext,
+        count = unique.len(),
+        previews::alerts(api, &unique, doing)
+    );
     let results: Vec<BulkItem> = futures::stream::iter(unique)
         .map(|id| async move {
             let outcome = match action {
@@ -545,10 +563,6 @@ async fn bulk(api: &Session, ids: Vec<i64>, action: BulkAction) -> CallToolResul
         .await;
     let succeeded = results.iter().filter(|r| r.ok).count();
     let failed = results.len() - succeeded;
-    let verb = match action {
-        BulkAction::Accept => "Accepted",
-        BulkAction::Resolve => "Resolved",
-    };
     let mut text = format!("{verb} {succeeded} of {} alert(s).", results.len());
     for r in &results {
         match (&r.error, &r.status) {

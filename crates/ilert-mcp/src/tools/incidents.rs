@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::confirm::confirm;
 use crate::tools::lookup::Kind;
+use crate::tools::previews;
 use crate::tools::render::time;
 use crate::tools::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
@@ -281,6 +283,7 @@ impl IlertMcp {
         title = "Create incident",
         input_schema = input_schema::<CreateIncidentParams>(),
         output_schema = output_schema::<CreateIncidentOutput>(),
+        meta = crate::tools::confirm::outward(),
         annotations(title = "Create incident", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -345,6 +348,7 @@ impl IlertMcp {
                 text,
             );
         }
+        confirm!(ext, previews::incident(&api, &body, None, Some(&info)));
         let created = ilert!(api.create_incident(&body), "the new incident");
         let incident = incident_out(&created, &self.shared.app_url);
         let text = format!(
@@ -367,7 +371,8 @@ impl IlertMcp {
         title = "Update incident",
         input_schema = input_schema::<UpdateIncidentParams>(),
         output_schema = output_schema::<IncidentOut>(),
-        annotations(title = "Update incident", read_only_hint = false, destructive_hint = false,
+        meta = crate::tools::confirm::outward(),
+        annotations(title = "Update incident", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = false, open_world_hint = true)
     )]
     pub async fn update_incident(
@@ -386,6 +391,9 @@ impl IlertMcp {
         for attempt in 0..2 {
             let current = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
             let body = update_body(&current.value, &p, &changes);
+            if attempt == 0 {
+                confirm!(ext, previews::incident(&api, &body, Some(p.id), None));
+            }
             match api
                 .update_incident(p.id, &body, current.etag.as_deref())
                 .await

@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::confirm::confirm;
 use crate::tools::lookup::Kind;
+use crate::tools::previews;
 use crate::tools::render::Ref;
 use crate::tools::times::{self, parse, show, show_raw, zone};
 use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
@@ -397,6 +399,7 @@ impl IlertMcp {
         title = "Create schedule override",
         input_schema = input_schema::<OverrideParams>(),
         output_schema = output_schema::<OverrideOutput>(),
+        meta = crate::tools::confirm::outward(),
         annotations(title = "Create schedule override", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = false)
     )]
@@ -447,6 +450,10 @@ impl IlertMcp {
             start: times::wire(start),
             end: times::wire(end),
         };
+        confirm!(
+            ext,
+            previews::schedule_override(&api, &schedule, &user, (start, end, tz))
+        );
         ilert!(
             api.add_schedule_override(schedule.id, &body),
             format!("schedule {}", schedule.id)

@@ -11,8 +11,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::confirm::confirm;
 use crate::tools::incidents::{IncidentOut, incident_out};
 use crate::tools::lookup::Kind;
+use crate::tools::previews;
 use crate::tools::render::Ref;
 use crate::tools::times::{self, parse, show, show_raw, zone};
 use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
@@ -358,8 +360,9 @@ impl IlertMcp {
         title = "Create maintenance window",
         input_schema = input_schema::<CreateMaintenanceParams>(),
         output_schema = output_schema::<MaintenanceOut>(),
+        meta = crate::tools::confirm::outward(),
         annotations(title = "Create maintenance window", read_only_hint = false, destructive_hint = false,
-                    idempotent_hint = false, open_world_hint = false)
+                    idempotent_hint = false, open_world_hint = true)
     )]
     pub async fn create_maintenance_window(
         &self,
@@ -402,6 +405,14 @@ impl IlertMcp {
             services,
             alert_sources: sources,
         };
+        confirm!(ext, async {
+            previews::maintenance(
+                &body.summary,
+                (start, end, tz),
+                &p.services,
+                &p.alert_sources,
+            )
+        });
         let created = ilert!(
             api.create_maintenance_window(&body),
             "the new maintenance window"

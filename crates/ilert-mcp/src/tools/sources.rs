@@ -11,7 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::confirm::confirm;
 use crate::tools::lookup::Kind;
+use crate::tools::previews;
 use crate::tools::render::{self, Ref, time};
 use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
 
@@ -249,6 +251,7 @@ impl IlertMcp {
         title = "Send event",
         input_schema = input_schema::<SendEventParams>(),
         output_schema = output_schema::<SendEventOutput>(),
+        meta = crate::tools::confirm::outward(),
         annotations(title = "Send event", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -276,7 +279,7 @@ impl IlertMcp {
         {
             return failure("COMMENT events need `comment`.");
         }
-        let (key, source) = match (&p.integration_key, &p.source) {
+        let (key, found) = match (&p.integration_key, &p.source) {
             (Some(key), _) if !key.trim().is_empty() => (key.trim().to_owned(), None),
             (_, Some(source)) => {
                 let found = check!(self.shared.refs.resolve(&api, Kind::Source, source).await);
@@ -285,13 +288,7 @@ impl IlertMcp {
                     format!("alert source {}", found.id)
                 );
                 match full.integration_key.filter(|k| !k.is_empty()) {
-                    Some(key) => (
-                        key,
-                        Some(Ref {
-                            id: found.id,
-                            name: Some(found.name),
-                        }),
-                    ),
+                    Some(key) => (key, Some(found)),
                     None => {
                         return failure(format!(
                             "Your ilert user cannot see the integration key of {}; ask an admin, or pass `integration_key`.",
@@ -319,6 +316,20 @@ impl IlertMcp {
                 .collect(),
             labels: p.labels.clone(),
         };
+        confirm!(
+            ext,
+            previews::event(
+                &api,
+                found.as_ref(),
+                event_type,
+                &p.summary,
+                p.alert_key.as_deref()
+            )
+        );
+        let source = found.map(|f| Ref {
+            id: f.id,
+            name: Some(f.name),
+        });
         let receipt = match api.send_event(&event).await {
             Ok(receipt) => receipt,
             Err(ilert_client::ApiError::NotFound { .. }) => {

@@ -388,3 +388,30 @@ pub async fn alert_ids(harness_sandbox_url: &str, state: &str) -> Vec<i64> {
         .map(|a| a["id"].as_i64().unwrap())
         .collect()
 }
+
+/// One sandbox and one MCP server per confirmer, all in front of it (replicas, when the
+/// confirmers share a key and a store). The harness's `mcp_url` is the first server; all URLs are
+/// returned in order.
+pub async fn start_confirming(
+    confirmers: Vec<ilert_mcp::tools::confirm::Confirmer>,
+) -> (Harness, Vec<String>) {
+    let ((sandbox_url, shutdown), shared, dir) = start_sandbox(None).await;
+    let mut urls = Vec::new();
+    for confirmer in confirmers {
+        let shared = Arc::new(
+            Shared::new(shared.client.clone(), "https://app.ilert.com", None)
+                .with_confirmer(confirmer),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}/mcp", listener.local_addr().unwrap()));
+        let app = http::router(shared, Arc::new(Catalogue::full()), &HttpConfig::default());
+        tokio::spawn(http::serve(listener, app, shutdown.clone()));
+    }
+    let harness = Harness {
+        mcp_url: urls[0].clone(),
+        sandbox_url,
+        shutdown,
+        _dir: dir,
+    };
+    (harness, urls)
+}

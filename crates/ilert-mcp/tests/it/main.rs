@@ -14,6 +14,7 @@ mod capture;
 mod chatgpt;
 mod common;
 mod config;
+mod confirm;
 mod connect;
 mod fuzz;
 mod grants;

@@ -135,3 +135,44 @@ fn tools_list_size() {
         "tools/list for the default selection is {bytes} bytes"
     );
 }
+
+/// Every write states its class in its own record, and its hints agree: internal writes stay in
+/// ilert (closed world, nothing destroyed); writes that page or publish are open-world. The table
+/// is the list, written down independently of the tools.
+#[test]
+fn every_write_declares_its_class_and_its_hints_follow() {
+    // (tool, class, reaches people or systems outside ilert)
+    let writes = [
+        ("assign_alert", "internal", false),
+        ("add_alert_responder", "internal", false),
+        ("comment_on_alert", "internal", false),
+        ("accept_alerts", "bulk", false),
+        ("resolve_alerts", "bulk", false),
+        ("create_alert", "outward", true),
+        ("send_event", "outward", true),
+        ("run_alert_action", "outward", true),
+        ("create_incident", "outward", true),
+        ("update_incident", "outward", true),
+        ("create_maintenance_window", "outward", true),
+        ("create_schedule_override", "outward", false),
+    ];
+    let tools = tools_json();
+    for tool in tools.as_array().unwrap() {
+        let name = tool["name"].as_str().unwrap();
+        let class = &tool["_meta"]["com.ilert/write"];
+        let hints = &tool["annotations"];
+        if hints["readOnlyHint"] == true {
+            assert!(class.is_null(), "{name} reads but declares a write class");
+            continue;
+        }
+        let (_, want, open) = writes
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .unwrap_or_else(|| panic!("{name} writes but is not in the table"));
+        assert_eq!(class, want, "{name}: class");
+        assert_eq!(hints["openWorldHint"], *open, "{name}: openWorldHint");
+        if *want == "internal" {
+            assert_eq!(hints["destructiveHint"], false, "{name}: destructiveHint");
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! What a person sees before an outward write: who is paged now and next, which status pages and
+//! how many subscribers hear of it, which alerts change, the text that is published. Built only
+//! when the person is asked (see [`crate::tools::confirm`]); a lookup that fails becomes a line
+//! saying so, never a reason to act without asking. ilert APIs: `/on-calls`,
+//! `/escalation-policies/{id}`, `/status-pages`, `/incidents/publish-info`, `/alerts`,
+//! `/schedules/{id}/shifts`.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use ilert_client::{
+    AlertQuery, AlertStatus, IncidentWrite, OnCallQuery, Page, PublishInfo, Session,
+};
+
+use crate::tools::confirm::Preview;
+use crate::tools::lookup::Named;
+use crate::tools::times::{show, show_raw, wire};
+
+/// Raising an alert on `source`: the named `responders` only, or the source's escalation policy.
+pub async fn paging(
+    api: &Session,
+    source: &Named,
+    responders: &[Named],
+    summary: &str,
+    priority: &str,
+) -> Preview {
+    let preview = Preview::new("Create alert: this pages people.").line(format!(
+        "Alert: \"{summary}\" ({priority}) on alert source {}",
+        source.name
+    ));
+    if !responders.is_empty() {
+        return preview
+            .line(format!("Paged now: {}", names(responders)))
+            .line("Nobody else: with named responders the alert does not escalate.");
+    }
+    escalation(api, source.policy_id, preview).await
+}
+
+/// An event sent to an alert source (`source` is unknown when only an integration key was given).
+pub async fn event(
+    api: &Session,
+    source: Option<&Named>,
+    event_type: &str,
+    summary: &str,
+    alert_key: Option<&str>,
+) -> Preview {
+    let on = source.map_or_else(
+        || "the alert source whose integration key was given".to_owned(),
+        |s| format!("alert source {}", s.name),
+    );
+    let key = alert_key.map_or_else(String::new, |k| format!(", alert key \"{k}\""));
+    let what = match event_type {
+        "ALERT" => "raises an alert (or updates the open one with the same key) and pages people",
+        "ACCEPT" => "accepts the open alert with this key",
+        "RESOLVE" => "resolves the open alert with this key; it cannot be reopened",
+        _ => "adds a comment to the open alert with this key",
+    };
+    let preview = Preview::new(format!("Send a {event_type} event: it {what}."))
+        .line(format!("Event: \"{summary}\" on {on}{key}"));
+    if event_type != "ALERT" {
+        return preview;
+    }
+    match source {
+        Some(s) => escalation(api, s.policy_id, preview).await,
+        None => preview.line("Who is paged: the escalation policy of that alert source decides."),
+    }
+}
+
+/// Who the policy pages now (level 1) and next (level 2, after the first rule's timeout).
+async fn escalation(api: &Session, policy: Option<i64>, preview: Preview) -> Preview {
+    let Some(policy) = policy else {
+        return preview
+            .line("Who is paged: the alert source's escalation policy decides (unknown).");
+    };
+    let query = OnCallQuery {
+        policies: vec![policy],
+        ..Default::default()
+    };
+    let (on_calls, rules) =
+        futures::join!(api.list_on_calls(&query), api.get_escalation_policy(policy));
+    let (on_calls, rules) = match (on_calls, rules) {
+        (Ok(on_calls), Ok(policy)) => (on_calls, policy),
+        _ => {
+            return preview.line(
+                "Who is paged: its escalation policy decides (ilert-mcp could not look it up now).",
+            );
+        }
+    };
+    let at = |level: f64| -> Vec<String> {
+        on_calls
+            .iter()
+            .filter(|o| o.escalation_level.unwrap_or(1.0) == level)
+            .filter_map(|o| o.user.as_ref().map(|u| u.display_name()))
+            .collect()
+    };
+    let policy_name = rules
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("policy {policy}"));
+    let now = at(1.0);
+    let mut preview = preview.line(format!(
+        "Paged now: {} (level 1 of {policy_name})",
+        list_or(&now, "nobody is on call at level 1")
+    ));
+    let next = at(2.0);
+    if !next.is_empty() {
+        let after = rules
+            .escalation_rules
+            .first()
+            .and_then(|r| r.escalation_timeout)
+            .map_or_else(String::new, |m| format!(" within {m} min"));
+        preview = preview.line(format!(
+            "Paged next, if nobody accepts{after}: {} (level 2)",
+            next.join(", ")
+        ));
+    }
+    preview
+}
+
+/// Publishing an incident (new, or an update of `existing`): the text, the status pages that show
+/// the affected services, and how many subscribers are notified.
+pub async fn incident(
+    api: &Session,
+    body: &IncidentWrite,
+    existing: Option<i64>,
+    info: Option<&PublishInfo>,
+) -> Preview {
+    let headline = match existing {
+        None => "Create incident: this publishes on status pages.".to_owned(),
+        Some(id) => format!("Update incident #{id}: this publishes on status pages."),
+    };
+    let mut preview = Preview::new(headline)
+        .line(format!("Headline: \"{}\" ({})", body.summary, body.status))
+        .line(format!(
+            "Text subscribers read: \"{}\"",
+            body.message.as_deref().unwrap_or("")
+        ));
+    let service_ids: Vec<i64> = body
+        .affected_services
+        .iter()
+        .map(|a| a.service.id)
+        .collect();
+    match api.list_status_pages(Page::new(0, 100)).await {
+        Ok(pages) => {
+            let shown: Vec<String> = pages
+                .iter()
+                .filter(|p| p.services.iter().any(|s| service_ids.contains(&s.id)))
+                .map(|p| {
+                    format!(
+                        "{} ({})",
+                        p.name.as_deref().unwrap_or("unnamed"),
+                        p.visibility.as_deref().unwrap_or("?").to_lowercase()
+                    )
+                })
+                .collect();
+            preview = preview.line(format!(
+                "Status pages showing it: {}",
+                list_or(&shown, "none of your status pages shows these services")
+            ));
+        }
+        Err(_) => preview = preview.line("Status pages: ilert-mcp could not list them now."),
+    }
+    let fetched;
+    let info = match info {
+        Some(info) => Some(info),
+        None => {
+            fetched = api.incident_publish_info(body).await.ok();
+            fetched.as_ref()
+        }
+    };
+    let line = match (body.send_notification, info) {
+        (false, _) => "Subscribers: not notified (notify_subscribers is false).".to_owned(),
+        (true, Some(i)) => format!(
+            "Subscribers notified: {} public (on {} public page(s)) and {} private (on {} private page(s))",
+            count(i.public_subscribers),
+            count(i.public_status_pages),
+            count(i.private_subscribers),
+            count(i.private_status_pages)
+        ),
+        (true, None) => "Subscribers: notified (ilert-mcp could not count them now).".to_owned(),
+    };
+    preview.line(line)
+}
+
+/// Running an alert action: it acts outside ilert.
+pub fn alert_action(alert: i64, name: &str, kind: Option<&str>) -> Preview {
+    let kind = kind.map_or_else(String::new, |k| format!(" ({k})"));
+    Preview::new("Run alert action: this acts outside ilert and cannot be undone.")
+        .line(format!("Action: \"{name}\"{kind} on alert #{alert}"))
+}
+
+/// A maintenance window: what it silences and when.
+pub fn maintenance(
+    summary: &str,
+    (start, end, tz): (DateTime<Utc>, DateTime<Utc>, Tz),
+    services: &[String],
+    sources: &[String],
+) -> Preview {
+    let mut preview = Preview::new(
+        "Create maintenance window: alerts from these sources are suppressed while it runs.",
+    )
+    .line(format!(
+        "\"{summary}\" from {} to {}",
+        show(start, tz),
+        show(end, tz)
+    ));
+    if !sources.is_empty() {
+        preview = preview.line(format!("Alert sources silenced: {}", sources.join(", ")));
+    }
+    if !services.is_empty() {
+        preview = preview.line(format!(
+            "Services shown under maintenance: {}",
+            services.join(", ")
+        ));
+    }
+    preview
+}
+
+/// An on-call override: who covers, and whom it replaces in that window.
+pub async fn schedule_override(
+    api: &Session,
+    schedule: &Named,
+    user: &Named,
+    (start, end, tz): (DateTime<Utc>, DateTime<Utc>, Tz),
+) -> Preview {
+    let preview =
+        Preview::new("Create schedule override: this changes who is woken.").line(format!(
+            "{} is on call for {} from {} to {}",
+            user.name,
+            schedule.name,
+            show(start, tz),
+            show(end, tz)
+        ));
+    match api
+        .schedule_shifts(schedule.id, &wire(start), &wire(end))
+        .await
+    {
+        Ok(shifts) => {
+            let replaced: Vec<String> = shifts
+                .iter()
+                .filter_map(|s| {
+                    let who = s.user.as_ref()?.display_name();
+                    let from = show_raw(s.start.as_deref(), tz).unwrap_or_default();
+                    let to = show_raw(s.end.as_deref(), tz).unwrap_or_default();
+                    Some(format!("{who} ({from} to {to})"))
+                })
+                .collect();
+            preview.line(format!(
+                "In place of: {}",
+                list_or(&replaced, "nobody (no shift in that window)")
+            ))
+        }
+        Err(_) => preview.line("In place of: ilert-mcp could not read the shifts now."),
+    }
+}
+
+/// Accepting or resolving several alerts: each one with its state and summary.
+pub async fn alerts(api: &Session, ids: &[i64], verb: &str) -> Preview {
+    let query = AlertQuery {
+        states: vec![AlertStatus::Pending, AlertStatus::Accepted],
+        max_results: 100,
+        ..Default::default()
+    };
+    let open = api.list_alerts(&query).await.unwrap_or_default();
+    let mut preview = Preview::new(format!("{verb} {} alerts at once:", ids.len()));
+    for id in ids {
+        let line = match open.iter().find(|a| a.id == *id) {
+            Some(a) => format!(
+                "#{id} {} \"{}\"",
+                a.status.as_ref().map_or("?", |s| s.as_str()),
+                a.summary.as_deref().unwrap_or("")
+            ),
+            None => format!("#{id} (not among your open alerts: resolved, unknown or not visible)"),
+        };
+        preview = preview.line(line);
+    }
+    preview
+}
+
+fn names(people: &[Named]) -> String {
+    people
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list_or(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn count(n: Option<f64>) -> i64 {
+    n.unwrap_or(0.0) as i64
+}
