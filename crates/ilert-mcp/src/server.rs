@@ -15,6 +15,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use tracing::Instrument as _;
 
 use crate::auth::{GrantInfo, Scope};
 use crate::tools::catalogue::{Catalogue, Selection};
@@ -284,10 +285,16 @@ impl ServerHandler for IlertMcp {
             crate::metrics::global().tool_call(&name, "refused", std::time::Duration::ZERO);
             return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
+        // Over HTTP the tool runs in rmcp's own task: its ilert calls join the request's span here.
+        let span = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<crate::traces::RequestSpan>())
+            .map_or_else(tracing::Span::current, |s| s.0.clone());
         let context = ToolCallContext::new(self, request, context);
         let _in_flight = crate::metrics::global().start_call();
         let started = std::time::Instant::now();
-        let result = match self.catalogue.router.call(context).await {
+        let result = match self.catalogue.router.call(context).instrument(span).await {
             Ok(CallToolResponse::Complete(result)) => {
                 Ok(explain_bad_arguments(&name, result).into())
             }

@@ -87,7 +87,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
-    // Outermost first: authenticate, then read and check the body, then MCP.
+    // Outermost first: authenticate, then read and check the body, trace it, then MCP.
     let mcp = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(crate::transport::ops::request_id))
         .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
@@ -95,6 +95,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
             BodyLimit(config.max_body_bytes),
             guard_body,
         ))
+        .layer(axum::middleware::from_fn(crate::traces::http_span))
         .service(mcp);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
