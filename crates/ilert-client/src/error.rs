@@ -55,6 +55,25 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A short, stable name of the kind of failure, for traces and metrics (`error.type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::InvalidKey { .. } => "invalid_key",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Rejected { .. } => "rejected",
+            Self::Upstream { .. } => "upstream",
+            Self::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            } => "timeout",
+            Self::Transport { .. } => "transport",
+            Self::Decode { .. } => "decode",
+        }
+    }
+
     /// The HTTP status ilert answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::guard::{Budget, Circuit, Observer, Outcome};
 use crate::{ApiError, ApiKey, DEFAULT_BASE_URL, TransportKind, USER_AGENT};
@@ -274,8 +275,52 @@ impl Session {
             .decode(path)
     }
 
-    /// Sends `call` with bounded retries where safe and returns the raw 2xx answer.
+    /// Sends `call` with bounded retries where safe and returns the raw 2xx answer. When traces are
+    /// exported, the call and its retries are one client span (`otel::ilert`) with the route
+    /// template, never the query or a key.
     pub(crate) async fn fetch(&self, call: Call<'_>) -> Result<Answer, ApiError> {
+        let span = tracing::info_span!(
+            target: "otel::ilert",
+            "ilert request",
+            otel.name = tracing::field::Empty,
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = %call.method,
+            url.template = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            http.request.resend_count = tracing::field::Empty,
+            "error.type" = tracing::field::Empty,
+        );
+        if span.is_disabled() {
+            return self.fetch_with_retries(call, &span).await;
+        }
+        let template = route_template(call.path);
+        span.record("otel.name", format!("{} {template}", call.method));
+        span.record("url.template", template);
+        let result = self
+            .fetch_with_retries(call, &span)
+            .instrument(span.clone())
+            .await;
+        match &result {
+            Ok(answer) => {
+                span.record("http.response.status_code", answer.status);
+            }
+            Err(e) => {
+                if let Some(status) = e.status() {
+                    span.record("http.response.status_code", status);
+                }
+                span.record("error.type", e.kind());
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        result
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        call: Call<'_>,
+        span: &tracing::Span,
+    ) -> Result<Answer, ApiError> {
         let retry = &self.client.inner.retry;
         let mut attempt = 0u32;
         loop {
@@ -311,6 +356,7 @@ impl Session {
                     tracing::debug!(method = %call.method, path = call.path, attempt, ?wait, "retrying ilert request");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
+                    span.record("http.request.resend_count", attempt);
                 }
                 _ => return result,
             }
@@ -467,4 +513,32 @@ fn install_crypto_provider() {
         // An error means another provider is already installed, which serves just as well.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// A route template for an ilert path: numeric segments become `{id}` (`/alerts/{id}/responders`).
+fn route_template(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::route_template;
+
+    #[test]
+    fn route_templates_hide_ids() {
+        assert_eq!(
+            route_template("/alerts/4711/responders"),
+            "/alerts/{id}/responders"
+        );
+        assert_eq!(route_template("/users/current"), "/users/current");
+    }
 }

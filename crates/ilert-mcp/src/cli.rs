@@ -20,6 +20,10 @@ pub const VERSION: &str = concat!(
 #[command(
     name = "ilert-mcp",
     version = VERSION,
+    after_help = "Traces: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) to \
+export one OpenTelemetry span per MCP request, with ilert calls as child spans, over OTLP/HTTP \
+(OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, the default, or http/json; OTEL_EXPORTER_OTLP_HEADERS, \
+OTEL_SERVICE_NAME and OTEL_BSP_* apply as usual).",
     about = "MCP server for ilert: alerts, on-call and incidents from your AI assistant"
 )]
 pub struct Cli {

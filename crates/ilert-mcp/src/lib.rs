@@ -15,6 +15,7 @@ pub mod prompts;
 pub mod resources;
 pub mod server;
 pub mod tools;
+pub mod traces;
 pub mod transport;
 pub mod views;
 

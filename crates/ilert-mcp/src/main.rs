@@ -10,6 +10,7 @@ use ilert_client::ApiKey;
 use ilert_mcp::cli::{Cli, Command, LogFormat};
 use ilert_mcp::server::Shared;
 use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::traces;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +21,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,7 +31,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let traces = init_tracing(&cli, &runtime);
+    let outcome = runtime.block_on(run(cli.command));
+    // Flushes the spans still queued, while the runtime that sends them still runs.
+    drop(traces);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("ilert-mcp: {message}");
@@ -166,17 +170,41 @@ async fn signal() {
 }
 
 /// Logs always go to stderr: in stdio mode stdout carries the protocol alone.
-fn init_tracing(cli: &Cli) {
+/// Logs on stderr, and OpenTelemetry traces when the environment names an OTLP endpoint (the
+/// returned guard flushes them). Spans meant for traces (`otel::…`) never reach the log output.
+fn init_tracing(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Option<traces::Exporter> {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{FilterExt as _, filter_fn};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let for_traces = || filter_fn(|m| m.target().starts_with(traces::TARGET_PREFIX));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in files, pipes or log collectors.
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
-    let _ = match cli.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+    let fmt = match cli.log_format {
+        LogFormat::Json => fmt.json().boxed(),
+        LogFormat::Text => fmt.boxed(),
+    }
+    .with_filter(filter.and(for_traces().not()));
+    let (otel, exporter) = if traces::requested() {
+        match traces::layer(runtime.handle().clone()) {
+            Ok((layer, exporter)) => (Some(layer.with_filter(for_traces())), Some(exporter)),
+            Err(e) => {
+                eprintln!("ilert-mcp: OpenTelemetry traces are off: {e}");
+                (None, None)
+            }
+        }
+    } else {
+        (None, None)
     };
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
+        .try_init();
+    exporter
 }

@@ -15,6 +15,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use tracing::Instrument as _;
 
 use crate::audit::{self, AuditLog, Entry};
 use crate::auth::{GrantInfo, Scope};
@@ -235,8 +236,14 @@ impl IlertMcp {
         if let Some(stage) = stage {
             context.extensions.insert(stage.clone());
         }
+        // Over HTTP the tool runs in rmcp's own task: its ilert calls join the request's span here.
+        let span = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<crate::traces::RequestSpan>())
+            .map_or_else(tracing::Span::current, |s| s.0.clone());
         let context = ToolCallContext::new(self, request, context);
-        match self.catalogue.router.call(context).await {
+        match self.catalogue.router.call(context).instrument(span).await {
             Ok(CallToolResponse::Complete(result)) => {
                 Ok(explain_bad_arguments(name, result).into())
             }

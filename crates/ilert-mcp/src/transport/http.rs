@@ -93,8 +93,8 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
         Arc::new(NeverSessionManager::default()),
         mcp_config,
     );
-    // Outermost first: authenticate, then read and check the body, then the grant's scope for
-    // the tool called, then MCP.
+    // Outermost first: authenticate, then read and check the body, trace it, then the grant's
+    // scope for the tool called, then MCP.
     let mcp = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(crate::transport::ops::request_id))
         .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
@@ -102,6 +102,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
             BodyLimit(config.max_body_bytes),
             guard_body,
         ))
+        .layer(axum::middleware::from_fn(crate::traces::http_span))
         .layer(axum::middleware::from_fn_with_state(
             scope_check,
             require_scope,

@@ -8,7 +8,7 @@ use crate::server::{IlertMcp, Shared};
 use crate::tools::catalogue::Catalogue;
 
 pub async fn run(shared: Arc<Shared>, catalogue: Arc<Catalogue>) -> Result<(), String> {
-    let server = IlertMcp::new(shared, catalogue);
+    let server = crate::traces::Traced(IlertMcp::new(shared, catalogue));
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -35,5 +35,6 @@ mod tools_reports;
 mod tools_services;
 mod tools_sources;
 mod tools_support;
+mod traces;
 mod transport;
 mod views;
