@@ -29,7 +29,7 @@ pub struct AssignParams {
     /// User: id, name, e-mail or "me".
     #[serde(default)]
     pub user: Option<String>,
-    /// Or this escalation policy (id or name): escalation starts over.
+    /// Or an escalation policy (id or name); escalation restarts.
     #[serde(default)]
     pub policy: Option<String>,
     /// Or this schedule's on-call (id or name).
@@ -83,10 +83,10 @@ pub struct CreateAlertParams {
     /// Alert source (id or name); its policy decides who is paged.
     #[serde(default)]
     pub source: Option<String>,
-    /// Or the affected service (id or name), to use its source.
+    /// Or the affected service (id or name).
     #[serde(default)]
     pub service: Option<String>,
-    /// Page only these users (ids, names, e-mails, "me"); no escalation.
+    /// Page only these users (ids, names, e-mails, "me").
     #[serde(default)]
     pub responders: Vec<String>,
     /// Page the policy's on-call now, escalating if nobody accepts.
