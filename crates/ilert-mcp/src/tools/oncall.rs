@@ -527,7 +527,10 @@ impl IlertMcp {
         };
         let text = format!(
             "{} is on call for {} from {} to {}.",
-            user.name, schedule.name, out.start, out.end
+            lookup::resolved(&user),
+            lookup::resolved(&schedule),
+            out.start,
+            out.end
         );
         structured(&out, text)
     }
