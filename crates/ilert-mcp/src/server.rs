@@ -64,8 +64,9 @@ const INSTRUCTIONS: &str = "Tools for ilert, the alerting, on-call and incident 
 the user who owns the API key. Start with get_overview for what is going on. Alerts are PENDING \
 (firing, nobody accepted yet), ACCEPTED (someone is on it) or RESOLVED; incidents are what status \
 pages and subscribers see. Users, policies, schedules, services and sources can be named by id or \
-name; when a name is ambiguous the tool says so: ask the user. Times are ISO-8601; pass `timezone` \
-(IANA) to read and show them locally.";
+name (\"me\" is you); when a name is ambiguous the tool says so: ask the user. Times are ISO-8601 \
+(without an offset they are read in `timezone`), dates, or relative (\"24h ago\", \"yesterday 18:00\", \
+\"next Saturday 03:00\"); `timezone` (IANA name or city, default UTC) also sets how times are shown.";
 
 impl IlertMcp {
     /// A server offering the tools `catalogue` holds. HTTP builds one per request, sharing both.
