@@ -74,5 +74,6 @@ async fn comment(api: &Session, id: i64, text: &str) -> Result<(), &'static str>
     };
     api.send_event(&event)
         .await
+        .map(|_receipt| ())
         .map_err(|_| "ilert refused the event")
 }

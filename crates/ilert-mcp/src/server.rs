@@ -85,8 +85,9 @@ const INSTRUCTIONS: &str = "Tools for ilert, the alerting, on-call and incident 
 the user who owns the API key. Start with get_overview for what is going on. Alerts are PENDING \
 (firing, nobody accepted yet), ACCEPTED (someone is on it) or RESOLVED; incidents are what status \
 pages and subscribers see. Users, policies, schedules, services and sources can be named by id or \
-name; when a name is ambiguous the tool says so: ask the user. Times are ISO-8601; pass `timezone` \
-(IANA) to read and show them locally.";
+name (\"me\" is you); when a name is ambiguous the tool says so: ask the user. Times are ISO-8601 \
+(without an offset they are read in `timezone`), dates, or relative (\"24h ago\", \"yesterday 18:00\", \
+\"next Saturday 03:00\"); `timezone` (IANA name or city, default UTC) also sets how times are shown.";
 
 impl IlertMcp {
     /// A server offering the tools `catalogue` holds. HTTP builds one per request, sharing both.
@@ -152,6 +153,42 @@ impl IlertMcp {
             ),
             _ => None,
         }
+    }
+
+    /// An error names a tool only if this caller is offered it: pointers to other tools are cut
+    /// out of its sentences (see [`crate::tools::without_tools`]).
+    fn offered_only(
+        &self,
+        mut result: CallToolResult,
+        narrowing: Option<&Selection>,
+    ) -> CallToolResult {
+        static ALL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        if result.is_error != Some(true) {
+            return result;
+        }
+        let all = ALL.get_or_init(|| {
+            Catalogue::full()
+                .tools()
+                .iter()
+                .map(|t| t.name.to_string())
+                .collect()
+        });
+        let hidden: Vec<&str> = all
+            .iter()
+            .filter(|n| {
+                self.catalogue
+                    .router
+                    .get(n)
+                    .is_none_or(|t| !self.visible(t, narrowing))
+            })
+            .map(String::as_str)
+            .collect();
+        let text = crate::tools::result_text(&result);
+        let cut = crate::tools::without_tools(&text, &hidden);
+        if cut != text {
+            result.content = vec![rmcp::model::ContentBlock::text(cut)];
+        }
+        result
     }
 
     /// The ilert session for this call, or a tool error saying why there is none.
@@ -242,10 +279,12 @@ impl IlertMcp {
             .get::<http::request::Parts>()
             .and_then(|p| p.extensions.get::<crate::traces::RequestSpan>())
             .map_or_else(tracing::Span::current, |s| s.0.clone());
+        let narrowing = Self::request_selection(&context);
         let context = ToolCallContext::new(self, request, context);
         match self.catalogue.router.call(context).instrument(span).await {
             Ok(CallToolResponse::Complete(result)) => {
-                Ok(explain_bad_arguments(name, result).into())
+                let result = explain_bad_arguments(name, result);
+                Ok(self.offered_only(result, narrowing.as_ref()).into())
             }
             // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
             Err(e) if e.code == ErrorCode::INVALID_PARAMS => {

@@ -41,7 +41,7 @@ pub fn toolsets() -> Vec<Toolset> {
         Toolset {
             name: "services",
             description: "services, status pages, maintenance windows",
-            default: false,
+            default: true,
             router: IlertMcp::services_router,
         },
         Toolset {
@@ -59,7 +59,7 @@ pub fn toolsets() -> Vec<Toolset> {
         Toolset {
             name: "sources",
             description: "alert sources, heartbeat monitors, events",
-            default: false,
+            default: true,
             router: IlertMcp::sources_router,
         },
         Toolset {
@@ -71,7 +71,7 @@ pub fn toolsets() -> Vec<Toolset> {
         Toolset {
             name: "chatgpt",
             description: "search and fetch, as ChatGPT connectors and deep research require",
-            default: false,
+            default: true,
             router: IlertMcp::chatgpt_router,
         },
     ]
@@ -175,9 +175,11 @@ impl Catalogue {
         let mut toolset_of = BTreeMap::new();
         for set in toolsets() {
             let mut part = (set.router)();
-            // MCP Apps: `_meta.ui` is attached here, once, so tool bodies stay unaware of views.
+            // MCP Apps: `_meta.ui` is attached here, once, so tool bodies stay unaware of views;
+            // then every tool is slimmed for the tools/list budget.
             for route in part.map.values_mut() {
                 crate::views::attach(&mut route.attr);
+                crate::tools::slim(&mut route.attr);
             }
             for tool in part.list_all() {
                 if selection.allows(set.name, &tool) {

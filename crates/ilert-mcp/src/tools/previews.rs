@@ -20,6 +20,7 @@ pub async fn paging(
     api: &Session,
     source: &Named,
     responders: &[Named],
+    escalate: bool,
     summary: &str,
     priority: &str,
 ) -> Preview {
@@ -27,11 +28,16 @@ pub async fn paging(
         "Alert: \"{summary}\" ({priority}) on alert source {}",
         source.name
     ));
-    if !responders.is_empty() {
+    if !escalate {
         return preview
             .line(format!("Paged now: {}", names(responders)))
-            .line("Nobody else: with named responders the alert does not escalate.");
+            .line("Nobody else: with named responders alone the alert does not escalate.");
     }
+    let preview = if responders.is_empty() {
+        preview
+    } else {
+        preview.line(format!("Also paged now: {}", names(responders)))
+    };
     escalation(api, source.policy_id, preview).await
 }
 

@@ -35,6 +35,7 @@ mod tools_reports;
 mod tools_services;
 mod tools_sources;
 mod tools_support;
+mod tools_trust;
 mod traces;
 mod transport;
 mod views;
