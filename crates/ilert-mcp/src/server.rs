@@ -161,6 +161,7 @@ impl IlertMcp {
         &self,
         mut result: CallToolResult,
         narrowing: Option<&Selection>,
+        grant: Option<&Scope>,
     ) -> CallToolResult {
         static ALL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
         if result.is_error != Some(true) {
@@ -179,7 +180,7 @@ impl IlertMcp {
                 self.catalogue
                     .router
                     .get(n)
-                    .is_none_or(|t| !self.visible(t, narrowing))
+                    .is_none_or(|t| self.unavailable(t, narrowing, grant).is_some())
             })
             .map(String::as_str)
             .collect();
@@ -280,11 +281,14 @@ impl IlertMcp {
             .and_then(|p| p.extensions.get::<crate::traces::RequestSpan>())
             .map_or_else(tracing::Span::current, |s| s.0.clone());
         let narrowing = Self::request_selection(&context);
+        let grant = Self::grant_scope(&context);
         let context = ToolCallContext::new(self, request, context);
         match self.catalogue.router.call(context).instrument(span).await {
             Ok(CallToolResponse::Complete(result)) => {
                 let result = explain_bad_arguments(name, result);
-                Ok(self.offered_only(result, narrowing.as_ref()).into())
+                Ok(self
+                    .offered_only(result, narrowing.as_ref(), grant.as_ref())
+                    .into())
             }
             // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
             Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
