@@ -195,6 +195,23 @@ pub struct HttpArgs {
     /// OAuth's issuer and resource, and an allowed Host, derive from it [default: http://<bind>].
     #[arg(long = "public-url", env = "ILERT_MCP_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Allow an http:// --public-url on a host other than loopback. OAuth then sends API keys and
+    /// tokens in clear text: only for a network you trust entirely.
+    #[arg(
+        long = "insecure-public-url",
+        env = "ILERT_MCP_INSECURE_PUBLIC_URL",
+        action = ArgAction::SetTrue
+    )]
+    pub insecure_public_url: bool,
+    /// A private redirect URI scheme to accept from OAuth clients besides those of known native
+    /// apps (cursor, vscode, vscode-insiders, vscodium, windsurf, claude, zed), e.g. `myapp`.
+    /// Repeat or use commas.
+    #[arg(
+        long = "redirect-scheme",
+        env = "ILERT_MCP_REDIRECT_SCHEMES",
+        value_delimiter = ','
+    )]
+    pub redirect_schemes: Vec<String>,
     /// Key that seals OAuth tokens: base64 of 32 random bytes, the same on every replica. Without
     /// it a random key is made at start, and issued tokens end with the process.
     #[arg(

@@ -64,9 +64,16 @@ async fn run(command: Command) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let oauth = ilert_mcp::oauth(&args.http, addr, &shared.client)?;
+            let allowed_origins = args
+                .http
+                .allowed_origins
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| ilert_mcp::transport::cors::normalize_origin(o))
+                .collect::<Result<Vec<_>, _>>()?;
             let config = HttpConfig {
                 allowed_hosts: args.http.allowed_hosts,
-                allowed_origins: args.http.allowed_origins,
+                allowed_origins,
                 max_body_bytes: args.http.max_body_bytes,
                 oauth,
                 draining,

@@ -76,6 +76,10 @@ pub struct Grant {
     pub exp: i64,
     /// Unique id; refresh tokens are single-use by it.
     pub jti: String,
+    /// The family: every token rotated from one authorization code shares it, so reuse of any
+    /// rotated refresh token revokes them all. Empty in tokens made before families existed.
+    #[serde(default)]
+    pub fam: String,
 }
 
 /// Attached to a request authenticated with an access token.
@@ -106,6 +110,8 @@ pub struct OAuth {
     pub fetcher: reqwest::Client,
     /// Allow http:// CIMD URLs and loopback addresses (tests only).
     pub allow_insecure_metadata: bool,
+    /// Private redirect schemes accepted besides the known native clients' (`--redirect-scheme`).
+    pub redirect_schemes: Vec<String>,
 }
 
 impl OAuth {
@@ -118,6 +124,7 @@ impl OAuth {
         let issuer = public_url.trim().trim_end_matches('/').to_owned();
         let _ = rustls::crypto::ring::default_provider().install_default();
         let fetcher = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(5))
             .connect_timeout(std::time::Duration::from_secs(3))
@@ -132,6 +139,7 @@ impl OAuth {
             ilert,
             fetcher,
             allow_insecure_metadata: false,
+            redirect_schemes: Vec::new(),
         })
     }
 

@@ -24,7 +24,8 @@ use crate::transport::guard::{BodyLimit, guard_body};
 pub struct HttpConfig {
     /// `Host` values accepted besides loopback, e.g. `mcp.example.com` (any port) or `mcp.example.com:443`.
     pub allowed_hosts: Vec<String>,
-    /// Browser origins accepted besides loopback ones, e.g. `https://app.example.com`.
+    /// Browser origins accepted besides loopback ones, e.g. `https://app.example.com` (its default
+    /// port only), `https://app.example.com:8443` or `http://host:*` (any port).
     pub allowed_origins: Vec<String>,
     /// Largest accepted request body; more is a 413.
     pub max_body_bytes: usize,
@@ -63,6 +64,18 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
         .as_ref()
         .and_then(|o| url::Url::parse(&o.issuer).ok())
         .and_then(|u| u.host_str().map(str::to_owned));
+    // A portless entry means the scheme's default port (rmcp would match every port).
+    let origins: Vec<String> = LOOPBACK_ORIGINS
+        .iter()
+        .map(|o| o.to_string())
+        .chain(
+            config
+                .allowed_origins
+                .iter()
+                .filter_map(|o| crate::transport::cors::normalize_origin(o).ok()),
+        )
+        .collect();
+    let cors_origins = crate::transport::cors::Origins::new(origins.iter().map(String::as_str));
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -75,12 +88,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
                 .chain(config.allowed_hosts.iter().cloned())
                 .chain(public_host),
         )
-        .with_allowed_origins(
-            LOOPBACK_ORIGINS
-                .iter()
-                .map(|o| o.to_string())
-                .chain(config.allowed_origins.iter().cloned()),
-        )
+        .with_allowed_origins(origins.iter().cloned())
         .enforce_origin_validation();
     let mcp = StreamableHttpService::new(
         move || Ok(IlertMcp::new(shared.clone(), catalogue.clone())),
@@ -89,6 +97,10 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
     );
     // Outermost first: authenticate, then read and check the body, then MCP.
     let mcp = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            cors_origins,
+            crate::transport::cors::cors,
+        ))
         .layer(axum::middleware::from_fn(crate::transport::ops::request_id))
         .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
         .layer(axum::middleware::from_fn_with_state(

@@ -20,6 +20,7 @@ mod operations;
 mod readme;
 mod redis_store;
 mod schema;
+mod security;
 mod stdio;
 mod tools;
 mod tools_alert_work;

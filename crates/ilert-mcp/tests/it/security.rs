@@ -1,0 +1,790 @@
+//! The findings of the adversarial review of `serve` and its OAuth server (issue 14), one test or
+//! more each, over real HTTP on loopback: what an attacker tried, and that it now fails.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use ilert_mcp::auth::seal::TokenKey;
+use ilert_mcp::auth::{CLIENT_PREFIX, Grant, OAuth, REFRESH_PREFIX, Scope, store};
+use ilert_mcp::server::Shared;
+use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::transport::http::{self, HttpConfig};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::*;
+
+const REDIRECT: &str = "https://claude.ai/api/mcp/auth_callback";
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn base(mcp_url: &str) -> String {
+    mcp_url.trim_end_matches("/mcp").to_owned()
+}
+
+fn challenge() -> (String, String) {
+    let verifier = ilert_mcp::auth::seal::random_id();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+async fn register(base: &str, redirect: &str) -> reqwest::Response {
+    http_client()
+        .post(format!("{base}/register"))
+        .json(&json!({"client_name": "Claude", "redirect_uris": [redirect]}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn client_id(base: &str, redirect: &str) -> String {
+    let response = register(base, redirect).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    body["client_id"].as_str().unwrap().to_owned()
+}
+
+async fn authorize_page(base: &str, query: &[(&str, &str)]) -> reqwest::Response {
+    http_client()
+        .get(format!("{base}/authorize"))
+        .query(query)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn hidden_request(html: &str) -> String {
+    let marker = "name=\"request\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].replace("&amp;", "&")
+}
+
+fn cookie_of(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Finding 1: before consent, a bad or incomplete request shows a page and never redirects, so
+/// /authorize is no open redirect to whatever a registrant named.
+#[tokio::test]
+async fn authorize_errors_before_consent_are_pages_not_redirects() {
+    let (h, _) = start_with_oauth(&TokenKey::generate(), false).await;
+    let base = base(&h.mcp_url);
+    let id = client_id(&base, "https://attacker.example/landing").await;
+    let (_, good_challenge) = challenge();
+    let resource = format!("{base}/mcp");
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "no response_type",
+            vec![("client_id", &id), ("code_challenge", &good_challenge)],
+        ),
+        (
+            "response_type=token",
+            vec![
+                ("response_type", "token"),
+                ("client_id", &id),
+                ("code_challenge", &good_challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        ),
+        (
+            "no PKCE",
+            vec![("response_type", "code"), ("client_id", &id)],
+        ),
+        (
+            "plain PKCE",
+            vec![
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("code_challenge", &good_challenge),
+                ("code_challenge_method", "plain"),
+            ],
+        ),
+        (
+            "another resource",
+            vec![
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("code_challenge", &good_challenge),
+                ("code_challenge_method", "S256"),
+                ("resource", "https://other.example/mcp"),
+            ],
+        ),
+    ];
+    for (what, query) in cases {
+        let response = authorize_page(&base, &query).await;
+        assert_eq!(response.status(), 400, "{what}");
+        assert!(response.headers().get("location").is_none(), "{what}");
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("attacker.example"), "{what}: {html}");
+        assert!(
+            html.contains("Start again") || html.contains("another server"),
+            "{what}: {html}"
+        );
+    }
+    // The same client with a valid request gets the consent page, so the refusals above are about
+    // the request.
+    let ok = authorize_page(
+        &base,
+        &[
+            ("response_type", "code"),
+            ("client_id", &id),
+            ("code_challenge", &good_challenge),
+            ("code_challenge_method", "S256"),
+            ("resource", &resource),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+}
+
+/// Finding 1: redirect URI schemes are an allowlist: https, loopback http, the native clients'
+/// own schemes; anything else (an invented scheme, intent:, ms-msdt:) is refused at registration.
+#[tokio::test]
+async fn redirect_schemes_are_allowlisted() {
+    let (h, _) = start_with_oauth(&TokenKey::generate(), false).await;
+    let base = base(&h.mcp_url);
+    for ok in [
+        REDIRECT,
+        "http://127.0.0.1:33418/callback",
+        "cursor://anysphere.cursor-mcp/oauth/callback",
+        "vscode://vscode.github-authentication/did-authenticate",
+        "vscode-insiders://vscode.github-authentication/did-authenticate",
+        "windsurf://codeium.windsurf-mcp/oauth/callback",
+        "claude://claude.ai/oauth/callback",
+    ] {
+        assert_eq!(register(&base, ok).await.status(), 201, "{ok}");
+    }
+    for bad in [
+        "x-evil://claude.ai/api/mcp/auth_callback",
+        "intent://scan/#Intent;end",
+        "ms-msdt:/id%20PCWDiagnostic",
+        "http://evil.example/cb",
+        "https://user:pw@claude.ai/cb",
+    ] {
+        let response = register(&base, bad).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client_metadata", "{bad}");
+    }
+}
+
+async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = http_client()
+        .post(format!("{base}/token"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// Signs in through the page with `USER_KEY`: (client id, refresh token).
+async fn signed_in(base: &str) -> (String, String) {
+    let id = client_id(base, REDIRECT).await;
+    let (verifier, c) = challenge();
+    let page = authorize_page(
+        base,
+        &[
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", c.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status(), 200);
+    let cookie = cookie_of(&page);
+    let request = hidden_request(&page.text().await.unwrap());
+    let posted = http_client()
+        .post(format!("{base}/authorize"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("request", request.as_str()),
+            ("api_key", USER_KEY),
+            ("scope", "read"),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    let back = reqwest::Url::parse(posted.headers()["location"].to_str().unwrap()).unwrap();
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let (status, tokens) = token(
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    (id, tokens["refresh_token"].as_str().unwrap().to_owned())
+}
+
+async fn refresh(base: &str, id: &str, refresh: &str) -> (u16, Value) {
+    token(
+        base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", id),
+        ],
+    )
+    .await
+}
+
+/// Finding 2: a stolen refresh token used first by the thief; when the real client then uses it
+/// too, the reuse revokes the whole family, the thief's fresh chain included. Another sign-in
+/// (another family) is untouched.
+#[tokio::test]
+async fn reuse_of_a_rotated_refresh_token_revokes_its_family() {
+    let (h, _) = start_with_oauth(&TokenKey::generate(), false).await;
+    let base = base(&h.mcp_url);
+    let (id, stolen) = signed_in(&base).await;
+    let (other_id, other) = signed_in(&base).await;
+    // The thief rotates first, twice.
+    let (status, thief) = refresh(&base, &id, &stolen).await;
+    assert_eq!(status, 200, "{thief}");
+    let thief_1 = thief["refresh_token"].as_str().unwrap().to_owned();
+    let (status, thief) = refresh(&base, &id, &thief_1).await;
+    assert_eq!(status, 200, "{thief}");
+    let thief_2 = thief["refresh_token"].as_str().unwrap().to_owned();
+    // The real client uses its (already rotated) token: refused, and the family revoked.
+    let (status, body) = refresh(&base, &id, &stolen).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The thief's newest token, never used before, is refused now.
+    let (status, body) = refresh(&base, &id, &thief_2).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+    // Another sign-in's family goes on.
+    let (status, body) = refresh(&base, &other_id, &other).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Finding 5: the consent page shows scheme and host, and a redirect that is neither https nor a
+/// website is called an app on this device.
+#[tokio::test]
+async fn the_consent_page_shows_scheme_and_host() {
+    let (h, _) = start_with_oauth(&TokenKey::generate(), false).await;
+    let base = base(&h.mcp_url);
+    let (_, c) = challenge();
+    let cases = [
+        (
+            "https://claude.ai/api/mcp/auth_callback",
+            "<strong>https://claude.ai</strong>.",
+            false,
+        ),
+        (
+            "cursor://claude.ai/oauth/callback",
+            "<strong>cursor://claude.ai</strong>, an app on this device",
+            true,
+        ),
+        (
+            "http://127.0.0.1:33418/callback",
+            "<strong>http://127.0.0.1:33418</strong>, an app on this device",
+            true,
+        ),
+    ];
+    for (redirect, shown, app) in cases {
+        let id = client_id(&base, redirect).await;
+        let page = authorize_page(
+            &base,
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", redirect),
+                ("code_challenge", &c),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+        assert_eq!(page.status(), 200, "{redirect}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(shown), "{redirect}: {html}");
+        assert_eq!(html.contains("an app on this device"), app, "{redirect}");
+        assert!(!html.contains("<strong>claude.ai</strong>"), "{redirect}");
+    }
+}
+
+/// Finding 6: our refresh tokens, codes, client ids and forms sent as a bearer are refused
+/// locally: ilert never sees them (counted at a stand-in for ilert).
+#[tokio::test]
+async fn our_other_tokens_are_refused_locally_and_never_reach_ilert() {
+    let ilert = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
+        .mount(&ilert)
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = Arc::new(Shared::new(
+        fast_client(&format!("{}/api", ilert.uri())),
+        "https://app.ilert.com",
+        None,
+    ));
+    let oauth = OAuth::new(
+        &format!("http://{addr}"),
+        &TokenKey::generate(),
+        Arc::new(store::InMemory::default()),
+        shared.client.clone(),
+    );
+    let config = HttpConfig {
+        oauth: Some(oauth.clone()),
+        ..HttpConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let app = http::router(shared, Arc::new(Catalogue::full()), &config);
+    tokio::spawn(http::serve(listener, app, shutdown.clone()));
+    let grant = Grant {
+        key: USER_KEY.into(),
+        uid: 1,
+        name: "x".into(),
+        cid: "c".into(),
+        scope: Scope::Read,
+        aud: oauth.resource.clone(),
+        iat: store::now(),
+        exp: store::now() + 600,
+        jti: "j".into(),
+        fam: "f".into(),
+    };
+    let refresh = oauth.sealer.seal(REFRESH_PREFIX, &grant);
+    let client = oauth.sealer.seal(
+        CLIENT_PREFIX,
+        &json!({"name": "x", "redirect_uris": [REDIRECT]}),
+    );
+    let code = oauth.sealer.seal(ilert_mcp::auth::CODE_PREFIX, &grant);
+    let form = oauth.sealer.seal(ilert_mcp::auth::CSRF_PREFIX, &grant);
+    for (what, bearer) in [
+        ("refresh token", refresh.as_str()),
+        ("client id", client.as_str()),
+        ("code", code.as_str()),
+        ("sign-in form", form.as_str()),
+        ("metadata client id", "https://client.example/metadata.json"),
+    ] {
+        let response = http_client()
+            .post(format!("http://{addr}/mcp"))
+            .bearer_auth(bearer)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{what}");
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token"),
+            "{what}"
+        );
+    }
+    let asked = ilert.received_requests().await.unwrap_or_default();
+    assert!(asked.is_empty(), "ilert was asked {} times", asked.len());
+    // A raw key still goes to ilert: the stand-in is reachable and counted.
+    let response = http_client()
+        .post(format!("http://{addr}/mcp"))
+        .bearer_auth("some-ilert-key-1234567890")
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(ilert.received_requests().await.unwrap().len(), 1);
+    shutdown.cancel();
+}
+
+/// Finding 7: codes, sign-in forms and client ids made by one issuer are refused by another that
+/// shares the token key.
+#[tokio::test]
+async fn codes_forms_and_client_ids_are_bound_to_the_issuer() {
+    let key = TokenKey::generate();
+    let (a, _) = start_with_oauth(&key, false).await;
+    let (b, _) = start_with_oauth(&key, false).await;
+    let (base_a, base_b) = (base(&a.mcp_url), base(&b.mcp_url));
+    let id = client_id(&base_a, REDIRECT).await;
+    let (verifier, c) = challenge();
+    let query = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_challenge", c.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    // The client id of A is unknown at B.
+    let at_b = authorize_page(&base_b, &query).await;
+    assert_eq!(at_b.status(), 400);
+    assert!(at_b.text().await.unwrap().contains("unknown client_id"));
+    // A's sign-in form, posted to B with its cookie, is refused.
+    let page = authorize_page(&base_a, &query).await;
+    assert_eq!(page.status(), 200);
+    let cookie = cookie_of(&page);
+    let request = hidden_request(&page.text().await.unwrap());
+    let form = [
+        ("request", request.as_str()),
+        ("api_key", USER_KEY),
+        ("scope", "read"),
+        ("decision", "allow"),
+    ];
+    let posted_b = http_client()
+        .post(format!("{base_b}/authorize"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted_b.status(), 400);
+    assert!(posted_b.headers().get("location").is_none());
+    // At A it works, and A's code is refused at B's token endpoint.
+    let posted_a = http_client()
+        .post(format!("{base_a}/authorize"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted_a.status(), 303);
+    let back = reqwest::Url::parse(posted_a.headers()["location"].to_str().unwrap()).unwrap();
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let exchange = |base: String| {
+        let (code, id, verifier) = (code.clone(), id.clone(), verifier.clone());
+        async move {
+            http_client()
+                .post(format!("{base}/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("client_id", id.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", verifier.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let at_b = exchange(base_b.clone()).await;
+    assert_eq!(at_b.status(), 400);
+    let body: Value = at_b.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert_eq!(exchange(base_a.clone()).await.status(), 200);
+}
+
+/// A server whose ilert is a stand-in answering `status` to everything, and its /mcp URL.
+async fn server_with_ilert(ilert: &wiremock::MockServer) -> (String, CancellationToken) {
+    let shared = Arc::new(Shared::new(
+        fast_client(&format!("{}/api", ilert.uri())),
+        "https://app.ilert.com",
+        None,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    let app = http::router(shared, Arc::new(Catalogue::full()), &HttpConfig::default());
+    tokio::spawn(http::serve(listener, app, shutdown.clone()));
+    (url, shutdown)
+}
+
+async fn list_with(url: &str, key: &str) -> reqwest::Response {
+    http_client()
+        .post(url)
+        .bearer_auth(key)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Finding 8: a key ilert could not check (429, 5xx) is not let through: 503 saying so.
+#[tokio::test]
+async fn unverified_keys_fail_closed() {
+    for status in [429u16, 500, 503] {
+        let ilert = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(
+                wiremock::ResponseTemplate::new(status)
+                    .set_body_json(json!({"status": status, "message": "try later"})),
+            )
+            .mount(&ilert)
+            .await;
+        let (url, shutdown) = server_with_ilert(&ilert).await;
+        let response = list_with(&url, "an-unchecked-key-0000000001").await;
+        assert_eq!(response.status(), 503, "ilert answered {status}");
+        assert!(response.headers().contains_key("retry-after"));
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("ilert could not verify the API key"),
+            "{body}"
+        );
+        assert!(body.get("result").is_none(), "the request did not run");
+        shutdown.cancel();
+    }
+}
+
+/// Finding 8: random bearers cannot each cost an upstream call: verifications of unknown keys
+/// are bounded (a burst, then a steady rate); past it callers get 503.
+#[tokio::test]
+async fn verifications_of_unknown_keys_are_bounded() {
+    let ilert = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(
+            wiremock::ResponseTemplate::new(401)
+                .set_body_json(json!({"status": 401, "message": "no"})),
+        )
+        .mount(&ilert)
+        .await;
+    let (url, shutdown) = server_with_ilert(&ilert).await;
+    let started = std::time::Instant::now();
+    let sent = 200;
+    let mut unauthorized = 0;
+    let mut busy = 0;
+    // All at once, as a flood of random bearers would come.
+    let calls = (0..sent).map(|i| {
+        let url = url.clone();
+        async move {
+            list_with(&url, &format!("random-bearer-{i:020}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    for status in futures::future::join_all(calls).await {
+        match status {
+            401 => unauthorized += 1,
+            503 => busy += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let asked = ilert.received_requests().await.unwrap().len();
+    // Burst 20, then 10 a second (src/transport/auth.rs); the ilert client may retry once.
+    let bound = ((20.0 + 10.0 * elapsed).ceil() as usize + 1) * 2;
+    println!(
+        "{sent} random bearers in {elapsed:.2} s: {unauthorized} checked (401), {busy} refused (503), ilert asked {asked} times (bound {bound})"
+    );
+    assert!(
+        asked <= bound,
+        "ilert was asked {asked} times (bound {bound})"
+    );
+    // Unbounded, every one of them is an upstream call.
+    assert!(
+        asked < sent / 2,
+        "ilert was asked {asked} times for {sent} bearers"
+    );
+    assert!(busy > 0 && unauthorized > 0);
+    assert_eq!(unauthorized + busy, sent);
+    shutdown.cancel();
+}
+
+/// Finding 11: a portless --allowed-origin is its default port, not every port.
+#[tokio::test]
+async fn portless_allowed_origins_mean_the_default_port() {
+    let config = HttpConfig {
+        allowed_origins: vec!["https://chat.example.com".into()],
+        ..Default::default()
+    };
+    let h = start_with(None, config).await;
+    for (origin, status) in [
+        ("https://chat.example.com", 200),
+        ("https://chat.example.com:443", 200),
+        ("https://chat.example.com:8443", 403),
+        ("http://chat.example.com", 403),
+    ] {
+        let response = http_client()
+            .post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .header("origin", origin)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{origin}");
+    }
+}
+
+/// Browsers: an allowed origin's CORS preflight is answered and its answers are readable
+/// (MCP Inspector's web UI); another origin's preflight is not.
+#[tokio::test]
+async fn allowed_origins_get_cors_preflights_answered() {
+    let config = HttpConfig {
+        allowed_origins: vec!["https://inspector.example.com".into()],
+        ..Default::default()
+    };
+    let h = start_with(None, config).await;
+    for origin in ["https://inspector.example.com", "http://localhost:6274"] {
+        let preflight = http_client()
+            .request(reqwest::Method::OPTIONS, &h.mcp_url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type, mcp-protocol-version",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 204, "{origin}");
+        let headers = preflight.headers();
+        assert_eq!(headers["access-control-allow-origin"], origin);
+        let allowed = headers["access-control-allow-headers"].to_str().unwrap();
+        for needed in ["authorization", "content-type", "mcp-protocol-version"] {
+            assert!(allowed.contains(needed), "{needed} in {allowed}");
+        }
+        assert!(
+            headers["access-control-allow-methods"]
+                .to_str()
+                .unwrap()
+                .contains("POST")
+        );
+        let call = http_client()
+            .post(&h.mcp_url)
+            .bearer_auth(USER_KEY)
+            .header("origin", origin)
+            .header("accept", "application/json, text/event-stream")
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(call.status(), 200);
+        assert_eq!(call.headers()["access-control-allow-origin"], origin);
+        // A 401 is readable too, so the client can find the OAuth metadata.
+        let unauth = http_client()
+            .post(&h.mcp_url)
+            .header("origin", origin)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unauth.status(), 401);
+        assert_eq!(unauth.headers()["access-control-allow-origin"], origin);
+        assert!(
+            unauth.headers()["access-control-expose-headers"]
+                .to_str()
+                .unwrap()
+                .contains("www-authenticate")
+        );
+    }
+    let foreign = http_client()
+        .request(reqwest::Method::OPTIONS, &h.mcp_url)
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+fn serve_args(args: &[&str]) -> ilert_mcp::cli::HttpArgs {
+    use clap::Parser;
+    let mut argv = vec!["ilert-mcp", "serve"];
+    argv.extend_from_slice(args);
+    match ilert_mcp::cli::Cli::try_parse_from(argv).unwrap().command {
+        ilert_mcp::cli::Command::Serve(serve) => serve.http,
+        _ => unreachable!(),
+    }
+}
+
+/// Finding 14: an http:// public URL on a host other than loopback needs an explicit flag, and
+/// without a public URL a server bound to every interface names no issuer.
+#[tokio::test]
+async fn unsafe_public_urls_are_refused() {
+    let client = fast_client("http://127.0.0.1:9/api");
+    let bound: std::net::SocketAddr = "127.0.0.1:8384".parse().unwrap();
+    let refused = ilert_mcp::oauth(
+        &serve_args(&["--public-url", "http://mcp.example.com"]),
+        bound,
+        &client,
+    )
+    .unwrap_err();
+    assert!(refused.contains("--insecure-public-url"), "{refused}");
+    let allowed = ilert_mcp::oauth(
+        &serve_args(&[
+            "--public-url",
+            "http://mcp.example.com",
+            "--insecure-public-url",
+        ]),
+        bound,
+        &client,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(allowed.issuer, "http://mcp.example.com");
+    for ok in [
+        "https://mcp.example.com/",
+        "http://127.0.0.1:8384",
+        "http://localhost:1",
+    ] {
+        let oauth = ilert_mcp::oauth(&serve_args(&["--public-url", ok]), bound, &client)
+            .unwrap()
+            .unwrap();
+        assert_eq!(oauth.issuer, ok.trim_end_matches('/'));
+    }
+    // Bound to 0.0.0.0 without --public-url: no OAuth, so no issuer on 0.0.0.0.
+    let everywhere: std::net::SocketAddr = "0.0.0.0:8384".parse().unwrap();
+    assert!(
+        ilert_mcp::oauth(&serve_args(&[]), everywhere, &client)
+            .unwrap()
+            .is_none()
+    );
+    let named = ilert_mcp::oauth(
+        &serve_args(&["--public-url", "https://mcp.example.com"]),
+        everywhere,
+        &client,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(named.issuer, "https://mcp.example.com");
+}
