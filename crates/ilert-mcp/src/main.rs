@@ -80,7 +80,11 @@ async fn run(command: Command) -> Result<(), String> {
             };
             tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
             let app = http::router(shared, catalogue, &config);
-            http::serve(listener, app, shutdown)
+            let limits = http::Limits {
+                max_connections: args.http.max_connections,
+                ..http::Limits::default()
+            };
+            http::serve_with(listener, app, shutdown, limits)
                 .await
                 .map_err(|e| format!("the server stopped: {e}"))
         }

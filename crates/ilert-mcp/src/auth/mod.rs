@@ -201,7 +201,16 @@ pub fn router(oauth: Arc<OAuth>) -> Router {
         .route("/authorize", get(authorize::page).post(authorize::submit))
         .merge(api)
         .with_state(oauth)
+        // Registrations, token requests and the sign-in form are a few hundred bytes: read at
+        // most this much, in limited time, before anything else.
+        .layer(axum::middleware::from_fn_with_state(
+            crate::transport::guard::SmallBody(OAUTH_MAX_BODY),
+            crate::transport::guard::small_body,
+        ))
 }
+
+/// Largest body accepted by /register, /token and /authorize.
+pub const OAUTH_MAX_BODY: usize = 16 * 1024;
 
 /// Browser-based clients (MCP Inspector) fetch metadata, register and exchange codes from another
 /// origin. These endpoints use no cookies, so any origin may read them.

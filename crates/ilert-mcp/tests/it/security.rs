@@ -788,3 +788,159 @@ async fn unsafe_public_urls_are_refused() {
     .unwrap();
     assert_eq!(named.issuer, "https://mcp.example.com");
 }
+
+/// The resident memory of process `pid` in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// `ilert-mcp serve` (OAuth on) on a free loopback port: the child and its base URL.
+async fn spawn_serve() -> (tokio::process::Child, String) {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ilert-mcp"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--ilert-url",
+            "http://127.0.0.1:9/api",
+        ])
+        .env("NO_COLOR", "1")
+        .env("ILERT_MCP_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let base = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).await.unwrap() > 0,
+                "serve exited early"
+            );
+            if let Some(at) = line.find("serving MCP on http://") {
+                let url = &line[at + "serving MCP on ".len()..];
+                return url[..url.find("/mcp").unwrap()].to_owned();
+            }
+        }
+    })
+    .await
+    .expect("serve announces its address");
+    // Keep draining stderr so the child never blocks on a full pipe.
+    tokio::spawn(async move {
+        let mut sink = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut sink).await;
+    });
+    (child, base)
+}
+
+/// Finding 3: 300 slow clients before authentication (half trickling headers, half pushing 1 MB
+/// into a 2 MB body of /register, /token or /mcp) neither hold /healthz off nor grow the server's
+/// memory beyond a bound; the OAuth endpoints read 16 KiB at most, and a client that never
+/// finishes its headers is disconnected.
+#[tokio::test]
+async fn slow_clients_cannot_exhaust_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (child, base) = spawn_serve().await;
+    let pid = child.id().unwrap();
+    let addr = base.trim_start_matches("http://").to_owned();
+    let healthz = format!("{base}/healthz");
+    assert_eq!(
+        http_client().get(&healthz).send().await.unwrap().status(),
+        200
+    );
+    let before = rss_kib(pid);
+
+    let mut held = Vec::new();
+    for i in 0..150 {
+        // Headers that never end.
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(
+            format!("POST /register HTTP/1.1\r\nHost: {addr}\r\nX-Slow-{i}: ").as_bytes(),
+        )
+        .await
+        .unwrap();
+        held.push(tcp);
+    }
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut bodies = Vec::new();
+    for i in 0..150 {
+        let path = ["/register", "/token", "/authorize"][i % 3];
+        let addr = addr.clone();
+        let chunk = chunk.clone();
+        bodies.push(tokio::spawn(async move {
+            let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n"
+            );
+            let _ = tcp.write_all(head.as_bytes()).await;
+            // 1 MB of the promised 2 MB, then silence; the server may refuse it earlier.
+            for _ in 0..16 {
+                if tcp.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+            tcp
+        }));
+    }
+    let mut refused_early = 0;
+    let mut body_conns = Vec::new();
+    for task in bodies {
+        let mut tcp = task.await.unwrap();
+        let mut answer = [0u8; 64];
+        // An answer already there (413) means the server stopped reading early.
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(std::time::Duration::from_millis(1), tcp.read(&mut answer)).await
+            && answer[..n].starts_with(b"HTTP/1.1 413")
+        {
+            refused_early += 1;
+        }
+        body_conns.push(tcp);
+    }
+    // /healthz answers while all of them are held.
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        http_client().get(&healthz).send(),
+    )
+    .await
+    .expect("/healthz answers while 300 slow clients are connected")
+    .unwrap();
+    assert_eq!(answered.status(), 200);
+    let after = rss_kib(pid);
+    let grown_mib = after.saturating_sub(before) / 1024;
+    println!(
+        "rss {before} KiB before, {after} KiB with 300 slow clients (+{grown_mib} MiB); \
+         {refused_early} of 150 large bodies already answered 413"
+    );
+    // Unbounded, 150 bodies of 1 MB are buffered: 150 MiB and more.
+    assert!(grown_mib < 48, "the server grew by {grown_mib} MiB");
+
+    // A client that never finishes its headers is cut off (the header timeout, 10 s).
+    let mut slow = held.pop().unwrap();
+    let mut buf = [0u8; 256];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "a client stuck in its headers was never disconnected"
+    );
+    drop(held);
+    drop(body_conns);
+}
