@@ -7,6 +7,7 @@ pub mod completions;
 pub mod config;
 pub mod connect;
 pub mod demo;
+pub mod logsafe;
 pub mod methods;
 pub mod metrics;
 pub mod prompts;

@@ -155,16 +155,24 @@ async fn signal() {
 
 /// Logs always go to stderr: in stdio mode stdout carries the protocol alone.
 fn init_tracing(cli: &Cli) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    // rmcp's whole-message events (tool arguments, results) never pass, whatever the level.
+    let payloads = tracing_subscriber::filter::filter_fn(ilert_mcp::logsafe::allowed);
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in files, pipes or log collectors.
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
-    let _ = match cli.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+    let layer = match cli.log_format {
+        LogFormat::Json => layer.json().with_filter(payloads).boxed(),
+        LogFormat::Text => layer.with_filter(payloads).boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init();
 }

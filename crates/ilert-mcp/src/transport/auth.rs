@@ -125,7 +125,7 @@ impl BearerAuth {
                 Err(Refusal::Rejected)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not verify an API key with ilert; refusing the request");
+                tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not verify an API key with ilert; refusing the request");
                 Err(Refusal::Unverified)
             }
         }

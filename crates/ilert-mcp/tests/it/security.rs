@@ -944,3 +944,138 @@ async fn slow_clients_cannot_exhaust_the_server() {
     drop(held);
     drop(body_conns);
 }
+
+/// Collects every log line written while it is the thread's default subscriber.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Finding 9: a client name with a newline cannot forge a log line: control characters are
+/// escaped in the "authorization granted" line (the text format, as `serve` logs by default).
+#[tokio::test]
+async fn a_client_name_cannot_forge_a_log_line() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_env_filter("info")
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (h, _) = start_with_oauth(&TokenKey::generate(), false).await;
+    let base = base(&h.mcp_url);
+    let forged = "Claude\n2026-12-03T00:00:00Z  INFO authorization granted client=admin\u{1b}[2K";
+    let registered = http_client()
+        .post(format!("{base}/register"))
+        .json(&json!({"client_name": forged, "redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let id = registered.json::<Value>().await.unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, c) = challenge();
+    let page = authorize_page(
+        &base,
+        &[
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", c.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let cookie = cookie_of(&page);
+    let request = hidden_request(&page.text().await.unwrap());
+    let posted = http_client()
+        .post(format!("{base}/authorize"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("request", request.as_str()),
+            ("api_key", USER_KEY),
+            ("scope", "read"),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let granted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("authorization granted"))
+        .collect();
+    assert_eq!(granted.len(), 1, "one line, not a forged second: {text}");
+    assert!(granted[0].contains(r"Claude\n2026"), "{}", granted[0]);
+    assert!(
+        !text.contains('\u{1b}'),
+        "no raw escape sequence reaches the log"
+    );
+}
+
+/// Finding 10: tool arguments never reach the log, at any level: `stdio` at TRACE sends an event
+/// with an integration key, and the key is nowhere in its stderr (rmcp logs whole requests at
+/// DEBUG and messages at TRACE; those events are dropped).
+#[tokio::test]
+async fn integration_keys_in_arguments_never_reach_the_log() {
+    use rmcp::ServiceExt;
+    let h = start().await;
+    let key = "il1api0460d849fcdc753d4f"; // seeded: the sandbox accepts it
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+    command
+        .arg("stdio")
+        .env("ILERT_API_KEY", USER_KEY)
+        .env("ILERT_BASE_URL", &h.sandbox_url)
+        .env("ILERT_MCP_LOG", "trace")
+        .env("ILERT_MCP_TOOLSETS", "all")
+        .env("NO_COLOR", "1")
+        .env_remove("ILERT_AUTH_TOKEN");
+    let (transport, stderr) = rmcp::transport::TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = stderr.unwrap();
+    let collected = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut out).await;
+        out
+    });
+    let client = ().serve(transport).await.unwrap();
+    let result = call(
+        &client,
+        "send_event",
+        json!({"integration_key": key, "event_type": "ALERT", "summary": "Disk full on db-7"}),
+    )
+    .await;
+    assert!(!is_error(&result), "{}", text(&result));
+    client.cancel().await.unwrap();
+    let log = String::from_utf8_lossy(&collected.await.unwrap()).into_owned();
+    keep("stdio-trace.stderr", log.as_bytes());
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "logged at TRACE: {log}"
+    );
+    assert!(!log.contains(key), "the integration key is in the log");
+    assert!(
+        !log.contains("Disk full on db-7"),
+        "tool arguments are in the log"
+    );
+}
