@@ -1079,3 +1079,81 @@ async fn integration_keys_in_arguments_never_reach_the_log() {
         "tool arguments are in the log"
     );
 }
+
+const PROXY_CHILD_URL: &str = "ILERT_MCP_TEST_CIMD_URL";
+
+/// The half of [`client_metadata_is_fetched_without_a_proxy`] that runs in a child process with
+/// the proxy variables set (tests cannot set the environment of their own process).
+#[tokio::test]
+#[ignore = "run by client_metadata_is_fetched_without_a_proxy in a child process"]
+async fn client_metadata_fetch_in_a_proxied_environment() {
+    let url = std::env::var(PROXY_CHILD_URL).expect("started by the parent test");
+    let mut oauth = OAuth::new(
+        "http://127.0.0.1:1",
+        &TokenKey::generate(),
+        Arc::new(store::InMemory::default()),
+        fast_client("http://127.0.0.1:9/api"),
+    );
+    Arc::get_mut(&mut oauth).unwrap().allow_insecure_metadata = true;
+    let info = oauth.client(&url).await.unwrap();
+    assert_eq!(info.name, "Proxy test");
+}
+
+/// Finding 12: the client ID metadata document is fetched from the address that was checked, not
+/// through `HTTP(S)_PROXY`, which would resolve the name again and could reach a private address.
+#[tokio::test]
+async fn client_metadata_is_fetched_without_a_proxy() {
+    let documents = wiremock::MockServer::start().await;
+    let url = format!("{}/client.json", documents.uri());
+    wiremock::Mock::given(wiremock::matchers::path("/client.json"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            json!({"client_id": url, "client_name": "Proxy test", "redirect_uris": [REDIRECT]}),
+        ))
+        .mount(&documents)
+        .await;
+    // A "proxy" that counts connections and answers 502.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let through_proxy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = through_proxy.clone();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut tcp, _)) = proxy.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = tcp
+                .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "security::client_metadata_fetch_in_a_proxied_environment",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(PROXY_CHILD_URL, &url)
+        .env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env("HTTPS_PROXY", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child)
+        .await
+        .expect("the child test finishes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        through_proxy.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the fetch went through the proxy"
+    );
+    assert_eq!(documents.received_requests().await.unwrap().len(), 1);
+}
