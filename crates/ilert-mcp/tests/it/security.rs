@@ -1157,3 +1157,55 @@ async fn client_metadata_is_fetched_without_a_proxy() {
     );
     assert_eq!(documents.received_requests().await.unwrap().len(), 1);
 }
+
+/// Finding 3: an idle keep-alive connection is closed once the header timeout has passed without
+/// a next request (here 3 s), and a connection cap of 2 leaves a third client waiting until one of
+/// them is gone, after which it is served.
+#[tokio::test]
+async fn idle_connections_are_closed_and_connections_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    let shutdown = CancellationToken::new();
+    let limits = http::Limits {
+        max_connections: 2,
+        header_timeout: std::time::Duration::from_secs(3),
+    };
+    tokio::spawn(http::serve_with(listener, app, shutdown.clone(), limits));
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
+    first.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let n = first.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    // Idle after its answer: the server closes it (EOF), within a bounded wait.
+    let closed =
+        tokio::time::timeout(std::time::Duration::from_secs(30), first.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection stayed open"
+    );
+
+    // Two silent connections fill the cap; a third is not served until they are cut off.
+    let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    third.write_all(request.as_bytes()).await.unwrap();
+    let early =
+        tokio::time::timeout(std::time::Duration::from_millis(300), third.read(&mut buf)).await;
+    assert!(
+        early.is_err(),
+        "a third connection was served beyond the cap of 2"
+    );
+    let later = tokio::time::timeout(std::time::Duration::from_secs(30), third.read(&mut buf))
+        .await
+        .expect("served once the silent ones were cut off")
+        .unwrap();
+    assert!(buf[..later].starts_with(b"HTTP/1.1 200"));
+    shutdown.cancel();
+}
