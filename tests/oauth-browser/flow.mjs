@@ -1,6 +1,9 @@
 // End-to-end OAuth 2.1 test of ilert-mcp's authorize page in a real headless Chromium
 // (Debian's /usr/bin/chromium driven by playwright-core; Playwright's own browsers are not used).
 //
+// Then a Cursor (cursor://), a VS Code (vscode://) and a claude.ai (https) client: after Allow the
+// 303 back to each must pass the page's CSP (form-action applies to redirects after a POST).
+//
 //   node flow.mjs --issuer http://127.0.0.1:PORT [--chromium /usr/bin/chromium]
 //                 [--artifacts DIR] [--profile-dir DIR]
 //
@@ -508,6 +511,106 @@ async function main() {
   await step("the page loaded nothing from hosts other than 127.0.0.1", async () => {
     check(foreign.length === 0, `requests to other hosts: ${foreign.join(", ")}`);
   });
+
+  // -- native apps and claude.ai: the redirect after consent must pass the page's CSP --------
+  // Chromium applies form-action to every redirect that follows the form's POST, so a policy of
+  // 'self' plus http(s) origins would stop the way back to cursor:// or vscode://.
+  const cspErrors = [];
+  for (const target of [
+    { name: "Cursor", uri: "cursor://anysphere.cursor-mcp/oauth/callback", app: true },
+    { name: "VS Code", uri: "vscode://vscode.github-authentication/did-authenticate", app: true },
+    { name: "claude.ai", uri: "https://claude.ai/api/mcp/auth_callback", app: false },
+  ]) {
+    await step(`after Allow, the redirect reaches ${target.name} (${target.uri.split("/")[0]}//) under the page's CSP`, async () => {
+      const reg = await fetch(loopbackOnly(as.registration_endpoint), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ client_name: target.name, redirect_uris: [target.uri] }),
+        signal: AbortSignal.timeout(HTTP_TIMEOUT),
+      });
+      const regText = await reg.text();
+      eq(reg.status, 201, `registration of ${target.uri} (${regText.slice(0, 200)})`);
+      const id = JSON.parse(regText).client_id;
+      const pk = pkcePair();
+      const st = b64url(randomBytes(16));
+      const u = new URL(as.authorization_endpoint);
+      u.search = new URLSearchParams({
+        response_type: "code",
+        client_id: id,
+        redirect_uri: target.uri,
+        code_challenge: pk.challenge,
+        code_challenge_method: "S256",
+        state: st,
+        resource,
+      }).toString();
+      // A fresh tab each: Chromium may hold a tab that handed a URL to the system.
+      page = await browser.newPage();
+      page.on("console", (m) => {
+        if (/Content Security Policy|form-action/i.test(m.text())) cspErrors.push(m.text());
+      });
+      // claude.ai is answered here, inside the browser: no name resolves and nothing leaves the machine.
+      let reached = null;
+      if (!target.app) {
+        await page.route(`${target.uri}**`, (route) => {
+          reached = route.request().url();
+          return route.fulfill({ status: 200, contentType: "text/html", body: "<title>claude.ai callback</title>" });
+        });
+      }
+      const res = await page.goto(u.toString(), { waitUntil: "load" });
+      eq(res?.status(), 200, "status of the authorize page");
+      const text = await page.locator("main").innerText();
+      const shown = `${new URL(target.uri).protocol}//${new URL(target.uri).host}`;
+      check(text.includes(shown), `the page does not show ${shown}:\n${text.slice(0, 400)}`);
+      eq(text.includes("an app on this device"), target.app, "marked as an app on this device");
+      const csp = (await res.headers())["content-security-policy"] || "";
+      await page.locator("#api_key").fill(GOOD_KEY);
+      const before = cspErrors.length;
+      const failed = [];
+      // Never print the URL: it carries the code.
+      const onFailed = (r) => failed.push(`${new URL(r.url()).protocol} ${r.failure()?.errorText}`);
+      page.on("requestfailed", onFailed);
+      const redirect = page.waitForResponse(
+        (r) => r.url().startsWith(as.authorization_endpoint) && r.request().method() === "POST",
+      );
+      await page.locator("button[value=allow]").click();
+      // A redirect that form-action blocks never completes as a response.
+      const r = await redirect.catch((e) => {
+        throw new Failure(
+          `the 303 after Allow never completed (${e.name}); CSP: ${csp}; console: ${cspErrors.slice(before).join(" | ") || "none"}; failed: ${failed.join(" | ") || "none"}`,
+        );
+      });
+      eq(r.status(), 303, "status of the POST");
+      const location = r.headers()["location"] || "";
+      check(location.startsWith(target.uri), `Location ${location.slice(0, 80)} is not ${target.uri}`);
+      const back = new URL(location);
+      eq(back.searchParams.get("state"), st, "state");
+      check(back.searchParams.get("code"), "no code in the redirect");
+      if (target.app) {
+        // Chromium hands an app's scheme to the system; what matters is that CSP let it go.
+        await page.waitForTimeout(1000);
+      } else {
+        await page.waitForURL((x) => x.toString().startsWith(target.uri), { waitUntil: "load" });
+        check(reached && reached.startsWith(target.uri), "the browser never requested the claude.ai callback");
+        eq(await page.title(), "claude.ai callback", "title of the page the browser landed on");
+        await page.unroute(`${target.uri}**`);
+      }
+      page.off("requestfailed", onFailed);
+      const blocked = cspErrors.slice(before);
+      check(blocked.length === 0, `CSP blocked the redirect: ${blocked.join(" | ")}`);
+      check(!failed.some((f) => f.includes("ERR_BLOCKED_BY_CSP")), `blocked by CSP: ${failed.join(" | ")}`);
+      // The code is good: the app exchanges it as any client would.
+      const t = await postForm(as.token_endpoint, {
+        grant_type: "authorization_code",
+        code: back.searchParams.get("code"),
+        client_id: id,
+        redirect_uri: target.uri,
+        code_verifier: pk.verifier,
+      });
+      eq(t.status, 200, `token exchange (${t.text.slice(0, 200)})`);
+      await page.close();
+      return `CSP form-action: ${(csp.match(/form-action [^;]*/) || [""])[0]}${failed.length ? `; ${failed.join(", ")}` : ""}`;
+    });
+  }
 }
 
 let rc = 0;

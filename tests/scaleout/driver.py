@@ -12,7 +12,9 @@ Phases (one per run; scripts/scaleout starts and stops the processes between the
   oauth     the connector flow with each step at a different replica (register A, authorize B,
             token C, refresh A, MCP B), replays of the code and the old refresh token refused at the
             other replicas, the same code and refresh token raced at all three at once (one wins),
-            and the whole flow through nginx.
+            reuse of a rotated refresh token at one replica revoking its whole family at the others
+            (a thief's newer token refused, another sign-in untouched), and the whole flow through
+            nginx.
   outage    Redis killed: token exchanges refused (503 temporarily_unavailable) on every replica,
             /readyz says so, MCP calls with keys and access tokens still work.
   recovery  Redis back (empty): /readyz ready again, the flow through nginx works, replays refused.
@@ -539,12 +541,38 @@ def phase_oauth(args: argparse.Namespace, log: AccessLog) -> None:
         code = authorize(c, issuer, client_id, challenge, post_base=a)
         codes = race(lambda base: exchange(base, client_id, code, verifier), [a, b, c])
         need(sorted(codes) == [200, 400, 400], f"one code at A, B, C at once: statuses {codes}")
-        rt = state["renewed"]["refresh_token"]
+        # The replays above revoked the first sign-in's family: race a fresh sign-in's token.
+        verifier2, challenge2 = pkce()
+        code2 = authorize(b, issuer, client_id, challenge2)
+        rt = granted(*exchange(c, client_id, code2, verifier2), "fresh sign-in at C")["refresh_token"]
         refreshes = race(lambda base: refresh(base, client_id, rt), [a, b, c])
         need(sorted(refreshes) == [200, 400, 400], f"one refresh token at A, B, C at once: statuses {refreshes}")
         return f"same code at A,B,C at once -> {codes}; same refresh token -> {refreshes}"
 
     check("oauth: simultaneous redemption, one winner", races)
+
+    def family() -> str:
+        need("client_id" in state, "the flow above did not finish")
+        client_id = state["client_id"]
+
+        def sign_in(token_at: str) -> dict:
+            verifier, challenge = pkce()
+            code = authorize(b, issuer, client_id, challenge)
+            return granted(*exchange(token_at, client_id, code, verifier), f"sign-in, token at {token_at}")
+
+        victim, other = sign_in(a), sign_in(b)
+        stolen = victim["refresh_token"]
+        thief = granted(*refresh(a, client_id, stolen), "thief refreshes the stolen token at A")
+        reused = refused(*refresh(b, client_id, stolen), "the client's reuse at B")
+        status, body = refresh(c, client_id, thief["refresh_token"])
+        revoked = refused(status, body, "the thief's newer token at C")
+        need("revoked" in body.get("error_description", ""),
+             f"the thief's token at C is refused as revoked: {body}")
+        granted(*refresh(c, client_id, other["refresh_token"]), "another sign-in refreshes at C")
+        return (f"stolen token refreshed@A (200), reused@B -> {reused}, thief's newer token@C -> {revoked} "
+                "(family revoked), another family@C -> 200")
+
+    check("oauth: reuse revokes the whole family across replicas", family)
     check("oauth: whole flow through nginx", lambda: nginx_flow(args, log, "round robin"))
 
 

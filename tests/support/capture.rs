@@ -44,12 +44,31 @@ fn capture() -> Option<&'static Capture> {
             let path = dir.join(format!("{stem}.log"));
             let log =
                 Arc::new(File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
-            tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(FILTER))
-                .with_writer(log.clone())
-                .with_ansi(false)
-                .try_init()
-                .unwrap_or_else(|e| panic!("cannot capture this test's logs: {e}"));
+            {
+                use tracing_subscriber::Layer as _;
+                use tracing_subscriber::layer::SubscriberExt as _;
+                use tracing_subscriber::util::SubscriberInitExt as _;
+                // As the binary logs (crates/ilert-mcp/src/logsafe.rs): rmcp's whole-message
+                // events, which carry tool arguments and results, never pass.
+                let payloads = tracing_subscriber::filter::filter_fn(|m| {
+                    !m.target().starts_with("rmcp")
+                        || !m.is_event()
+                        || (*m.level() != tracing::Level::TRACE
+                            && !m.fields().iter().any(|f| {
+                                matches!(f.name(), "request" | "result" | "params" | "arguments")
+                            }))
+                });
+                tracing_subscriber::registry()
+                    .with(tracing_subscriber::EnvFilter::new(FILTER))
+                    .with(
+                        tracing_subscriber::fmt::layer()
+                            .with_writer(log.clone())
+                            .with_ansi(false)
+                            .with_filter(payloads),
+                    )
+                    .try_init()
+                    .unwrap_or_else(|e| panic!("cannot capture this test's logs: {e}"));
+            }
             Some(Capture { dir, stem, log })
         })
         .as_ref()

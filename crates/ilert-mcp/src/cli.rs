@@ -217,7 +217,9 @@ pub struct HttpArgs {
     )]
     pub allowed_hosts: Vec<String>,
     /// Extra accepted browser Origin (loopback origins are always accepted), e.g.
-    /// `https://app.example.com`. Requests with any other Origin get 403. Repeat or use commas.
+    /// `https://app.example.com` (its default port only; add `:8443`, or `:*` for any port).
+    /// Requests with any other Origin get 403; these origins' CORS preflights are answered.
+    /// Repeat or use commas.
     #[arg(
         long = "allowed-origin",
         env = "ILERT_MCP_ALLOWED_ORIGINS",
@@ -227,10 +229,35 @@ pub struct HttpArgs {
     /// Largest accepted request body in bytes; larger requests get 413.
     #[arg(long = "max-body-bytes", env = "ILERT_MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Connections served at once; more wait to be accepted until one closes. Keep it below the
+    /// open-file limit (`ulimit -n`).
+    #[arg(
+        long = "max-connections",
+        env = "ILERT_MCP_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
     /// Public base URL of this server, e.g. https://mcp.example.com, when it runs behind a proxy.
     /// OAuth's issuer and resource, and an allowed Host, derive from it [default: http://<bind>].
     #[arg(long = "public-url", env = "ILERT_MCP_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Allow an http:// --public-url on a host other than loopback. OAuth then sends API keys and
+    /// tokens in clear text: only for a network you trust entirely.
+    #[arg(
+        long = "insecure-public-url",
+        env = "ILERT_MCP_INSECURE_PUBLIC_URL",
+        action = ArgAction::SetTrue
+    )]
+    pub insecure_public_url: bool,
+    /// A private redirect URI scheme to accept from OAuth clients besides those of known native
+    /// apps (cursor, vscode, vscode-insiders, vscodium, windsurf, claude, zed), e.g. `myapp`.
+    /// Repeat or use commas.
+    #[arg(
+        long = "redirect-scheme",
+        env = "ILERT_MCP_REDIRECT_SCHEMES",
+        value_delimiter = ','
+    )]
+    pub redirect_schemes: Vec<String>,
     /// Key that seals OAuth tokens: base64 of 32 random bytes, the same on every replica. Without
     /// it a random key is made at start, and issued tokens end with the process.
     #[arg(

@@ -9,6 +9,7 @@ pub mod completions;
 pub mod config;
 pub mod connect;
 pub mod demo;
+pub mod logsafe;
 pub mod methods;
 pub mod metrics;
 pub mod prompts;
@@ -54,18 +55,40 @@ pub fn oauth(
         return Ok(None);
     }
     let public_url = match &args.public_url {
-        Some(url) => {
-            let parsed = url::Url::parse(url)
-                .map_err(|e| format!("--public-url {url:?} is not a URL: {e}"))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                return Err(format!(
-                    "--public-url {url} must be an http(s) URL with a host"
-                ));
-            }
-            url.trim_end_matches('/').to_owned()
+        Some(url) => checked_public_url(url, args.insecure_public_url)?,
+        None if bound.ip().is_unspecified() => {
+            tracing::warn!(
+                %bound,
+                "OAuth is off: bound to every interface without --public-url, so there is no address to name as \
+                 the issuer. Set --public-url to the URL clients use (API keys as bearer tokens work meanwhile)"
+            );
+            return Ok(None);
         }
         None => format!("http://{bound}"),
     };
+    let schemes = args
+        .redirect_schemes
+        .iter()
+        .map(|s| {
+            s.trim()
+                .trim_end_matches("://")
+                .trim_end_matches(':')
+                .to_ascii_lowercase()
+        })
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>();
+    if let Some(bad) = schemes.iter().find(|s| {
+        matches!(
+            s.as_str(),
+            "http" | "javascript" | "data" | "file" | "vbscript" | "blob" | "about" | "filesystem"
+        ) || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    }) {
+        return Err(format!(
+            "--redirect-scheme {bad:?} cannot be allowed: name an app's own scheme, e.g. myapp"
+        ));
+    }
     let key = match &args.token_key {
         Some(raw) => auth::seal::TokenKey::from_base64(raw)?,
         None => {
@@ -113,6 +136,7 @@ pub fn oauth(
         o.access_ttl = args.access_token_secs;
         o.refresh_ttl = args.refresh_token_secs;
         o.ceiling = server::ceiling(catalogue);
+        o.redirect_schemes = schemes;
     }
     Ok(Some(oauth))
 }
@@ -142,4 +166,25 @@ pub fn confirmer(
         );
     }
     Ok(tools::confirm::Confirmer::new(policy, &key, used))
+}
+
+/// `--public-url`: an http(s) URL with a host; plain http only to loopback unless
+/// `--insecure-public-url`, since keys typed on the sign-in page and tokens would cross the
+/// network in clear text.
+pub fn checked_public_url(url: &str, insecure: bool) -> Result<String, String> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| format!("--public-url {url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(format!(
+            "--public-url {url} must be an http(s) URL with a host"
+        ));
+    }
+    if parsed.scheme() == "http" && !auth::clients::is_loopback(&parsed) && !insecure {
+        return Err(format!(
+            "--public-url {url} is plain http on a host other than loopback: API keys entered on the sign-in page \
+             and OAuth tokens would travel unencrypted. Use https://, or add --insecure-public-url if this network \
+             is trusted"
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }

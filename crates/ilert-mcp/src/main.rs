@@ -77,16 +77,27 @@ async fn run(command: Command) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {}: {e}", args.http.bind))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let oauth = ilert_mcp::oauth(&args.http, addr, &shared.client, &catalogue)?;
+            let allowed_origins = args
+                .http
+                .allowed_origins
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| ilert_mcp::transport::cors::normalize_origin(o))
+                .collect::<Result<Vec<_>, _>>()?;
             let config = HttpConfig {
                 allowed_hosts: args.http.allowed_hosts,
-                allowed_origins: args.http.allowed_origins,
+                allowed_origins,
                 max_body_bytes: args.http.max_body_bytes,
                 oauth,
                 draining,
             };
             tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
             let app = http::router(shared, catalogue, &config);
-            http::serve(listener, app, shutdown)
+            let limits = http::Limits {
+                max_connections: args.http.max_connections,
+                ..http::Limits::default()
+            };
+            http::serve_with(listener, app, shutdown, limits)
                 .await
                 .map_err(|e| format!("the server stopped: {e}"))
         }
@@ -169,9 +180,9 @@ async fn signal() {
     let _ = ctrl_c.await;
 }
 
-/// Logs always go to stderr: in stdio mode stdout carries the protocol alone.
 /// Logs on stderr, and OpenTelemetry traces when the environment names an OTLP endpoint (the
-/// returned guard flushes them). Spans meant for traces (`otel::…`) never reach the log output.
+/// returned guard flushes them). Spans meant for traces (`otel::…`) never reach the log output, and
+/// rmcp's whole-message events (tool arguments, results) never pass, whatever the level.
 fn init_tracing(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Option<traces::Exporter> {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::filter::{FilterExt as _, filter_fn};
@@ -181,6 +192,7 @@ fn init_tracing(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Option<traces::
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let for_traces = || filter_fn(|m| m.target().starts_with(traces::TARGET_PREFIX));
+    let payloads = filter_fn(ilert_mcp::logsafe::allowed);
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in files, pipes or log collectors.
@@ -190,7 +202,7 @@ fn init_tracing(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Option<traces::
         LogFormat::Json => fmt.json().boxed(),
         LogFormat::Text => fmt.boxed(),
     }
-    .with_filter(filter.and(for_traces().not()));
+    .with_filter(filter.and(for_traces().not()).and(payloads));
     let (otel, exporter) = if traces::requested() {
         match traces::layer(runtime.handle().clone()) {
             Ok((layer, exporter)) => (Some(layer.with_filter(for_traces())), Some(exporter)),

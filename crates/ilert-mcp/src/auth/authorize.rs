@@ -35,6 +35,8 @@ pub struct AuthorizeQuery {
 /// The checked request, sealed into the form so the POST cannot change it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
+    /// The issuer that made the form: another server sharing the key does not take it.
+    iss: String,
     client_id: String,
     client_name: String,
     redirect_uri: String,
@@ -48,6 +50,8 @@ struct Pending {
 /// The content of an authorization code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Code {
+    /// The issuer that made the code; another server sharing the key refuses it.
+    pub iss: String,
     pub client_id: String,
     pub redirect_uri: String,
     pub challenge: String,
@@ -83,20 +87,11 @@ pub async fn page(State(oauth): State<Arc<OAuth>>, Query(q): Query<AuthorizeQuer
             }
         },
     };
-    // From here on, errors go back to the client as the spec says.
-    let back = |error: &str, description: &str| {
-        redirect_error(
-            &oauth,
-            &redirect_uri,
-            q.state.as_deref(),
-            error,
-            description,
-        )
-    };
+    // Until the user has seen the page and chosen, nothing redirects: a request that is not
+    // valid gets a page, so /authorize cannot bounce a browser to a registered address.
     if q.response_type.as_deref() != Some("code") {
-        return back(
-            "unsupported_response_type",
-            "only response_type=code is supported",
+        return error_page(
+            "The sign-in link asks for something other than a code (response_type=code). Start again from your app.",
         );
     }
     let Some(challenge) = q
@@ -104,24 +99,26 @@ pub async fn page(State(oauth): State<Arc<OAuth>>, Query(q): Query<AuthorizeQuer
         .clone()
         .filter(|c| (43..=128).contains(&c.len()))
     else {
-        return back(
-            "invalid_request",
-            "PKCE is required: send a code_challenge (S256)",
+        return error_page(
+            "The sign-in link has no PKCE code_challenge (S256). Start again from your app.",
         );
     };
     if q.code_challenge_method.as_deref() != Some("S256") {
-        return back("invalid_request", "code_challenge_method must be S256");
+        return error_page(
+            "The sign-in link must use code_challenge_method=S256. Start again from your app.",
+        );
     }
     if let Some(resource) = q.resource.as_deref()
         && resource.trim_end_matches('/') != oauth.resource
         && resource.trim_end_matches('/') != oauth.issuer
     {
-        return back(
-            "invalid_target",
-            "this server only issues tokens for its own /mcp resource",
-        );
+        return error_page(&format!(
+            "The app asked for access to another server; this one only signs in to {}.",
+            oauth.resource
+        ));
     }
     let pending = Pending {
+        iss: oauth.issuer.clone(),
         client_id: client_id.to_owned(),
         client_name: client.name.clone(),
         redirect_uri,
@@ -195,7 +192,7 @@ pub async fn submit(
     let Some(mut pending) = oauth
         .sealer
         .open::<Pending>(CSRF_PREFIX, &form.request)
-        .filter(|p| p.exp > store::now())
+        .filter(|p| p.exp > store::now() && p.iss == oauth.issuer)
     else {
         return error_page("This sign-in form has expired. Start again from your app.");
     };
@@ -252,7 +249,7 @@ pub async fn submit(
             );
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not check an API key on the authorize page");
+            tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not check an API key on the authorize page");
             return render(
                 &oauth,
                 &pending,
@@ -262,6 +259,7 @@ pub async fn submit(
         }
     };
     let code = Code {
+        iss: oauth.issuer.clone(),
         client_id: pending.client_id.clone(),
         redirect_uri: pending.redirect_uri.clone(),
         challenge: pending.challenge.clone(),
@@ -277,7 +275,7 @@ pub async fn submit(
     if let Some(state) = pending.state.as_deref() {
         params.push(("state", state));
     }
-    tracing::info!(client = %pending.client_name, user = user.id, scope = %pending.scope.to_scope_string(), "authorization granted");
+    tracing::info!(client = %crate::logsafe::escaped(&pending.client_name), user = user.id, scope = %pending.scope.to_scope_string(), "authorization granted");
     let mut response = redirect(&pending.redirect_uri, &params);
     clear_cookie(&mut response);
     response
@@ -286,17 +284,7 @@ pub async fn submit(
 fn render(oauth: &OAuth, pending: &Pending, error: Option<&str>, status: StatusCode) -> Response {
     let sealed = oauth.sealer.seal(CSRF_PREFIX, pending);
     let target = url::Url::parse(&pending.redirect_uri).ok();
-    // Loopback apps differ only by port, so show it there.
-    let destination = target
-        .as_ref()
-        .map(|u| match (u.host_str(), u.port()) {
-            (Some(host), Some(port)) if matches!(host, "127.0.0.1" | "localhost" | "[::1]") => {
-                format!("{host}:{port}")
-            }
-            (Some(host), _) => host.to_owned(),
-            (None, _) => u.scheme().to_owned() + ":",
-        })
-        .unwrap_or_else(|| pending.redirect_uri.clone());
+    let destination = destination(target.as_ref(), &pending.redirect_uri);
     let access = consent_fieldset(oauth, pending.scope);
     let alert = error
         .map(|e| {
@@ -340,7 +328,7 @@ button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{backgro
 <body>
 <main>
 <h1>Connect {client} to ilert</h1>
-<p><strong>{client}</strong> wants to use ilert on your behalf. After you allow it, you will be sent to <strong>{destination}</strong>.</p>
+<p><strong>{client}</strong> wants to use ilert on your behalf. After you allow it, you will be sent to {destination}.</p>
 <p class="muted">The name is what the app calls itself and is not verified; the address it returns to is. Only continue if you started this from that app.</p>
 {alert}
 <form method="post" action="/authorize">
@@ -362,14 +350,17 @@ button[value=allow]{{background:#1e5bd8;color:#fff}} button[value=deny]{{backgro
         described = described,
         invalid = invalid,
         autofocus = autofocus,
-        destination = escape(&destination),
+        destination = destination,
         sealed = escape(&sealed),
     );
+    // Chromium checks form-action on every redirect after the form is posted, so the address the
+    // app returns to must be allowed by it: its origin, or its private scheme.
     let form_action = match &target {
         Some(u) if matches!(u.scheme(), "http" | "https") => {
             format!("'self' {}", u.origin().ascii_serialization())
         }
-        _ => "'self'".to_owned(),
+        Some(u) => format!("'self' {}:", u.scheme()),
+        None => "'self'".to_owned(),
     };
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
@@ -433,6 +424,31 @@ fn consent_fieldset(oauth: &OAuth, scope: Scope) -> String {
     }
     html.push_str("</fieldset>");
     html
+}
+
+/// Where the browser goes after consent, as HTML: scheme and host, so `x-evil://claude.ai` does not
+/// read as claude.ai; the port too for loopback apps (they differ by port alone); and anything
+/// that is neither https on the internet is marked as an app on this device.
+fn destination(target: Option<&url::Url>, raw: &str) -> String {
+    let Some(u) = target else {
+        return format!("<strong>{}</strong>", escape(raw));
+    };
+    let host = u.host_str().unwrap_or("");
+    let shown = match u.port() {
+        Some(port) if super::clients::is_loopback(u) => {
+            format!("{}://{host}:{port}", u.scheme())
+        }
+        _ if host.is_empty() => format!("{}:", u.scheme()),
+        _ => format!("{}://{host}", u.scheme()),
+    };
+    if u.scheme() == "https" && !super::clients::is_loopback(u) {
+        format!("<strong>{}</strong>", escape(&shown))
+    } else {
+        format!(
+            "<strong>{}</strong>, an app on this device (not a website)",
+            escape(&shown)
+        )
+    }
 }
 
 fn set_security_headers(headers: &mut HeaderMap, form_action: &str) {

@@ -21,6 +21,10 @@ use super::{CLIENT_PREFIX, OAuth, store};
 pub struct ClientInfo {
     pub name: String,
     pub redirect_uris: Vec<String>,
+    /// The issuer that registered a sealed client id; another server sharing the key refuses it.
+    /// Empty for client ID metadata documents, which name themselves.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub iss: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,9 +53,14 @@ pub async fn register(
     if reg.redirect_uris.is_empty() || reg.redirect_uris.len() > 10 {
         return registration_error("redirect_uris must list 1 to 10 URIs");
     }
-    if let Some(bad) = reg.redirect_uris.iter().find(|u| !redirect_uri_allowed(u)) {
+    if let Some(bad) = reg
+        .redirect_uris
+        .iter()
+        .find(|u| !redirect_uri_allowed(u, &oauth.redirect_schemes))
+    {
         return registration_error(&format!(
-            "redirect URI {bad:?} is not allowed: use https, a loopback http URI, or an app's own scheme, without a fragment"
+            "redirect URI {bad:?} is not allowed: use https, a loopback http URI, or the scheme of a known native app ({}), without a fragment",
+            allowed_schemes(&oauth.redirect_schemes)
         ));
     }
     if reg.grant_types.as_ref().is_some_and(|g| {
@@ -78,6 +87,7 @@ pub async fn register(
     let info = ClientInfo {
         name: name.clone(),
         redirect_uris: reg.redirect_uris.clone(),
+        iss: oauth.issuer.clone(),
     };
     let client_id = oauth.sealer.seal(CLIENT_PREFIX, &info);
     (
@@ -95,6 +105,17 @@ pub async fn register(
         .into_response()
 }
 
+/// The private schemes accepted, for error messages.
+fn allowed_schemes(extra: &[String]) -> String {
+    NATIVE_SCHEMES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(extra.iter().cloned())
+        .map(|s| s + "://")
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn registration_error(description: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -103,23 +124,42 @@ fn registration_error(description: &str) -> Response {
         .into_response()
 }
 
-/// https anywhere; http only to loopback (native apps, RFC 8252); an app's private scheme. Never a
-/// fragment, never schemes that run code in a browser.
-pub fn redirect_uri_allowed(uri: &str) -> bool {
+/// The private-use schemes (RFC 8252 §7.1) of native MCP clients known to sign in with one:
+/// Cursor (`cursor://anysphere.cursor-mcp/oauth/callback`), VS Code and its Insiders build and
+/// VSCodium, Windsurf, Claude's desktop app and Zed. Operators add more with
+/// `--redirect-scheme`.
+pub const NATIVE_SCHEMES: [&str; 7] = [
+    "cursor",
+    "vscode",
+    "vscode-insiders",
+    "vscodium",
+    "windsurf",
+    "claude",
+    "zed",
+];
+
+/// An allowlist, not a blocklist: https anywhere; http only to loopback (native apps, RFC 8252);
+/// otherwise only the private schemes of known native clients ([`NATIVE_SCHEMES`]) and those in
+/// `extra`. Never a fragment, never credentials.
+pub fn redirect_uri_allowed(uri: &str, extra: &[String]) -> bool {
     let Ok(url) = url::Url::parse(uri) else {
         return false;
     };
-    if url.fragment().is_some() {
+    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return false;
     }
     match url.scheme() {
         "https" => url.host().is_some(),
         "http" => is_loopback_url(&url),
-        "javascript" | "data" | "file" | "vbscript" | "about" | "blob" | "ftp" | "ws" | "wss" => {
-            false
+        scheme => {
+            NATIVE_SCHEMES.contains(&scheme) || extra.iter().any(|e| e.eq_ignore_ascii_case(scheme))
         }
-        _ => true,
     }
+}
+
+/// Whether `uri` is http(s) to a loopback address: an app on this device.
+pub fn is_loopback(uri: &url::Url) -> bool {
+    matches!(uri.scheme(), "http" | "https") && is_loopback_url(uri)
 }
 
 fn is_loopback_url(url: &url::Url) -> bool {
@@ -164,7 +204,8 @@ impl OAuth {
         if client_id.starts_with(CLIENT_PREFIX) {
             return self
                 .sealer
-                .open(CLIENT_PREFIX, client_id)
+                .open::<ClientInfo>(CLIENT_PREFIX, client_id)
+                .filter(|info| info.iss == self.issuer)
                 .ok_or_else(|| "unknown client_id; register again".to_owned());
         }
         if client_id.starts_with("https://")
@@ -207,7 +248,9 @@ impl OAuth {
             ));
         }
         // Pin the checked address so DNS cannot change between the check and the fetch.
+        // No proxy either: a proxy would resolve the name itself and bypass the pinned address.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(5))
             .resolve(&host, addr)
@@ -250,7 +293,10 @@ impl OAuth {
             return Err("the client metadata document's client_id differs from its URL".into());
         }
         if doc.redirect_uris.is_empty()
-            || doc.redirect_uris.iter().any(|u| !redirect_uri_allowed(u))
+            || doc
+                .redirect_uris
+                .iter()
+                .any(|u| !redirect_uri_allowed(u, &self.redirect_schemes))
         {
             return Err("the client metadata document lists no usable redirect_uris".into());
         }
@@ -262,6 +308,7 @@ impl OAuth {
                 .take(100)
                 .collect(),
             redirect_uris: doc.redirect_uris,
+            iss: String::new(),
         };
         if let Ok(mut cache) = cimd_cache().lock() {
             if cache.len() > 1_000 {
@@ -314,8 +361,10 @@ mod tests {
             "http://127.0.0.1:33418/callback",
             "http://localhost:6274/oauth/callback",
             "cursor://anysphere.cursor-mcp/oauth/callback",
+            "vscode://vscode.github-authentication/did-authenticate",
+            "vscode-insiders://callback",
         ] {
-            assert!(redirect_uri_allowed(ok), "{ok}");
+            assert!(redirect_uri_allowed(ok, &[]), "{ok}");
         }
         for bad in [
             "http://evil.example/cb",
@@ -323,9 +372,14 @@ mod tests {
             "https://a.example/cb#frag",
             "not a url",
             "data:text/html,x",
+            "x-evil://claude.ai/api/mcp/auth_callback",
+            "intent://scan/#Intent;scheme=zxing;end",
+            "ms-msdt:/id",
+            "https://user:pw@claude.ai/cb",
         ] {
-            assert!(!redirect_uri_allowed(bad), "{bad}");
+            assert!(!redirect_uri_allowed(bad, &[]), "{bad}");
         }
+        assert!(redirect_uri_allowed("myapp://cb", &["myapp".to_owned()]));
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub struct Grant {
     pub exp: i64,
     /// Unique id; refresh tokens are single-use by it.
     pub jti: String,
+    /// The family: every token rotated from one authorization code shares it, so reuse of any
+    /// rotated refresh token revokes them all. Empty in tokens made before families existed.
+    #[serde(default)]
+    pub fam: String,
 }
 
 /// Attached to a request authenticated with an access token.
@@ -98,6 +102,8 @@ pub struct OAuth {
     /// The most this server grants: a group with no tool offered is not offered, and a
     /// `--read-only` server (no write tool at all) grants only read.
     pub ceiling: Scope,
+    /// Private redirect schemes accepted besides the known native clients' (`--redirect-scheme`).
+    pub redirect_schemes: Vec<String>,
 }
 
 impl OAuth {
@@ -110,6 +116,7 @@ impl OAuth {
         let issuer = public_url.trim().trim_end_matches('/').to_owned();
         let _ = rustls::crypto::ring::default_provider().install_default();
         let fetcher = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(5))
             .connect_timeout(std::time::Duration::from_secs(3))
@@ -127,6 +134,7 @@ impl OAuth {
             access_ttl: ACCESS_TTL,
             refresh_ttl: REFRESH_TTL,
             ceiling: Scope::Write,
+            redirect_schemes: Vec::new(),
         })
     }
 
@@ -199,7 +207,16 @@ pub fn router(oauth: Arc<OAuth>) -> Router {
         .route("/authorize", get(authorize::page).post(authorize::submit))
         .merge(api)
         .with_state(oauth)
+        // Registrations, token requests and the sign-in form are a few hundred bytes: read at
+        // most this much, in limited time, before anything else.
+        .layer(axum::middleware::from_fn_with_state(
+            crate::transport::guard::SmallBody(OAUTH_MAX_BODY),
+            crate::transport::guard::small_body,
+        ))
 }
+
+/// Largest body accepted by /register, /token and /authorize.
+pub const OAUTH_MAX_BODY: usize = 16 * 1024;
 
 /// Browser-based clients (MCP Inspector) fetch metadata, register and exchange codes from another
 /// origin. These endpoints use no cookies, so any origin may read them.

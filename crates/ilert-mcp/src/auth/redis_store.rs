@@ -112,6 +112,23 @@ impl UsedIds for RedisStore {
         })
     }
 
+    fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("EXISTS");
+            cmd.arg(self.key(id));
+            match self.query(cmd).await? {
+                Value::Int(n) => Ok(n > 0),
+                other => {
+                    crate::metrics::global().store_error();
+                    Err(StoreError::Unavailable(format!(
+                        "unexpected answer to EXISTS: {}",
+                        kind(&other)
+                    )))
+                }
+            }
+        })
+    }
+
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             match self.query(redis::cmd("PING")).await? {

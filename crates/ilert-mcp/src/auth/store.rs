@@ -28,6 +28,10 @@ pub trait UsedIds: Send + Sync {
         expires: i64,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
+    /// Whether `id` has been used (and is not yet expired), without marking it: for revoked
+    /// families, which every replica sharing the store must see.
+    fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
     /// Whether the store answers now (for `/readyz`).
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
@@ -61,6 +65,14 @@ impl InMemory {
         used.insert(id.to_owned(), expires);
         Ok(true)
     }
+
+    fn seen(&self, id: &str) -> Result<bool, StoreError> {
+        let used = self
+            .used
+            .lock()
+            .map_err(|_| StoreError::Unavailable("a lock was poisoned".into()))?;
+        Ok(used.get(id).is_some_and(|exp| *exp > now()))
+    }
 }
 
 impl UsedIds for InMemory {
@@ -71,6 +83,10 @@ impl UsedIds for InMemory {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let result = self.record(id, expires);
         Box::pin(std::future::ready(result))
+    }
+
+    fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(self.seen(id)))
     }
 
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -99,6 +115,10 @@ mod tests {
         assert!(store.first_use("a", now() + 60).await.unwrap());
         assert!(!store.first_use("a", now() + 60).await.unwrap());
         assert!(store.first_use("b", now() + 60).await.unwrap());
+        assert!(store.is_used("a").await.unwrap());
+        assert!(!store.is_used("c").await.unwrap());
+        assert!(store.first_use("old", now() - 1).await.unwrap());
+        assert!(!store.is_used("old").await.unwrap(), "expired ids are gone");
         assert!(store.check().await.is_ok());
     }
 }

@@ -63,6 +63,13 @@ async fn authorization_code(oauth: &OAuth, req: TokenRequest) -> Response {
             "the code is invalid",
         );
     };
+    if code.iss != oauth.issuer {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code was issued by another server",
+        );
+    }
     if code.exp <= store::now() {
         return error(
             StatusCode::BAD_REQUEST,
@@ -113,6 +120,7 @@ async fn authorization_code(oauth: &OAuth, req: TokenRequest) -> Response {
     if let Err(refused) = use_once(oauth, &id, code.exp, reused, "an authorization code").await {
         return refused;
     }
+    // A new family: every refresh token rotated from this code shares it.
     issue(
         oauth,
         code.key,
@@ -120,6 +128,7 @@ async fn authorization_code(oauth: &OAuth, req: TokenRequest) -> Response {
         code.name,
         code.client_id,
         code.scope,
+        random_id(),
     )
 }
 
@@ -156,10 +165,45 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             "the refresh token was issued to another client",
         );
     }
+    // A family revoked by the reuse of one of its tokens (on any replica) is over.
+    let family = format!("family:{}", grant.fam);
+    if !grant.fam.is_empty() {
+        match oauth.used.is_used(&family).await {
+            Ok(false) => {}
+            Ok(true) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "this sign-in was revoked because one of its refresh tokens was used twice; sign in again",
+                );
+            }
+            Err(e) => return unavailable(oauth, "a refresh token", &e),
+        }
+    }
     let id = format!("refresh:{}", grant.jti);
-    let reused = "the refresh token has already been used; sign in again";
-    if let Err(refused) = use_once(oauth, &id, grant.exp, reused, "a refresh token").await {
-        return refused;
+    match oauth.used.first_use(&id, grant.exp).await {
+        Ok(true) => {}
+        Ok(false) => {
+            // Reuse of a rotated token: one of the two holders is not the client. Revoke the
+            // whole family, so the chain the other holder got from it ends too.
+            if !grant.fam.is_empty() {
+                let until = store::now() + REFRESH_TTL;
+                if let Err(e) = oauth.used.first_use(&family, until).await {
+                    tracing::warn!(store = oauth.used.name(), error = %e, "could not record a revoked token family");
+                    return unavailable(oauth, "a revoked token family", &e);
+                }
+                tracing::warn!(
+                    user = grant.uid,
+                    "a rotated refresh token was used again: its whole family is revoked"
+                );
+            }
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the refresh token has already been used; sign in again",
+            );
+        }
+        Err(e) => return unavailable(oauth, "a refresh token", &e),
     }
     // A key revoked in ilert ends the grant at the next refresh.
     let key = match ApiKey::new(&grant.key) {
@@ -181,7 +225,7 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             );
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not re-check an API key on refresh; refreshing anyway")
+            tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not re-check an API key on refresh; refreshing anyway")
         }
         Ok(_) => {}
     }
@@ -197,7 +241,9 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             "the requested scope is not part of this grant",
         );
     }
-    issue(oauth, grant.key, grant.uid, grant.name, grant.cid, scope)
+    issue(
+        oauth, grant.key, grant.uid, grant.name, grant.cid, scope, grant.fam,
+    )
 }
 
 fn issue(
@@ -207,6 +253,7 @@ fn issue(
     name: String,
     cid: String,
     scope: Scope,
+    fam: String,
 ) -> Response {
     let now = store::now();
     // The ceiling may have narrowed since consent (a restart with --read-only).
@@ -221,6 +268,7 @@ fn issue(
         iat: now,
         exp: now + ttl,
         jti: random_id(),
+        fam: fam.clone(),
     };
     let access = oauth.sealer.seal(ACCESS_PREFIX, &grant(oauth.access_ttl));
     // Always a refresh token, whether or not `offline_access` was asked for: connectors that

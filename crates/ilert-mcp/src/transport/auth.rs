@@ -25,11 +25,23 @@ const VALID_TTL: Duration = Duration::from_secs(300);
 /// How long a rejected key is remembered, so a misconfigured client cannot drive ilert traffic.
 const REJECTED_TTL: Duration = Duration::from_secs(30);
 const MAX_CACHED_KEYS: usize = 10_000;
+/// Keys not yet known (neither cached valid nor cached rejected) are checked with ilert at most
+/// this many at once in a burst, refilled at [`UNKNOWN_PER_SEC`]: random bearers cannot turn into
+/// unbounded upstream traffic. Beyond it a caller gets 503 with Retry-After.
+const UNKNOWN_BURST: f64 = 20.0;
+const UNKNOWN_PER_SEC: f64 = 10.0;
+
+/// A token bucket for verifications of unknown keys.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
 
 pub struct BearerAuth {
     client: Client,
     realm: String,
     verdicts: Mutex<HashMap<[u8; 32], (Instant, Verdict)>>,
+    unknown: Mutex<Bucket>,
     /// With OAuth on, access tokens are accepted too and 401s point at the metadata.
     oauth: Option<Arc<OAuth>>,
 }
@@ -46,6 +58,10 @@ impl BearerAuth {
             client,
             realm: "ilert-mcp".to_owned(),
             verdicts: Mutex::new(HashMap::new()),
+            unknown: Mutex::new(Bucket {
+                tokens: UNKNOWN_BURST,
+                at: Instant::now(),
+            }),
             oauth,
         })
     }
@@ -73,14 +89,34 @@ impl BearerAuth {
         }
     }
 
-    /// Asks ilert about a key unless the answer is cached. ilert being unreachable is not the
-    /// caller's fault: the request goes on and the tool reports the outage.
-    async fn verify(&self, key: &ApiKey) -> Result<(), String> {
+    /// Whether another unknown key may be checked with ilert now.
+    fn take_unknown(&self) -> bool {
+        let Ok(mut bucket) = self.unknown.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let refill = now.duration_since(bucket.at).as_secs_f64() * UNKNOWN_PER_SEC;
+        bucket.tokens = (bucket.tokens + refill).min(UNKNOWN_BURST);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Asks ilert about a key unless the answer is cached. A key ilert could not be asked about
+    /// (429, 5xx, unreachable, circuit open) is not let through: fail closed, with a 503.
+    async fn verify(&self, key: &ApiKey) -> Result<(), Refusal> {
         let digest: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
         match self.cached(&digest) {
             Some(Verdict::Valid) => return Ok(()),
-            Some(Verdict::Rejected) => return Err(rejected_message()),
+            Some(Verdict::Rejected) => return Err(Refusal::Rejected),
             None => {}
+        }
+        if !self.take_unknown() {
+            return Err(Refusal::Busy);
         }
         match self.client.session(key.clone()).current_user().await {
             Ok(_) => {
@@ -89,14 +125,46 @@ impl BearerAuth {
             }
             Err(ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. }) => {
                 self.remember(digest, Verdict::Rejected);
-                Err(rejected_message())
+                Err(Refusal::Rejected)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not verify an API key with ilert; letting the request through");
-                Ok(())
+                tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not verify an API key with ilert; refusing the request");
+                Err(Refusal::Unverified)
             }
         }
     }
+}
+
+/// Why a raw key was not let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// ilert said no: 401.
+    Rejected,
+    /// ilert could not be asked: 503.
+    Unverified,
+    /// Too many unknown keys at once: 503.
+    Busy,
+}
+
+/// 503 with Retry-After: the key may be fine, but it could not be checked now.
+fn unverified(refusal: Refusal) -> Response {
+    let description = match refusal {
+        Refusal::Busy => {
+            "Too many new API keys are being checked with ilert right now; this one could not be verified. Try again in a few seconds."
+        }
+        _ => {
+            "ilert could not verify the API key right now (ilert is unavailable or rate-limiting). The request was not run; try again shortly."
+        }
+    };
+    let body = serde_json::json!({
+        "error": "temporarily_unavailable",
+        "error_description": description,
+    });
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
 }
 
 fn rejected_message() -> String {
@@ -126,6 +194,11 @@ pub async fn require_bearer(
         Ok(key) => key,
         Err(message) => return challenge(&auth, Some("invalid_request"), message),
     };
+    // Our other sealed values (refresh tokens, codes, client ids, forms) and URL-shaped client ids
+    // are never ilert keys: refused here, never sent to ilert.
+    if let Some(what) = not_an_access_token(key.expose()) {
+        return challenge(&auth, Some("invalid_token"), what);
+    }
     if key.expose().starts_with(ACCESS_PREFIX) {
         let Some(oauth) = &auth.oauth else {
             return challenge(
@@ -143,11 +216,34 @@ pub async fn require_bearer(
         }
         return next.run(request).await;
     }
-    if let Err(message) = auth.verify(&key).await {
-        return challenge(&auth, Some("invalid_token"), &message);
+    match auth.verify(&key).await {
+        Ok(()) => {}
+        Err(Refusal::Rejected) => {
+            return challenge(&auth, Some("invalid_token"), &rejected_message());
+        }
+        Err(refusal) => return unverified(refusal),
     }
     request.extensions_mut().insert(CallerKey(key));
     next.run(request).await
+}
+
+/// Why `token` is one of this server's values other than an access token, if it is one.
+fn not_an_access_token(token: &str) -> Option<&'static str> {
+    use crate::auth::{CLIENT_PREFIX, CODE_PREFIX, REFRESH_PREFIX};
+    if token.starts_with(REFRESH_PREFIX) {
+        Some("This is a refresh token; exchange it at /token and send the access token.")
+    } else if token.starts_with(CODE_PREFIX) {
+        Some("This is an authorization code; exchange it at /token and send the access token.")
+    } else if token.starts_with(CLIENT_PREFIX) || token.contains("://") {
+        Some(
+            "This is an OAuth client id, not a credential; send an access token or an ilert API key.",
+        )
+    } else if token.starts_with("imcp_") && !token.starts_with(ACCESS_PREFIX) {
+        // A sign-in form (imcp_csrf.) or anything else under our prefix.
+        Some("This is not an access token; send an access token or an ilert API key.")
+    } else {
+        None
+    }
 }
 
 fn bearer_token(value: &HeaderValue) -> Result<ApiKey, &'static str> {

@@ -15,6 +15,51 @@ use serde_json::json;
 #[derive(Debug, Clone)]
 pub struct ToolCall(pub String);
 
+/// The longest a request body may take to arrive, once its headers have: a client trickling a body
+/// cannot hold a connection and its buffer for long.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Limits for the OAuth endpoints' small form and JSON bodies: read within [`BODY_TIMEOUT`] and
+/// at most `.0` bytes, before any handler sees them. 413 or 408 with an OAuth-style JSON error.
+#[derive(Clone, Copy)]
+pub struct SmallBody(pub usize);
+
+pub async fn small_body(
+    State(SmallBody(limit)): State<SmallBody>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let oauth_error = |status: StatusCode, description: String| {
+        let body = json!({"error": "invalid_request", "error_description": description});
+        (status, axum::Json(body)).into_response()
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) if is_length_limit(&e) => oauth_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body exceeds {limit} bytes"),
+        ),
+        Ok(Err(_)) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read".into(),
+        ),
+        Err(_) => oauth_error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} seconds",
+                BODY_TIMEOUT.as_secs()
+            ),
+        ),
+    }
+}
+
 /// The body limit in bytes, as middleware state.
 #[derive(Clone, Copy)]
 pub struct BodyLimit(pub usize);
@@ -28,7 +73,18 @@ pub async fn guard_body(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await;
+    let Ok(read) = read else {
+        return rpc_error(
+            StatusCode::REQUEST_TIMEOUT,
+            -32700,
+            format!(
+                "The request body did not arrive within {} seconds.",
+                BODY_TIMEOUT.as_secs()
+            ),
+        );
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(e) if is_length_limit(&e) => {
             return rpc_error(

@@ -2,12 +2,10 @@
 //! protocol eras (2025-03-26 to 2025-11-25 with `initialize`, 2026-07-28 with `server/discover`),
 //! Host and Origin validation, a body limit, and `/healthz`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -24,7 +22,8 @@ use crate::transport::guard::{BodyLimit, guard_body};
 pub struct HttpConfig {
     /// `Host` values accepted besides loopback, e.g. `mcp.example.com` (any port) or `mcp.example.com:443`.
     pub allowed_hosts: Vec<String>,
-    /// Browser origins accepted besides loopback ones, e.g. `https://app.example.com`.
+    /// Browser origins accepted besides loopback ones, e.g. `https://app.example.com` (its default
+    /// port only), `https://app.example.com:8443` or `http://host:*` (any port).
     pub allowed_origins: Vec<String>,
     /// Largest accepted request body; more is a 413.
     pub max_body_bytes: usize,
@@ -63,6 +62,18 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
         .as_ref()
         .and_then(|o| url::Url::parse(&o.issuer).ok())
         .and_then(|u| u.host_str().map(str::to_owned));
+    // A portless entry means the scheme's default port (rmcp would match every port).
+    let origins: Vec<String> = LOOPBACK_ORIGINS
+        .iter()
+        .map(|o| o.to_string())
+        .chain(
+            config
+                .allowed_origins
+                .iter()
+                .filter_map(|o| crate::transport::cors::normalize_origin(o).ok()),
+        )
+        .collect();
+    let cors_origins = crate::transport::cors::Origins::new(origins.iter().map(String::as_str));
     let mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -75,12 +86,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
                 .chain(config.allowed_hosts.iter().cloned())
                 .chain(public_host),
         )
-        .with_allowed_origins(
-            LOOPBACK_ORIGINS
-                .iter()
-                .map(|o| o.to_string())
-                .chain(config.allowed_origins.iter().cloned()),
-        )
+        .with_allowed_origins(origins.iter().cloned())
         .enforce_origin_validation();
     let scope_check = ScopeCheck {
         catalogue: catalogue.clone(),
@@ -96,6 +102,10 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
     // Outermost first: authenticate, then read and check the body, trace it, then the grant's
     // scope for the tool called, then MCP.
     let mcp = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            cors_origins,
+            crate::transport::cors::cors,
+        ))
         .layer(axum::middleware::from_fn(crate::transport::ops::request_id))
         .layer(axum::middleware::from_fn_with_state(auth, require_bearer))
         .layer(axum::middleware::from_fn_with_state(
@@ -145,20 +155,87 @@ pub async fn drain_then_stop(
     stop.cancel();
 }
 
+/// Limits on connections, applied before any request is authenticated.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Time for a request's headers to arrive, and for the next request's on an idle keep-alive
+    /// connection: a slow or idle client is cut off after it.
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// Serves `app` until `shutdown` is cancelled, then lets in-flight requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    // Without TCP_NODELAY small JSON answers wait on Nagle's algorithm and delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
+    serve_with(listener, app, shutdown, Limits::default()).await
+}
+
+/// [`serve`] with explicit [`Limits`]: at most `max_connections` at once (the rest wait to be
+/// accepted), headers within `header_timeout` (which also ends idle keep-alive connections), and
+/// accept errors (too many open files) waited out instead of spinning.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+    limits: Limits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024);
+    let mut full_since: Option<std::time::Instant> = None;
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => break,
+        };
+        let (tcp, _peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // EMFILE and the like: wait a little for descriptors to free up.
+                if full_since.is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(10)) {
+                    tracing::warn!(error = %e, "cannot accept a connection; retrying shortly");
+                    full_since = Some(std::time::Instant::now());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Without TCP_NODELAY small JSON answers wait on Nagle's algorithm and delayed ACKs.
         let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = builder.serve_connection(TokioIo::new(tcp), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }

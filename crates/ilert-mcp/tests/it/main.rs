@@ -24,6 +24,7 @@ mod packaging;
 mod readme;
 mod redis_store;
 mod schema;
+mod security;
 mod stdio;
 mod tools;
 mod tools_alert_work;

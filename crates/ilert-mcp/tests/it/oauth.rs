@@ -96,7 +96,7 @@ async fn authorize(
         .to_owned();
     let html = page.text().await.unwrap();
     assert!(
-        html.contains(" to ilert</h1>") && html.contains("<strong>claude.ai</strong>"),
+        html.contains(" to ilert</h1>") && html.contains("<strong>https://claude.ai</strong>"),
         "the page names the client and its host"
     );
     let request = hidden_request(&html);
@@ -495,7 +495,7 @@ async fn the_flow_fails_safely() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 
-    // Missing PKCE goes back to the client as an error.
+    // Missing PKCE is an error page before consent, never a redirect.
     let no_pkce = http()
         .get(format!("{base}/authorize"))
         .query(&[
@@ -507,12 +507,8 @@ async fn the_flow_fails_safely() {
         .send()
         .await
         .unwrap();
-    assert_eq!(no_pkce.status(), 303);
-    let location = reqwest::Url::parse(no_pkce.headers()["location"].to_str().unwrap()).unwrap();
-    assert_eq!(
-        param(&location, "error").as_deref(),
-        Some("invalid_request")
-    );
+    assert_eq!(no_pkce.status(), 400);
+    assert!(no_pkce.headers().get("location").is_none());
 
     // A wrong key is re-asked, not granted.
     let page = http()
@@ -594,6 +590,7 @@ async fn the_flow_fails_safely() {
         iat: store::now() - 10,
         exp,
         jti: "t".into(),
+        fam: "f".into(),
     };
     let expired = oauth
         .sealer
@@ -708,6 +705,7 @@ async fn a_store_that_does_not_answer_refuses_codes_and_refreshes() {
             iat: store::now(),
             exp: store::now() + 600,
             jti: "r".into(),
+            fam: "f".into(),
         },
     );
     let (status, body) = token(

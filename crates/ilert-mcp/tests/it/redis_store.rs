@@ -102,6 +102,24 @@ async fn first_use_is_atomic_across_replicas() {
 }
 
 #[tokio::test]
+async fn a_revoked_family_is_seen_by_every_replica() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let a: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
+    let b: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
+    assert!(!b.is_used("family:f1").await.unwrap());
+    assert!(a.first_use("family:f1", now() + 600).await.unwrap());
+    assert!(
+        b.is_used("family:f1").await.unwrap(),
+        "B sees A's revocation"
+    );
+    assert!(!b.is_used("family:f2").await.unwrap());
+    let other = RedisStore::new(&redis.url(), "other:").unwrap();
+    assert!(!other.is_used("family:f1").await.unwrap());
+}
+
+#[tokio::test]
 async fn keys_expire_with_the_value_and_hold_no_id() {
     let Some(redis) = RedisServer::start() else {
         return;
