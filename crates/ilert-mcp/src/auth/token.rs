@@ -187,7 +187,7 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             // Reuse of a rotated token: one of the two holders is not the client. Revoke the
             // whole family, so the chain the other holder got from it ends too.
             if !grant.fam.is_empty() {
-                let until = store::now() + REFRESH_TTL;
+                let until = store::now() + oauth.refresh_ttl;
                 if let Err(e) = oauth.used.first_use(&family, until).await {
                     tracing::warn!(store = oauth.used.name(), error = %e, "could not record a revoked token family");
                     return unavailable(oauth, "a revoked token family", &e);
