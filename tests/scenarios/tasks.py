@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from harness import RESPONDER, STAKEHOLDER, UTC, CheckFailed, Ctx, local, parse_time, task, times_in, wire
+from harness import ADMIN, RESPONDER, STAKEHOLDER, UTC, CheckFailed, Ctx, local, parse_time, task, times_in, wire
 
 BERLIN = "Europe/Berlin"
 
@@ -76,9 +76,14 @@ def same_instant(a: str | None, b: datetime | str | None, slack_s: float = 1.0) 
 
 
 def names_resolved(ctx: Ctx, r: Any, user: dict) -> None:
-    """An answer that resolved a name says whom: name and id (issue 12 §2.3)."""
-    ctx.check(full_name(user) in r.everything and str(user["id"]) in r.everything,
-              f"{r.name}: the answer does not say it resolved to {full_name(user)} (id {user['id']})")
+    """An answer that resolved a name says whom: name and id (issue 12 §2.3), in its text or as a
+    top-level {id, name} of its structuredContent (not merely inside listed rows, which name
+    people anyway)."""
+    name, uid = full_name(user), user["id"]
+    in_text = name in r.text and str(uid) in r.text
+    top = r.sc.values() if isinstance(r.sc, dict) else []
+    in_sc = any(isinstance(v, dict) and v.get("id") == uid and v.get("name") == name for v in top)
+    ctx.check(in_text or in_sc, f"{r.name}: the answer does not say it resolved to {name} (id {uid})")
 
 
 def oncall_entries(r: Any) -> list[dict]:
@@ -431,6 +436,28 @@ async def override_me(t: Ctx) -> None:
     names_resolved(t, r, me)
 
 
+@task("admin_override_for_yuki", "Put Yuki on Platform follow-the-sun tomorrow 02:00-04:00 UTC.", key=ADMIN,
+      covers="overrides; ISO with offset; first name; write")
+async def admin_override_for_yuki(t: Ctx) -> None:
+    before = t.rest.snapshot()
+    start = tomorrow_at("UTC", 2)
+    end = start + timedelta(hours=2)
+    r = await t.ok("create_schedule_override", {"schedule": "Platform follow-the-sun", "user": "Yuki",
+                                                 "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                 "end": end.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    after = t.rest.snapshot()
+    sched = schedule_named(t, "Platform follow-the-sun")
+    key = f"overrides/{sched['id']}"
+    t.only_changed(before, after, lambda k: k == key)
+    yuki = next(u for u in t.rest.users() if u["firstName"] == "Yuki")
+    added = [o for o in after.get(key, []) if o not in before.get(key, [])]
+    if t.check(len(added) == 1, f"{len(added)} overrides added"):
+        t.equal(added[0]["user"]["id"], yuki["id"], "override user")
+        t.check(same_instant(added[0]["start"], start) and same_instant(added[0]["end"], end),
+                f"override {added[0]['start']}..{added[0]['end']}")
+    names_resolved(t, r, yuki)
+
+
 def layer_user(schedule: dict, at: datetime) -> int | None:
     """The user a RECURRING schedule's layers put on duty at `at`, without overrides."""
     zone = ZoneInfo(schedule["timezone"])
@@ -475,7 +502,9 @@ async def shifts_show_override(t: Ctx) -> None:
         s = shown[0]
         blob = str(s).lower()
         t.check("override" in blob, f"the override shift is not marked: {s}")
-        t.check(str(replaced) in str(s), f"the override does not say it replaces user {replaced}: {s}")
+        who = next((full_name(u) for u in t.rest.users() if u["id"] == replaced), "?")
+        t.check(replaced is not None and (str(replaced) in str(s) or who in str(s)),
+                f"the override does not say it replaces {who} ({replaced}): {s}")
 
 
 @task("handover_last_8h", "Summarise the last 8 hours for my handover.", covers="handover; relative time",
