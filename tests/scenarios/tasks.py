@@ -185,6 +185,32 @@ async def alerts_show_policy(t: Ctx) -> None:
     t.equal(got, want, "policy per open alert")
 
 
+@task("alert_next_escalation", "If nobody accepts 4722, who gets paged next and when?", covers="escalation")
+async def alert_next_escalation(t: Ctx) -> None:
+    r = await t.ok("get_alert", {"id": "4722"})
+    alert = t.rest.get("/alerts/4722")
+    if not t.check(alert.get("nextEscalation") is not None, "precondition: 4722 escalates further"):
+        return
+    at = parse_time(alert["nextEscalation"])
+    level = alert["nextEscalationRuleIndex"] + 1
+    nxt = level_user(t, alert["escalationPolicy"]["id"], level, at)
+    if t.check(nxt is not None, f"truth: nobody on level {level} at {at}"):
+        t.check(full_name(nxt["user"]) in r.text, f"the answer does not name {full_name(nxt['user'])} as next")
+    t.check(any(same_instant(s, at) for s in times_in(r.text)), f"the answer does not say when ({at.isoformat()})")
+
+
+@task("comment_on_alert", "Note on 4722 that we are failing over to the secondary provider.",
+      covers="status updates; write")
+async def comment_on_alert(t: Ctx) -> None:
+    before = t.rest.snapshot()
+    note = "Failing over to the secondary payment provider (runbook step 3)."
+    await t.ok("comment_on_alert", {"id": 4722, "comment": note})
+    after = t.rest.snapshot()
+    t.only_changed(before, after, lambda k: k == "alert-log/4722")
+    added = [e for e in after["alert-log/4722"] if e not in before["alert-log/4722"]]
+    t.check(len(added) == 1 and note in added[0].get("text", ""), f"timeline entries added: {added}")
+
+
 # --- incidents ------------------------------------------------------------------------------
 
 @task("incident_latest", "What's the latest on the checkout incident?", key=STAKEHOLDER,
