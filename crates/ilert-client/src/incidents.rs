@@ -42,6 +42,9 @@ pub struct ServiceRef {
     pub id: i64,
     pub name: Option<String>,
     pub status: Option<String>,
+    /// Teams owning the service (as ilert includes them in an incident's affected services).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<crate::TeamRef>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

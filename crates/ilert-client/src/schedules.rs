@@ -76,6 +76,22 @@ impl Session {
             .await
     }
 
+    /// Shifts between `from` and `until` as the rotation has them, without overrides.
+    pub async fn schedule_base_shifts(
+        &self,
+        id: i64,
+        from: &str,
+        until: &str,
+    ) -> Result<Vec<Shift>, ApiError> {
+        let query = vec![
+            ("from", from.to_owned()),
+            ("until", until.to_owned()),
+            ("exclude-overrides", "true".to_owned()),
+        ];
+        self.call(Method::GET, &format!("/schedules/{id}/shifts"), &query)
+            .await
+    }
+
     pub async fn schedule_overrides(&self, id: i64) -> Result<Vec<Shift>, ApiError> {
         self.call(Method::GET, &format!("/schedules/{id}/overrides"), &[])
             .await

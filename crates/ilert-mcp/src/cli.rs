@@ -93,7 +93,7 @@ pub struct ConfigArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct SelectionArgs {
     /// Toolsets to offer, comma-separated: overview, alerts, incidents, services, oncall, people,
-    /// sources, reports, or all [default: all].
+    /// sources, reports, chatgpt, or all [default: all, every toolset].
     #[arg(long, env = "ILERT_MCP_TOOLSETS", value_delimiter = ',')]
     pub toolsets: Option<Vec<String>>,
     /// Individual tools to offer in addition to the toolsets (alone: exactly these tools).

@@ -3,7 +3,7 @@
 //! `/alerts/{id}/responders`, `/events` COMMENT, `/alerts/{id}/actions`, `POST /alerts`).
 
 use ilert_client::{
-    ApiError, AssignTarget, Event, EventComment, IdOnly, ManualAlert, OnCallQuery, Page,
+    AlertInclude, ApiError, AssignTarget, Event, EventComment, IdOnly, ManualAlert, Page,
     ResponderWrite, Session,
 };
 use rmcp::handler::server::wrapper::Parameters;
@@ -26,13 +26,13 @@ pub struct AssignParams {
     #[serde(deserialize_with = "crate::tools::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
-    /// Assign to this user (id, name or e-mail).
+    /// User: id, name, e-mail or "me".
     #[serde(default)]
     pub user: Option<String>,
-    /// Or to this escalation policy (id or name): escalation starts over along it.
+    /// Or this escalation policy (id or name): escalation starts over.
     #[serde(default)]
     pub policy: Option<String>,
-    /// Or to whoever is on call on this schedule (id or name).
+    /// Or this schedule's on-call (id or name).
     #[serde(default)]
     pub schedule: Option<String>,
 }
@@ -44,7 +44,7 @@ pub struct ResponderParams {
     #[serde(deserialize_with = "crate::tools::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
-    /// User to add (id, name or e-mail).
+    /// Id, name, e-mail or "me".
     pub user: String,
 }
 
@@ -55,7 +55,7 @@ pub struct CommentParams {
     #[serde(deserialize_with = "crate::tools::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
-    /// The comment, e.g. "Rolled back deploy 4512; watching error rate".
+    /// E.g. "Rolled back deploy 4512".
     pub comment: String,
 }
 
@@ -66,30 +66,30 @@ pub struct RunActionParams {
     #[serde(deserialize_with = "crate::tools::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
-    /// Action id or name, as get_alert lists them (e.g. "Create Jira ticket").
+    /// Action id or name, e.g. "Create Jira ticket".
     pub action: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAlertParams {
-    /// One line: what is wrong, e.g. "Checkout API returns 500 for EU customers".
+    /// One line, e.g. "Checkout API returns 500 for EU".
     pub summary: String,
     #[serde(default)]
     pub details: Option<String>,
     /// HIGH (default) or LOW.
     #[serde(default)]
     pub priority: Option<String>,
-    /// Alert source (id or name) to raise it on; its escalation policy decides who is paged.
+    /// Alert source (id or name); its policy decides who is paged.
     #[serde(default)]
     pub source: Option<String>,
-    /// Or the affected service (id or name): the alert source reporting on it is used.
+    /// Or the affected service (id or name), to use its source.
     #[serde(default)]
     pub service: Option<String>,
-    /// Page exactly these users (ids, names or e-mails) instead of escalating.
+    /// Page only these users (ids, names, e-mails, "me"); no escalation.
     #[serde(default)]
     pub responders: Vec<String>,
-    /// Make whoever is on call now (level 1 of the source's policy) the responders.
+    /// Page the policy's on-call now, escalating if nobody accepts.
     #[serde(default)]
     pub page_on_call: bool,
 }
@@ -113,14 +113,18 @@ pub struct ActionOutput {
 pub struct CreateAlertOutput {
     pub alert: AlertItem,
     pub source: Ref,
-    /// Who is paged.
+    /// Who is paged now.
     pub responders: Vec<Ref>,
+    /// When escalation moves on if nobody accepts, and to whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_escalation_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_escalation_user: Option<Ref>,
 }
 
 #[tool_router(router = alert_work_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// Assign an alert to a user, an escalation policy or a schedule's on-call (by id, name or
-    /// e-mail). Says clearly when a name matches several.
+    /// Assign an alert to a user, escalation policy or schedule's on-call (id, name or e-mail).
     #[tool(
         title = "Assign alert",
         input_schema = input_schema::<AssignParams>(),
@@ -165,7 +169,7 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Add a user (id, name or e-mail) as responder to an alert; they are notified.
+    /// Add a user (id, name, e-mail or "me") as responder to an alert; they are notified.
     #[tool(
         title = "Add alert responder",
         input_schema = input_schema::<ResponderParams>(),
@@ -218,7 +222,7 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Add a comment to an alert's timeline (sent as a COMMENT event on the alert's source).
+    /// Add a comment to an alert's timeline, as the key's owner.
     #[tool(
         title = "Comment on alert",
         input_schema = input_schema::<CommentParams>(),
@@ -236,51 +240,17 @@ impl IlertMcp {
             return failure("`comment` is empty.");
         }
         let alert = ilert!(api.get_alert(p.id, &[]), format!("alert {}", p.id));
-        let (Some(alert_key), Some(source)) = (
-            alert.alert_key.clone().filter(|k| !k.is_empty()),
-            alert.alert_source.as_ref(),
-        ) else {
-            return failure(format!(
-                "Alert #{} has no alert key, so ilert's API cannot attach a comment to it. Add the comment in the ilert app: {}",
-                p.id,
-                render::alert_url(&self.shared.app_url, p.id)
-            ));
-        };
-        let full = ilert!(
-            api.get_alert_source(source.id),
-            format!("alert source {}", source.id)
-        );
-        let Some(key) = full.integration_key.filter(|k| !k.is_empty()) else {
-            return failure(format!(
-                "ilert's API adds comments through the alert source's integration key, and only users and admins \
-                 may see the key of {}. Comment in the ilert app instead: {}",
-                source.name.as_deref().unwrap_or("this alert source"),
-                render::alert_url(&self.shared.app_url, p.id)
-            ));
-        };
-        let me = ilert!(api.current_user(), "your user");
-        let event = Event {
-            integration_key: key,
-            event_type: "COMMENT".into(),
-            summary: alert.summary.clone().unwrap_or_default(),
-            alert_key: Some(alert_key),
-            comments: vec![EventComment {
-                creator: me.display_name(),
-                content: p.comment.trim().to_owned(),
-            }],
-            ..Default::default()
-        };
-        ilert!(api.send_event(&event), format!("alert {}", p.id));
+        let me = check!(add_comment(&api, &alert, &p.comment, &self.shared.app_url).await);
         let out = AlertChangeOutput {
             alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
-            done: format!("Comment added to alert #{} as {}.", p.id, me.display_name()),
+            done: format!("Comment added to alert #{} as {me}.", p.id),
         };
         let text = out.done.clone();
         structured(&out, text)
     }
 
-    /// Run one of an alert's actions (a webhook, a ticket, a chat message...), by id or name as
-    /// get_alert lists them. It acts outside ilert.
+    /// Run an alert's action (webhook, ticket, chat...) by id or name from get_alert. Acts outside
+    /// ilert.
     #[tool(
         title = "Run alert action",
         input_schema = input_schema::<RunActionParams>(),
@@ -366,9 +336,8 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Raise an alert by hand and page people: on an alert source (or the source of a service),
-    /// HIGH by default, to named responders or to whoever is on call now. This is how to "page
-    /// the on-call"; for telling customers use create_incident.
+    /// Raise an alert and page: on an alert source (or a service's), HIGH by default, to named
+    /// responders or the on-call, escalating if nobody accepts. Customers: create_incident.
     #[tool(
         title = "Create alert",
         input_schema = input_schema::<CreateAlertParams>(),
@@ -401,87 +370,96 @@ impl IlertMcp {
         for r in &p.responders {
             responders.push(check!(self.shared.refs.resolve(&api, Kind::User, r).await));
         }
-        if p.page_on_call {
-            let Some(policy) = source.policy_id else {
-                return failure(format!(
-                    "Alert source {} has no escalation policy, so there is no on-call to page.",
-                    source.name
-                ));
-            };
-            let q = OnCallQuery {
-                policies: vec![policy],
-                ..Default::default()
-            };
-            let on_call = ilert!(api.list_on_calls(&q), "the on-call list");
-            for entry in on_call
-                .iter()
-                .filter(|o| o.escalation_level.is_none_or(|l| l <= 1.0))
-            {
-                if let Some(user) = &entry.user
-                    && !responders.iter().any(|r| r.id == user.id)
-                {
-                    responders.push(Named {
-                        id: user.id,
-                        name: user.display_name(),
-                        detail: None,
-                        policy_id: None,
-                    });
-                }
-            }
-            if responders.is_empty() {
-                return failure(format!(
-                    "Nobody is on call now for the policy of {}; name `responders` instead.",
-                    source.name
-                ));
-            }
+        if p.page_on_call && source.policy_id.is_none() {
+            return failure(format!(
+                "Alert source {} has no escalation policy, so there is no on-call to page.",
+                source.name
+            ));
         }
+        // Named responders alone replace escalation. Paging the on-call keeps it: the alert goes
+        // to the policy's first level now and escalates if nobody accepts; named responders are
+        // added on top.
+        let escalate = p.page_on_call || responders.is_empty();
         let body = ManualAlert {
             summary: p.summary.trim().to_owned(),
             details: p.details.clone(),
             alert_source: IdOnly { id: source.id },
             priority: Some(priority),
-            responders: responders
-                .iter()
-                .map(|r| ResponderWrite {
-                    user: IdOnly { id: r.id },
-                })
-                .collect(),
+            responders: if escalate {
+                Vec::new()
+            } else {
+                responders
+                    .iter()
+                    .map(|r| ResponderWrite {
+                        user: IdOnly { id: r.id },
+                    })
+                    .collect()
+            },
             ..Default::default()
         };
-        let alert = ilert!(api.create_alert(&body), "the new alert");
-        let item = render::alert_item((&alert).into(), Some(&self.shared.app_url));
-        let paged: Vec<Ref> = if responders.is_empty() {
-            item.responders
-                .iter()
-                .map(|r| Ref {
-                    id: r.id,
-                    name: Some(r.name.clone()),
-                })
-                .collect()
-        } else {
-            responders
-                .iter()
-                .map(|r| Ref {
-                    id: r.id,
-                    name: Some(r.name.clone()),
-                })
-                .collect()
+        let created = ilert!(api.create_alert(&body), "the new alert");
+        let mut notes = Vec::new();
+        if escalate {
+            for r in &responders {
+                if let Err(e) = api.add_alert_responder(created.id, r.id).await
+                    && !matches!(e.status(), Some(405))
+                {
+                    notes.push(format!(
+                        "Could not add {}: {}",
+                        r.name,
+                        explain(&e, &format!("alert {}", created.id))
+                    ));
+                }
+            }
+        }
+        // Read back who is paged now and where escalation goes next.
+        let alert = match api
+            .get_alert(created.id, &[AlertInclude::NextEscalationUser])
+            .await
+        {
+            Ok(alert) => alert,
+            Err(_) => created,
         };
+        let detail = crate::tools::alerts::alert_detail(&alert, &self.shared.app_url);
+        let paged: Vec<Ref> = detail
+            .item
+            .responders
+            .iter()
+            .map(|r| Ref {
+                id: r.id,
+                name: Some(r.name.clone()),
+            })
+            .collect();
         let names: Vec<String> = paged.iter().filter_map(|r| r.name.clone()).collect();
-        let text = format!(
-            "Raised alert #{} on {}; paging {}.\n{}",
-            item.id,
+        let next = match (&detail.next_escalation_user, &detail.next_escalation_at) {
+            (Some(user), Some(when)) => format!(
+                " If nobody accepts, it escalates to {} (id {}) at {when}.",
+                user.name.as_deref().unwrap_or("?"),
+                user.id
+            ),
+            (None, Some(when)) => format!(" If nobody accepts, it escalates at {when}."),
+            _ if escalate => " No further escalation level follows.".to_owned(),
+            _ => " Escalation is off: only these responders are paged.".to_owned(),
+        };
+        let mut text = format!(
+            "Raised alert #{} on {}; paging now: {}.{next}\n{}",
+            detail.item.id,
             source.name,
             if names.is_empty() {
-                "along its escalation policy".to_owned()
+                "nobody yet (the policy's first level is empty)".to_owned()
             } else {
                 names.join(", ")
             },
-            item.url.as_deref().unwrap_or_default()
+            detail.item.url.as_deref().unwrap_or_default()
         );
+        for note in notes {
+            text.push_str(&format!("\n{note}"));
+        }
         structured(
             &CreateAlertOutput {
-                alert: item,
+                next_escalation_at: detail.next_escalation_at.clone(),
+                next_escalation_user: detail.next_escalation_user.clone(),
+                alert: detail.item,
                 source: Ref {
                     id: source.id,
                     name: Some(source.name),
@@ -491,6 +469,57 @@ impl IlertMcp {
             text,
         )
     }
+}
+
+/// Adds `comment` to `alert`'s timeline as the key's owner (a COMMENT event on the alert's
+/// source: ilert's API has no other way); the author's name, or why it could not.
+pub(crate) async fn add_comment(
+    api: &Session,
+    alert: &ilert_client::Alert,
+    comment: &str,
+    app_url: &str,
+) -> Result<String, String> {
+    let (Some(alert_key), Some(source)) = (
+        alert.alert_key.clone().filter(|k| !k.is_empty()),
+        alert.alert_source.as_ref(),
+    ) else {
+        return Err(format!(
+            "Alert #{} has no alert key, so ilert's API cannot attach a comment to it. Add the comment in the ilert app: {}",
+            alert.id,
+            render::alert_url(app_url, alert.id)
+        ));
+    };
+    let full = api
+        .get_alert_source(source.id)
+        .await
+        .map_err(|e| explain(&e, &format!("alert source {}", source.id)))?;
+    let Some(key) = full.integration_key.filter(|k| !k.is_empty()) else {
+        return Err(format!(
+            "ilert's API adds comments through the alert source's integration key, and only users and admins \
+             may see the key of {}. Comment in the ilert app instead: {}",
+            source.name.as_deref().unwrap_or("this alert source"),
+            render::alert_url(app_url, alert.id)
+        ));
+    };
+    let me = api
+        .current_user()
+        .await
+        .map_err(|e| explain(&e, "your user"))?;
+    let event = Event {
+        integration_key: key,
+        event_type: "COMMENT".into(),
+        summary: alert.summary.clone().unwrap_or_default(),
+        alert_key: Some(alert_key),
+        comments: vec![EventComment {
+            creator: me.display_name(),
+            content: comment.trim().to_owned(),
+        }],
+        ..Default::default()
+    };
+    api.send_event(&event)
+        .await
+        .map_err(|e| explain(&e, &format!("alert {}", alert.id)))?;
+    Ok(me.display_name())
 }
 
 impl IlertMcp {

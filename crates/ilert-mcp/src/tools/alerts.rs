@@ -13,9 +13,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
+use crate::tools::lookup::{self, Kind};
 use crate::tools::render::{self, AlertItem, Ref};
 use crate::tools::{
-    args, explain, failure, input_schema, output_schema, session, structured, structured_value,
+    args, check, explain, failure, input_schema, output_schema, session, structured,
+    structured_value, times,
 };
 
 const DEFAULT_LIMIT: u32 = 25;
@@ -26,15 +28,11 @@ pub const MAX_BULK_IDS: usize = 50;
 /// Parallel upstream calls per bulk request: fast, and gentle on the 120-a-minute budget.
 const BULK_CONCURRENCY: usize = 4;
 
-/// An alert state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlertState {
-    #[serde(alias = "pending")]
     Pending,
-    #[serde(alias = "accepted")]
     Accepted,
-    #[serde(alias = "resolved")]
     Resolved,
 }
 
@@ -48,32 +46,50 @@ impl From<AlertState> for AlertStatus {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Priority {
+    High,
+    Low,
+}
+
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAlertsParams {
-    /// States to include. Default: PENDING and ACCEPTED, i.e. open alerts. Add RESOLVED for history.
-    #[serde(default)]
+    /// PENDING, ACCEPTED, RESOLVED. Default PENDING and ACCEPTED (open).
+    #[serde(default, deserialize_with = "args::any_case")]
     pub states: Option<Vec<AlertState>>,
-    /// Only alerts from these alert source ids.
+    /// Alert sources: ids or names.
+    #[serde(default, alias = "source_ids", deserialize_with = "args::opt_names")]
+    pub sources: Option<Vec<String>>,
+    /// Escalation policies: ids or names.
+    #[serde(default, alias = "policy_ids", deserialize_with = "args::opt_names")]
+    pub policies: Option<Vec<String>>,
+    /// Responders: ids, names, e-mails or "me".
+    #[serde(default, alias = "responder_ids", deserialize_with = "args::opt_names")]
+    pub responders: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "args::any_case")]
+    pub priority: Option<Priority>,
+    /// 1 (critical) to 5.
     #[serde(default, deserialize_with = "args::opt_ids")]
-    pub source_ids: Option<Vec<i64>>,
-    /// Only alerts routed by these escalation policy ids.
-    #[serde(default, deserialize_with = "args::opt_ids")]
-    pub policy_ids: Option<Vec<i64>>,
-    /// Only alerts where these user ids are responders.
-    #[serde(default, deserialize_with = "args::opt_ids")]
-    pub responder_ids: Option<Vec<i64>>,
-    /// Only alerts reported at or after this time (ISO-8601, e.g. 2026-11-23T08:00:00Z).
+    pub severity: Option<Vec<i64>>,
+    /// Raised over N hours ago (with [PENDING]: unaccepted that long).
+    #[serde(default)]
+    pub older_than_hours: Option<f64>,
+    /// Reported at or after, e.g. "24h ago".
     #[serde(default)]
     pub from: Option<String>,
-    /// Only alerts reported before this time (ISO-8601).
+    /// Reported before.
     #[serde(default)]
     pub until: Option<String>,
-    /// Alerts per page, 1 to 100. Default 25.
+    /// IANA zone or city for times. Default UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// 1 to 100. Default 25.
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
-    /// `next_cursor` from a previous answer, to get the next page.
+    /// `next_cursor` of the last answer.
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -86,6 +102,9 @@ pub struct ListAlertsOutput {
     pub has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// The report-time window used, when `from` or `until` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -156,10 +175,22 @@ pub struct LinkOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertIdsParams {
-    /// Alert ids, one or several (at most 50), e.g. [4711, 4712].
+    /// Alert ids, e.g. [4711, 4712].
     #[serde(deserialize_with = "args::ids")]
     #[schemars(with = "Vec<i64>", length(min = 1, max = 50))]
     pub ids: Vec<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveParams {
+    /// Alert ids, e.g. [4711, 4712].
+    #[serde(deserialize_with = "args::ids")]
+    #[schemars(with = "Vec<i64>", length(min = 1, max = 50))]
+    pub ids: Vec<i64>,
+    /// Why or how it was fixed; goes on each alert's timeline.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Per-alert outcome of a bulk action, in the order the ids were given.
@@ -192,11 +223,8 @@ enum BulkAction {
 
 #[tool_router(router = alerts_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// List alerts, newest first: by default the open ones (PENDING = firing and not yet accepted,
-    /// ACCEPTED = someone is on it). Filter by state, source, escalation policy, responder and
-    /// report time. Each alert comes with id, summary, status, priority, severity, source, report
-    /// time and responders; get_alert adds details, escalation policy, timeline and the ilert link.
-    /// Answers "what is firing?" and "what is assigned to X?".
+    /// List alerts, newest first; default open ones (PENDING: nobody accepted yet; ACCEPTED).
+    /// Filter by state, source, policy, responder, priority, severity, age, time.
     #[tool(
         title = "List alerts",
         input_schema = input_schema::<ListAlertsParams>(),
@@ -210,30 +238,52 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         let api = session!(self, ext);
-        let query = match alert_query(&p) {
-            Ok(q) => q,
-            Err(message) => return failure(message),
+        let tz = check!(times::zone(p.timezone.as_deref()));
+        let mut query = check!(alert_query(&p, tz));
+        let mut resolved = Vec::new();
+        for (names, kind, ids) in [
+            (&p.sources, Kind::Source, &mut query.sources),
+            (&p.policies, Kind::Policy, &mut query.policies),
+            (&p.responders, Kind::User, &mut query.responders),
+        ] {
+            for name in names.iter().flatten() {
+                let n = check!(self.shared.refs.resolve(&api, kind, name).await);
+                resolved.extend(lookup::note(kind, name, &n));
+                ids.push(n.id);
+            }
+        }
+        let filter = RowFilter {
+            priority: p.priority.map(|p| match p {
+                Priority::High => "HIGH",
+                Priority::Low => "LOW",
+            }),
+            severity: p.severity.clone(),
         };
-        let limit = query.max_results.saturating_sub(1).max(1);
-        let page = match api.list_alert_page(&query).await {
-            Ok(page) => page,
-            Err(e) => return failure(explain(&e, "the alert list")),
-        };
-        let mut alerts = match page.summaries() {
-            Ok(alerts) => alerts,
-            Err(e) => return failure(explain(&e, "the alert list")),
-        };
-        // One extra row was asked for to learn whether more exist (unless at ilert's page cap).
-        let has_more = alerts.len() > limit as usize
-            || (query.max_results == MAX_LIMIT && alerts.len() == 100);
-        alerts.truncate(limit as usize);
-        // A list leaves out each alert's app link (get_alert has it): 50 links are 2 KB of context.
-        let items: Vec<AlertItem> = alerts
-            .into_iter()
-            .map(|a| render::alert_item(a, None))
-            .collect();
-        let next_cursor = has_more.then(|| (query.start_index + items.len() as u32).to_string());
-        let text = list_text(&items, &query, next_cursor.as_deref());
+        let limit = query.max_results.saturating_sub(1).max(1) as usize;
+        let (mut items, has_more, next_index) =
+            check!(fetch_rows(&api, &mut query, &filter, limit).await);
+        if tz != chrono_tz::Tz::UTC {
+            for item in &mut items {
+                item.reported_at = times::show_raw(item.reported_at.as_deref(), tz);
+                item.resolved_at = times::show_raw(item.resolved_at.as_deref(), tz);
+            }
+        }
+        let next_cursor = has_more.then(|| next_index.to_string());
+        let mut text = list_text(&items, &query, next_cursor.as_deref());
+        let window = (query.from.is_some() || query.until.is_some()).then(|| {
+            let at = |t: &Option<String>| {
+                t.as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+            };
+            times::window(at(&query.from), at(&query.until), tz)
+        });
+        if let Some(window) = &window {
+            text.push_str(&format!("\nReported {window}."));
+        }
+        if !resolved.is_empty() {
+            text.push_str(&format!("\nNames: {}.", resolved.join("; ")));
+        }
         // `ListAlertsOutput` as JSON, moving the items in rather than serialising copies.
         let mut out = serde_json::Map::new();
         let alerts = items.into_iter().map(serde_json::Value::from).collect();
@@ -242,11 +292,13 @@ impl IlertMcp {
         if let Some(cursor) = next_cursor {
             out.insert("next_cursor".into(), cursor.into());
         }
+        if let Some(window) = window {
+            out.insert("window".into(), window.into());
+        }
         structured_value(serde_json::Value::Object(out), text)
     }
 
-    /// Get one alert in full: details, labels, links, responders and their state, where
-    /// escalation goes next, the latest timeline entries and the actions that can be run on it.
+    /// One alert in full: details, labels, links, responders, next escalation, timeline, actions.
     #[tool(
         title = "Get alert",
         input_schema = input_schema::<GetAlertParams>(),
@@ -318,8 +370,7 @@ impl IlertMcp {
         structured(&detail, text)
     }
 
-    /// Accept one or several alerts as the key's owner: says "I am on it" and stops their
-    /// escalation. Reports the outcome per alert; accepting an already accepted alert is harmless.
+    /// Accept alerts as the key's owner ("I am on it"), stopping their escalation.
     #[tool(
         title = "Accept alerts",
         input_schema = input_schema::<AlertIdsParams>(),
@@ -338,32 +389,70 @@ impl IlertMcp {
         }
     }
 
-    /// Resolve one or several alerts: marks them fixed and ends their escalation. A resolved alert
-    /// cannot be reopened. Reports the outcome per alert.
+    /// Resolve alerts, with an optional note; ends escalation, cannot be undone.
     #[tool(
         title = "Resolve alerts",
-        input_schema = input_schema::<AlertIdsParams>(),
+        input_schema = input_schema::<ResolveParams>(),
         output_schema = output_schema::<BulkOutput>(),
         annotations(title = "Resolve alerts", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn resolve_alerts(
         &self,
-        Parameters(p): Parameters<AlertIdsParams>,
+        Parameters(p): Parameters<ResolveParams>,
         ext: Extensions,
     ) -> CallToolResult {
-        match self.session(&ext) {
-            Ok(api) => bulk(&api, p.ids, BulkAction::Resolve).await,
-            Err(e) => e,
+        let api = session!(self, ext);
+        let note = p.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        // The note goes on first: ilert attaches comments to open alerts only.
+        let mut lines = Vec::new();
+        if let Some(note) = note.filter(|_| p.ids.len() <= MAX_BULK_IDS) {
+            for &id in &p.ids {
+                let outcome = match api.get_alert(id, &[]).await {
+                    Ok(alert) if alert.status == Some(AlertStatus::Resolved) => {
+                        Err("it was already resolved".to_owned())
+                    }
+                    Ok(alert) => {
+                        crate::tools::alert_work::add_comment(
+                            &api,
+                            &alert,
+                            note,
+                            &self.shared.app_url,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(explain(&e, &format!("alert {id}"))),
+                };
+                lines.push(match outcome {
+                    Ok(_) => format!("Note added to #{id}."),
+                    Err(why) => format!("Note not added to #{id}: {why}"),
+                });
+            }
         }
+        let mut result = bulk(&api, p.ids, BulkAction::Resolve).await;
+        if lines.is_empty() {
+            return result;
+        }
+        let mut text = crate::tools::result_text(&result);
+        for line in lines {
+            text.push('\n');
+            text.push_str(&line);
+        }
+        result.content = vec![rmcp::model::ContentBlock::text(text)];
+        result
     }
 }
 
-fn alert_query(p: &ListAlertsParams) -> Result<AlertQuery, String> {
+fn alert_query(p: &ListAlertsParams, tz: chrono_tz::Tz) -> Result<AlertQuery, String> {
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(format!(
             "`limit` must be between 1 and {MAX_LIMIT}; got {limit}."
+        ));
+    }
+    if let Some(bad) = p.severity.iter().flatten().find(|s| !(1..=5).contains(*s)) {
+        return Err(format!(
+            "`severity` runs from 1 (critical) to 5; got {bad}."
         ));
     }
     let start_index = match p.cursor.as_deref().map(str::trim) {
@@ -380,26 +469,107 @@ fn alert_query(p: &ListAlertsParams) -> Result<AlertQuery, String> {
         }
         _ => vec![AlertStatus::Pending, AlertStatus::Accepted],
     };
+    let time = |name: &str, raw: &Option<String>| {
+        raw.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|raw| times::parse(name, raw, tz))
+            .transpose()
+    };
+    let from = time("from", &p.from)?;
+    let mut until = time("until", &p.until)?;
+    if let Some(hours) = p.older_than_hours {
+        if !(hours.is_finite() && hours >= 0.0) {
+            return Err("`older_than_hours` must be a number of hours, 0 or more.".to_owned());
+        }
+        let cutoff = chrono::Utc::now() - chrono::Duration::seconds((hours * 3600.0) as i64);
+        until = Some(until.map_or(cutoff, |u| u.min(cutoff)));
+    }
     Ok(AlertQuery {
         states,
-        sources: p.source_ids.clone().unwrap_or_default(),
-        policies: p.policy_ids.clone().unwrap_or_default(),
-        responders: p.responder_ids.clone().unwrap_or_default(),
-        from: iso_time("from", p.from.as_deref())?,
-        until: iso_time("until", p.until.as_deref())?,
+        from: from.map(times::wire),
+        until: until.map(times::wire),
         start_index,
         max_results: (limit + 1).min(MAX_LIMIT),
-        include_next_escalation_user: false,
+        ..Default::default()
     })
 }
 
-fn iso_time(name: &str, raw: Option<&str>) -> Result<Option<String>, String> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    chrono::DateTime::parse_from_rfc3339(raw)
-        .map(|t| Some(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
-        .map_err(|_| format!("`{name}` must be an ISO-8601 time with offset, e.g. 2026-11-23T08:00:00Z; got {raw:?}."))
+/// Filters ilert's alert list does not take, applied to its rows.
+struct RowFilter {
+    priority: Option<&'static str>,
+    severity: Option<Vec<i64>>,
+}
+
+impl RowFilter {
+    fn active(&self) -> bool {
+        self.priority.is_some() || self.severity.is_some()
+    }
+
+    fn keeps(&self, a: &ilert_client::AlertSummary<'_>) -> bool {
+        self.priority
+            .is_none_or(|p| a.priority.as_deref() == Some(p))
+            && self
+                .severity
+                .as_ref()
+                .is_none_or(|s| a.severity.is_some_and(|v| s.contains(&v)))
+    }
+}
+
+/// Pages through ilert's list until `limit` rows pass `filter` (5 pages at most when filtering):
+/// the rows, whether more match, and the index to continue from.
+async fn fetch_rows(
+    api: &Session,
+    query: &mut AlertQuery,
+    filter: &RowFilter,
+    limit: usize,
+) -> Result<(Vec<AlertItem>, bool, u32), String> {
+    if !filter.active() {
+        let page = api
+            .list_alert_page(query)
+            .await
+            .map_err(|e| explain(&e, "the alert list"))?;
+        let mut alerts = page
+            .summaries()
+            .map_err(|e| explain(&e, "the alert list"))?;
+        // One extra row was asked for to learn whether more exist (unless at ilert's page cap).
+        let has_more =
+            alerts.len() > limit || (query.max_results == MAX_LIMIT && alerts.len() == 100);
+        alerts.truncate(limit);
+        // A list leaves out each alert's app link (get_alert has it): 50 links are 2 KB.
+        let items: Vec<AlertItem> = alerts
+            .into_iter()
+            .map(|a| render::alert_item(a, None))
+            .collect();
+        let next = query.start_index + items.len() as u32;
+        return Ok((items, has_more, next));
+    }
+    query.max_results = MAX_LIMIT;
+    let mut items = Vec::new();
+    for _ in 0..5 {
+        let page = api
+            .list_alert_page(query)
+            .await
+            .map_err(|e| explain(&e, "the alert list"))?;
+        let alerts = page
+            .summaries()
+            .map_err(|e| explain(&e, "the alert list"))?;
+        let full = alerts.len() == MAX_LIMIT as usize;
+        for (i, a) in alerts.into_iter().enumerate() {
+            if !filter.keeps(&a) {
+                continue;
+            }
+            if items.len() == limit {
+                return Ok((items, true, query.start_index + i as u32));
+            }
+            items.push(render::alert_item(a, None));
+        }
+        query.start_index += MAX_LIMIT;
+        if !full {
+            return Ok((items, false, query.start_index));
+        }
+    }
+    Ok((items, true, query.start_index))
 }
 
 fn list_text(items: &[AlertItem], query: &AlertQuery, next_cursor: Option<&str>) -> String {

@@ -1,8 +1,25 @@
-//! Lenient argument decoding. Models sometimes send `"4711"` for `4711`, or one id where a list is
-//! asked for; both are accepted, while the schema advertises the one clean form.
+//! Lenient argument decoding. Models sometimes send `"4711"` for `4711`, one id where a list is
+//! asked for, or `"week"` for `WEEK`; all are accepted, while the schema advertises the one clean
+//! form.
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde_json::Value;
+
+/// Enum values in any case: every tool enum is SCREAMING_SNAKE_CASE on the wire, so strings
+/// (alone, in a list, or in an option) are upper-cased, with `-` and spaces read as `_`, before
+/// the enum reads them. Use as `#[serde(default, deserialize_with = "args::any_case")]`.
+pub fn any_case<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+    fn upper(v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(s.trim().to_uppercase().replace(['-', ' '], "_")),
+            Value::Array(items) => Value::Array(items.into_iter().map(upper).collect()),
+            other => other,
+        }
+    }
+    let value = upper(Value::deserialize(d)?);
+    T::deserialize(value).map_err(de::Error::custom)
+}
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -60,6 +77,39 @@ pub fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
     Ok(ids)
 }
 
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NameRepr {
+    Num(i64),
+    Text(String),
+}
+
+impl NameRepr {
+    fn text(self) -> String {
+        match self {
+            Self::Num(n) => n.to_string(),
+            Self::Text(s) => s,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NamesRepr {
+    Many(Vec<NameRepr>),
+    One(NameRepr),
+}
+
+/// Optional list of ids or names ("Datadog", 42, "me"); one value is a list of one.
+pub fn opt_names<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let names = match Option::<NamesRepr>::deserialize(d)? {
+        None => return Ok(None),
+        Some(NamesRepr::Many(v)) => v.into_iter().map(NameRepr::text).collect(),
+        Some(NamesRepr::One(one)) => vec![one.text()],
+    };
+    Ok(Some(names))
+}
+
 /// Like [`ids`], for optional filter lists.
 pub fn opt_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
     ids(d).map(Some)
@@ -83,6 +133,36 @@ mod tests {
         assert_eq!((p.ids, p.id), (vec![4711, 4712], 7));
         let p: P = serde_json::from_str(r#"{"ids": 5, "id": 6}"#).unwrap();
         assert_eq!((p.ids, p.id), (vec![5], 6));
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    enum E {
+        Week,
+        InProgress,
+    }
+
+    #[derive(Deserialize)]
+    struct Q {
+        #[serde(default, deserialize_with = "super::any_case")]
+        one: Option<E>,
+        #[serde(default, deserialize_with = "super::any_case")]
+        many: Option<Vec<E>>,
+    }
+
+    #[test]
+    fn enums_are_read_in_any_case() {
+        let q: Q =
+            serde_json::from_str(r#"{"one": "week", "many": ["in-progress", "Week"]}"#).unwrap();
+        assert_eq!(q.one, Some(E::Week));
+        assert_eq!(q.many, Some(vec![E::InProgress, E::Week]));
+        let q: Q = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!((q.one, q.many), (None, None));
+        let e = serde_json::from_str::<Q>(r#"{"one": "year"}"#)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("unknown variant `YEAR`"), "{e}");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub fn toolsets() -> Vec<Toolset> {
         Toolset {
             name: "services",
             description: "services, status pages, maintenance windows",
-            default: false,
+            default: true,
             router: IlertMcp::services_router,
         },
         Toolset {
@@ -59,7 +59,7 @@ pub fn toolsets() -> Vec<Toolset> {
         Toolset {
             name: "sources",
             description: "alert sources, heartbeat monitors, events",
-            default: false,
+            default: true,
             router: IlertMcp::sources_router,
         },
         Toolset {
@@ -71,7 +71,7 @@ pub fn toolsets() -> Vec<Toolset> {
         Toolset {
             name: "chatgpt",
             description: "search and fetch, as ChatGPT connectors and deep research require",
-            default: false,
+            default: true,
             router: IlertMcp::chatgpt_router,
         },
     ]
@@ -163,6 +163,9 @@ impl Catalogue {
         let mut toolset_of = BTreeMap::new();
         for set in toolsets() {
             let mut part = (set.router)();
+            part.map
+                .values_mut()
+                .for_each(|route| crate::tools::slim(&mut route.attr));
             for tool in part.list_all() {
                 if selection.allows(set.name, &tool) {
                     toolset_of.insert(tool.name.to_string(), set.name);

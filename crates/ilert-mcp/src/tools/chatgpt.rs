@@ -17,7 +17,7 @@ use crate::tools::{explain, failure, input_schema, output_schema, session};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchParams {
-    /// Words to look for in alerts, incidents, services, schedules, escalation policies and people.
+    /// Words to look for.
     pub query: String,
 }
 
@@ -53,8 +53,7 @@ const PER_KIND: usize = 8;
 
 #[tool_router(router = chatgpt_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// Search ilert for alerts, incidents, services, schedules, escalation policies and people
-    /// matching the query; returns ids for fetch.
+    /// Search alerts, incidents, services, schedules, policies and people; returns ids for fetch.
     #[tool(
         title = "Search ilert",
         input_schema = input_schema::<SearchParams>(),
@@ -189,8 +188,7 @@ impl IlertMcp {
         one_json(&SearchOutput { results })
     }
 
-    /// Fetch one ilert object by the id search returned (e.g. "alert:4711"): a readable text to
-    /// cite, its ilert link and key facts.
+    /// Fetch one ilert object by a search id (e.g. "alert:4711"): text to cite, link, key facts.
     #[tool(
         title = "Fetch ilert object",
         input_schema = input_schema::<FetchParams>(),

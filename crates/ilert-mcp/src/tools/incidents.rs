@@ -14,10 +14,9 @@ use crate::server::IlertMcp;
 use crate::tools::lookup::Kind;
 use crate::tools::render::time;
 use crate::tools::{
-    check, explain, failure, ilert, input_schema, output_schema, session, structured,
+    args, check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
 
-/// Incident state on the status page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IncidentStatus {
@@ -64,8 +63,8 @@ impl Impact {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListIncidentsParams {
-    /// Default: the ongoing ones (INVESTIGATING, IDENTIFIED, MONITORING).
-    #[serde(default)]
+    /// Default ongoing: INVESTIGATING, IDENTIFIED, MONITORING.
+    #[serde(default, deserialize_with = "args::any_case")]
     pub states: Option<Vec<IncidentStatus>>,
     /// Only incidents affecting this service (id or name).
     #[serde(default)]
@@ -128,25 +127,26 @@ pub struct IdParams {
 pub struct ServiceImpact {
     /// Service id or name.
     pub service: String,
+    #[serde(deserialize_with = "args::any_case")]
     pub impact: Impact,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIncidentParams {
-    /// Headline on the status page, e.g. "Checkout errors for some customers".
+    /// Headline, e.g. "Checkout errors for some customers".
     pub summary: String,
-    /// What is known and what happens next; shown to subscribers.
+    /// What is known and what comes next; subscribers read it.
     pub message: String,
     /// Default INVESTIGATING.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "args::any_case")]
     pub status: Option<IncidentStatus>,
     /// Affected services and how badly.
     pub services: Vec<ServiceImpact>,
-    /// Notify subscribers (e-mail, status page). Default true.
+    /// Default true.
     #[serde(default)]
     pub notify_subscribers: Option<bool>,
-    /// Only preview who would be notified; create nothing.
+    /// Preview who would be notified; create nothing.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -177,14 +177,15 @@ pub struct UpdateIncidentParams {
     #[serde(deserialize_with = "crate::tools::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
-    /// New status, e.g. MONITORING once a fix is out.
+    /// E.g. MONITORING once a fix is out.
+    #[serde(deserialize_with = "args::any_case")]
     pub status: IncidentStatus,
     /// The update text subscribers read.
     pub message: String,
-    /// Change impacts; services not named keep theirs (RESOLVED sets all to OPERATIONAL).
+    /// New impacts; others keep theirs (RESOLVED sets all OPERATIONAL).
     #[serde(default)]
     pub services: Vec<ServiceImpact>,
-    /// Notify subscribers. Default true.
+    /// Default true.
     #[serde(default)]
     pub notify_subscribers: Option<bool>,
 }
@@ -193,8 +194,7 @@ const DEFAULT_LIMIT: u32 = 20;
 
 #[tool_router(router = incidents_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// List status-page incidents, ongoing ones by default, with affected services and latest
-    /// message.
+    /// List status-page incidents (ongoing by default) with affected services and latest message.
     #[tool(
         title = "List incidents",
         input_schema = input_schema::<ListIncidentsParams>(),
@@ -274,9 +274,8 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Open a status-page incident for affected services and notify subscribers. With
-    /// `dry_run: true` it only reports who would be notified. For paging responders, use
-    /// create_alert instead.
+    /// Open a status-page incident and notify subscribers; `dry_run` previews who is told. To page
+    /// people use create_alert.
     #[tool(
         title = "Create incident",
         input_schema = input_schema::<CreateIncidentParams>(),
@@ -361,8 +360,8 @@ impl IlertMcp {
         )
     }
 
-    /// Post a status update on an incident: new status (e.g. IDENTIFIED, MONITORING, RESOLVED), a
-    /// message for subscribers, optionally new service impacts. Safe against concurrent edits.
+    /// Post a status update on an incident: status, message for subscribers, optionally service
+    /// impacts.
     #[tool(
         title = "Update incident",
         input_schema = input_schema::<UpdateIncidentParams>(),

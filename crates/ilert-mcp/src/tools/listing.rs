@@ -20,6 +20,18 @@ fn summary(description: Option<&str>) -> String {
     }
 }
 
+/// Bytes of one tool's definition as tools/list sends it (compact JSON).
+pub fn tool_bytes(tool: &rmcp::model::Tool) -> usize {
+    serde_json::to_vec(tool).map_or(0, |v| v.len())
+}
+
+/// Bytes of the whole tools/list result, `{"tools":[...]}`, for the catalogue.
+pub fn list_bytes(catalogue: &Catalogue) -> usize {
+    serde_json::to_vec(&serde_json::json!({ "tools": catalogue.tools() })).map_or(0, |v| v.len())
+}
+
+/// One line per tool (name, toolset, read or write, bytes in tools/list, first sentence), then
+/// the whole tools/list size.
 pub fn plain(catalogue: &Catalogue) -> String {
     let mut out = String::new();
     for tool in catalogue.tools() {
@@ -30,13 +42,19 @@ pub fn plain(catalogue: &Catalogue) -> String {
             .unwrap_or("");
         let mode = if is_read_only(&tool) { "read" } else { "write" };
         out.push_str(&format!(
-            "{:<26} {:<10} {:<6} {}\n",
+            "{:<26} {:<10} {:<6} {:>5} B  {}\n",
             tool.name,
             set,
             mode,
+            tool_bytes(&tool),
             summary(tool.description.as_deref())
         ));
     }
+    out.push_str(&format!(
+        "{} tools; tools/list result: {} bytes\n",
+        catalogue.tools().len(),
+        list_bytes(catalogue)
+    ));
     out
 }
 

@@ -111,6 +111,18 @@ impl RefCache {
         if query.is_empty() {
             return Err(format!("The {} to look up is empty.", kind.noun()));
         }
+        if kind == Kind::User && is_me(query) {
+            return api
+                .current_user()
+                .await
+                .map(|me| Named {
+                    id: me.id,
+                    name: me.display_name(),
+                    detail: me.email,
+                    policy_id: None,
+                })
+                .map_err(|e| explain(&e, "your user"));
+        }
         let list = self
             .list(api, kind)
             .await
@@ -146,6 +158,25 @@ impl RefCache {
         }
         pick(kind, query, &list)
     }
+}
+
+/// "me", "myself", "I": the key's owner, never a user whose name contains "me".
+pub fn is_me(query: &str) -> bool {
+    ["me", "myself", "i", "@me"]
+        .iter()
+        .any(|m| query.trim().eq_ignore_ascii_case(m))
+}
+
+/// "Jonas Weber (id 7)": how an answer names what a name resolved to.
+pub fn resolved(n: &Named) -> String {
+    format!("{} (id {})", n.name, n.id)
+}
+
+/// `user "me" is Jonas Weber (id 7)`: the line an answer carries for each name it resolved, so a
+/// wrong match is visible; `None` when the caller gave the id itself.
+pub fn note(kind: Kind, query: &str, n: &Named) -> Option<String> {
+    (query.trim().trim_start_matches('#') != n.id.to_string())
+        .then(|| format!("{} {query:?} is {}", kind.noun(), resolved(n)))
 }
 
 /// One way of matching a name, from strictest to loosest.
@@ -185,11 +216,10 @@ fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
         [one] => Ok((*one).clone()),
         [] => {
             // A short hint, not the directory: names only.
-            let known: Vec<String> = list
-                .iter()
-                .take(6)
-                .map(|n| format!("{} (id {})", n.name, n.id))
-                .collect();
+            let mut known: Vec<String> = list.iter().take(6).map(resolved).collect();
+            if list.len() > known.len() {
+                known.push(format!("and {} more", list.len() - known.len()));
+            }
             Err(format!(
                 "No {} matches \"{query}\". {}{}",
                 kind.noun(),
@@ -202,7 +232,10 @@ fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
             ))
         }
         many => {
-            let listed: Vec<String> = many.iter().take(10).map(|n| describe(n)).collect();
+            let mut listed: Vec<String> = many.iter().take(10).map(|n| describe(n)).collect();
+            if many.len() > listed.len() {
+                listed.push(format!("and {} more", many.len() - listed.len()));
+            }
             Err(format!(
                 "\"{query}\" matches {} {}: {}. Ask the user which one, then pass its id.",
                 many.len(),
@@ -335,6 +368,15 @@ mod tests {
                 && ambiguous.contains("id 2"),
             "{ambiguous}"
         );
+        // Cut lists say how many were left out.
+        let many: Vec<Named> = (1..=14).map(|i| n(i, &format!("Sam {i}"), "s@x")).collect();
+        let cut = pick(Kind::User, "sam", &many).unwrap_err();
+        assert!(
+            cut.contains("matches 14 users") && cut.contains("and 4 more"),
+            "{cut}"
+        );
+        let unknown = pick(Kind::User, "zed", &many).unwrap_err();
+        assert!(unknown.contains("and 8 more"), "{unknown}");
         let none = pick(Kind::User, "zed", &list).unwrap_err();
         assert!(
             none.contains("No user matches") && none.contains("Jonas Weber (id 3"),

@@ -71,6 +71,28 @@ pub fn input_schema<T: JsonSchema>() -> Arc<JsonObject> {
     object.remove("additionalProperties");
     if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
         properties.values_mut().for_each(drop_null_option);
+        // Objects inside (e.g. a service and its impact) refuse unknown fields anyway.
+        // The doc comment of an enum type ("An alert state.") repeats the field's own.
+        for items in properties
+            .values_mut()
+            .filter_map(|p| p.get_mut("items"))
+            .filter_map(|i| i.as_object_mut())
+        {
+            items.remove("additionalProperties");
+            if items.contains_key("enum") {
+                items.remove("description");
+            }
+            for inner in items
+                .get_mut("properties")
+                .and_then(|p| p.as_object_mut())
+                .into_iter()
+                .flat_map(|p| p.values_mut())
+                .filter_map(|p| p.as_object_mut())
+                .filter(|p| p.contains_key("enum"))
+            {
+                inner.remove("description");
+            }
+        }
     }
     schema
 }
@@ -81,8 +103,21 @@ fn drop_null_option(property: &mut serde_json::Value) {
     let Some(object) = property.as_object_mut() else {
         return;
     };
-    if object.get("default").is_some_and(|d| d.is_null()) {
+    // A default that is the type's empty value (null, false, [], {}, "") says nothing.
+    let empty = |d: &serde_json::Value| match d {
+        serde_json::Value::Null => true,
+        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::Object(o) => o.is_empty(),
+        serde_json::Value::Number(_) => false,
+    };
+    if object.get("default").is_some_and(empty) {
         object.remove("default");
+    }
+    // `Option<Enum>` lists `null` among the values: a client then offers "null" as a choice.
+    if let Some(serde_json::Value::Array(values)) = object.get_mut("enum") {
+        values.retain(|v| !v.is_null());
     }
     if let Some(serde_json::Value::Array(types)) = object.get("type") {
         let non_null: Vec<serde_json::Value> = types
@@ -106,8 +141,49 @@ pub fn output_schema<T: JsonSchema>() -> Arc<JsonObject> {
     schema
 }
 
+/// Trims a tool's definition for tools/list, where every byte is paid in every conversation:
+/// the title is said once (the top-level `title`, not again in the annotations), and an output
+/// schema is kept only where it carries information. A compacted schema whose top level is a
+/// holder of lists and opaque objects (`{"services": [object]}`), with a flag or two, tells a
+/// client nothing its `structuredContent` does not; one that names at least four scalar fields
+/// (a single alert, incident, service, user) is kept.
+pub fn slim(tool: &mut rmcp::model::Tool) {
+    if let Some(annotations) = tool.annotations.as_mut()
+        && annotations.title.is_some()
+        && annotations.title.as_deref() == tool.title.as_deref()
+    {
+        annotations.title = None;
+    }
+    if tool
+        .output_schema
+        .as_deref()
+        .is_some_and(|s| !informative(s))
+    {
+        tool.output_schema = None;
+    }
+}
+
+fn informative(schema: &JsonObject) -> bool {
+    let scalars = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .map_or(0, |props| {
+            props
+                .values()
+                .filter(|p| {
+                    let kind = p.get("type").and_then(|t| t.as_str());
+                    kind.is_some() && !matches!(kind, Some("array" | "object"))
+                })
+                .count()
+        });
+    scalars >= 4
+}
+
 fn compact(object: &mut JsonObject, depth: usize) {
     object.remove("description");
+    // Fields and their types are the information; answers leave optional fields out, so which
+    // are always there is left to the answers themselves.
+    object.remove("required");
     // Optional output fields are left out, never written as null (`skip_serializing_if`); a test
     // checks every tool's output against its schema.
     if let Some(serde_json::Value::Array(types)) = object.get("type")
@@ -121,6 +197,15 @@ fn compact(object: &mut JsonObject, depth: usize) {
         object.remove("properties");
         object.remove("required");
         object.remove("additionalProperties");
+        return;
+    }
+    // A list of opaque objects is just a list.
+    if depth > 0
+        && object
+            .get("items")
+            .is_some_and(|i| i.get("type").is_some_and(|t| t == "object"))
+    {
+        object.remove("items");
         return;
     }
     for key in ["properties", "items"] {
@@ -213,6 +298,17 @@ pub fn structured_value(value: Value, text: String) -> CallToolResult {
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(value);
     result
+}
+
+/// A result's text content, joined.
+pub fn result_text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One line per item, or `empty` when there are none: the text mirror of a list.

@@ -11,15 +11,17 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
-use crate::tools::lookup::Kind;
+use crate::tools::lookup::{self, Kind, Named};
 use crate::tools::render::Ref;
 use crate::tools::times::{self, parse, show, show_raw, zone};
-use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
+use crate::tools::{
+    check, explain, failure, ilert, input_schema, output_schema, session, structured,
+};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WhoIsOnCallParams {
-    /// When to look: "now" (default) or a time, e.g. "2026-11-28 09:00" (read in `timezone`).
+    /// When: "now" (default), "2026-11-28 09:00", "next Sat 03:00".
     #[serde(default)]
     pub at: Option<String>,
     /// Only this escalation policy (id or name).
@@ -31,10 +33,10 @@ pub struct WhoIsOnCallParams {
     /// Only policies of this team (id or name).
     #[serde(default)]
     pub team: Option<String>,
-    /// Only this user (id, name or e-mail): is this person on call, and for what?
+    /// Only this user (id, name, e-mail or "me").
     #[serde(default)]
     pub user: Option<String>,
-    /// IANA time zone for reading `at` and showing times, e.g. Asia/Tokyo. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -70,7 +72,7 @@ pub struct OnCallOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSchedulesParams {
-    /// IANA time zone for shift times. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -103,6 +105,12 @@ pub struct ShiftOut {
     pub start: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
+    /// An override, not the rotation.
+    #[serde(rename = "override", skip_serializing_if = "std::ops::Not::not")]
+    pub is_override: bool,
+    /// Whom the override stands in for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<Ref>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -110,13 +118,13 @@ pub struct ShiftOut {
 pub struct ShiftsParams {
     /// Schedule id or name.
     pub schedule: String,
-    /// Start of the window; default now.
+    /// Start; default now.
     #[serde(default)]
     pub from: Option<String>,
-    /// End of the window; default 7 days after `from`. At most 62 days.
+    /// End; default 7 days after `from`, at most 62.
     #[serde(default)]
     pub until: Option<String>,
-    /// IANA time zone for reading and showing times. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -133,13 +141,13 @@ pub struct ShiftsOutput {
 pub struct OverrideParams {
     /// Schedule id or name.
     pub schedule: String,
-    /// Who covers: user id, name or e-mail.
+    /// Who covers: id, name, e-mail or "me".
     pub user: String,
-    /// Start, e.g. "2026-11-28 18:00" (read in `timezone`). Must not be in the past.
+    /// Start, e.g. "2026-11-28 18:00"; not in the past.
     pub start: String,
     /// End, after `start`.
     pub end: String,
-    /// IANA time zone for `start` and `end`. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -156,8 +164,8 @@ const MAX_SHIFTS: usize = 200;
 
 #[tool_router(router = oncall_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// Who is on call now or at a given time, per escalation policy and level, until when, and who
-    /// takes over next. Filter by policy, schedule, team or user; times shown in `timezone`.
+    /// Who is on call now or at a time, per policy and level, until when, and who is next. Filter
+    /// by policy, schedule, team or user.
     #[tool(
         title = "Who is on call",
         input_schema = input_schema::<WhoIsOnCallParams>(),
@@ -184,31 +192,35 @@ impl IlertMcp {
             query.from = Some(times::wire(at));
             query.until = Some(times::wire(at + Duration::minutes(1)));
         }
-        if let Some(policy) = &p.policy {
-            query
-                .policies
-                .push(check!(self.shared.refs.resolve(&api, Kind::Policy, policy).await).id);
+        let mut resolved = Vec::new();
+        for (name, kind, ids) in [
+            (&p.policy, Kind::Policy, &mut query.policies),
+            (&p.schedule, Kind::Schedule, &mut query.schedules),
+            (&p.user, Kind::User, &mut query.users),
+        ] {
+            if let Some(name) = name {
+                let n = check!(self.shared.refs.resolve(&api, kind, name).await);
+                resolved.extend(lookup::note(kind, name, &n));
+                ids.push(n.id);
+            }
         }
-        if let Some(schedule) = &p.schedule {
-            query.schedules.push(
-                check!(
-                    self.shared
-                        .refs
-                        .resolve(&api, Kind::Schedule, schedule)
-                        .await
-                )
-                .id,
-            );
-        }
-        if let Some(user) = &p.user {
-            query
-                .users
-                .push(check!(self.shared.refs.resolve(&api, Kind::User, user).await).id);
-        }
-        if let Some(team) = &p.team {
-            query
-                .policies
-                .extend(check!(self.team_policies(&api, team).await));
+        if let Some(asked) = &p.team {
+            let (team, policies) = check!(self.team_policies(&api, asked).await);
+            resolved.extend(lookup::note(Kind::Team, asked, &team));
+            if policies.is_empty() {
+                // An answer, not an error: the team routes no alerts, so nobody is paged for it.
+                let out = WhoIsOnCallOutput {
+                    at: show(at, tz),
+                    timezone: tz.name().to_owned(),
+                    on_call: Vec::new(),
+                };
+                let text = format!(
+                    "Team {} (id {}) has no escalation policies, so nobody is on call for it.",
+                    team.name, team.id
+                );
+                return structured(&out, text);
+            }
+            query.policies.extend(policies);
         }
         let entries = ilert!(api.list_on_calls(&query), "the on-call list");
         let mut on_call: Vec<OnCallOut> = entries
@@ -236,11 +248,14 @@ impl IlertMcp {
             timezone: tz.name().to_owned(),
             on_call,
         };
-        let text = on_call_text(&out);
+        let mut text = on_call_text(&out);
+        if !resolved.is_empty() {
+            text.push_str(&format!("\nNames: {}.", resolved.join("; ")));
+        }
         structured(&out, text)
     }
 
-    /// List on-call schedules with who is on call now and who is next.
+    /// List on-call schedules with who is on call now and next.
     #[tool(
         title = "List schedules",
         input_schema = input_schema::<ListSchedulesParams>(),
@@ -266,6 +281,8 @@ impl IlertMcp {
                     },
                     start: show_raw(s.start.as_deref(), tz),
                     end: show_raw(s.end.as_deref(), tz),
+                    is_override: false,
+                    replaces: Vec::new(),
                 })
             })
         };
@@ -305,7 +322,8 @@ impl IlertMcp {
         structured(&SchedulesOutput { schedules }, text)
     }
 
-    /// Shifts of one schedule in a time window (default: the next 7 days), overrides applied.
+    /// Shifts of a schedule in a window (default next 7 days); overrides marked with whom they
+    /// replace.
     #[tool(
         title = "Get schedule shifts",
         input_schema = input_schema::<ShiftsParams>(),
@@ -337,10 +355,18 @@ impl IlertMcp {
                 .resolve(&api, Kind::Schedule, &p.schedule)
                 .await
         );
-        let shifts = ilert!(
-            api.schedule_shifts(schedule.id, &times::wire(from), &times::wire(until)),
-            format!("schedule {}", schedule.id)
+        let (wire_from, wire_until) = (times::wire(from), times::wire(until));
+        let (shifts, base, overrides) = tokio::join!(
+            api.schedule_shifts(schedule.id, &wire_from, &wire_until),
+            api.schedule_base_shifts(schedule.id, &wire_from, &wire_until),
+            api.schedule_overrides(schedule.id)
         );
+        let shifts = match shifts {
+            Ok(s) => s,
+            Err(e) => return failure(explain(&e, &format!("schedule {}", schedule.id))),
+        };
+        // Without these the shifts are still right; they only go unmarked.
+        let (base, overrides) = (base.unwrap_or_default(), overrides.unwrap_or_default());
         if shifts.len() > MAX_SHIFTS {
             return failure(format!(
                 "{} shifts in that window; ask for a shorter one (at most {MAX_SHIFTS}).",
@@ -351,6 +377,34 @@ impl IlertMcp {
             .iter()
             .filter_map(|s| {
                 let user = s.user.as_ref()?;
+                let (start, end) = (instant(s.start.as_deref())?, instant(s.end.as_deref())?);
+                let is_override = overrides.iter().any(|o| {
+                    o.user.as_ref().is_some_and(|u| u.id == user.id)
+                        && instant(o.start.as_deref()).is_some_and(|os| os <= start)
+                        && instant(o.end.as_deref()).is_some_and(|oe| end <= oe)
+                });
+                let mut replaces: Vec<Ref> = Vec::new();
+                if is_override {
+                    for b in &base {
+                        let (Some(bu), Some(bs), Some(be)) = (
+                            b.user.as_ref(),
+                            instant(b.start.as_deref()),
+                            instant(b.end.as_deref()),
+                        ) else {
+                            continue;
+                        };
+                        if bs < end
+                            && start < be
+                            && bu.id != user.id
+                            && !replaces.iter().any(|r| r.id == bu.id)
+                        {
+                            replaces.push(Ref {
+                                id: bu.id,
+                                name: Some(bu.display_name()),
+                            });
+                        }
+                    }
+                }
                 Some(ShiftOut {
                     user: Ref {
                         id: user.id,
@@ -358,6 +412,8 @@ impl IlertMcp {
                     },
                     start: show_raw(s.start.as_deref(), tz),
                     end: show_raw(s.end.as_deref(), tz),
+                    is_override,
+                    replaces,
                 })
             })
             .collect();
@@ -370,11 +426,17 @@ impl IlertMcp {
             tz.name()
         );
         for s in &shifts {
+            let replacing: Vec<String> = s.replaces.iter().map(name).collect();
             text.push_str(&format!(
-                "\n{} → {}: {}",
+                "\n{} → {}: {}{}",
                 s.start.as_deref().unwrap_or("?"),
                 s.end.as_deref().unwrap_or("?"),
-                name(&s.user)
+                name(&s.user),
+                match (s.is_override, replacing.is_empty()) {
+                    (false, _) => String::new(),
+                    (true, true) => " (override)".to_owned(),
+                    (true, false) => format!(" (override, replacing {})", replacing.join(", ")),
+                }
             ));
         }
         if shifts.is_empty() {
@@ -391,8 +453,8 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Put someone on call in place of the scheduled person for a window (an override). Refuses
-    /// windows in the past or overlapping an existing override, and says why.
+    /// Put someone on call instead of the scheduled person for a window. Refuses past or
+    /// overlapping windows.
     #[tool(
         title = "Create schedule override",
         input_schema = input_schema::<OverrideParams>(),
@@ -472,8 +534,8 @@ impl IlertMcp {
 }
 
 impl IlertMcp {
-    /// Policies that belong to `team`.
-    async fn team_policies(&self, api: &Session, team: &str) -> Result<Vec<i64>, String> {
+    /// `team`, and the policies that belong to it (none is an answer, not an error).
+    async fn team_policies(&self, api: &Session, team: &str) -> Result<(Named, Vec<i64>), String> {
         let team = self.shared.refs.resolve(api, Kind::Team, team).await?;
         let policies = api
             .list_escalation_policies(Page::new(0, 50))
@@ -484,14 +546,14 @@ impl IlertMcp {
             .filter(|p| p.teams.iter().any(|t| t.id == team.id))
             .map(|p| p.id)
             .collect();
-        if ids.is_empty() {
-            return Err(format!(
-                "Team {} has no escalation policies, so nobody is on call for it.",
-                team.name
-            ));
-        }
-        Ok(ids)
+        Ok((team, ids))
     }
+}
+
+fn instant(raw: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn overlaps(shift: &ilert_client::Shift, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {

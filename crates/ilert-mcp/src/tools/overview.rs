@@ -11,23 +11,32 @@ use serde::{Deserialize, Serialize};
 use crate::server::IlertMcp;
 use crate::tools::incidents::{IncidentOut, incident_out};
 use crate::tools::render::{self, AlertItem, Ref};
-use crate::tools::times::{show_raw, zone};
+use crate::tools::times::{self, show_raw, zone};
 use crate::tools::{check, explain, failure, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverviewParams {
-    /// IANA time zone for times. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OverviewOutput {
+    /// The current time, in `timezone`.
+    pub now: String,
     pub you: Ref,
     pub open_alerts: AlertCounts,
-    /// Up to 10 open alerts, PENDING HIGH first, then newest.
+    /// Up to 10 open alerts, most urgent first: priority, severity, yours, linked to an ongoing
+    /// incident (its source reports on an affected service or its team owns one), then oldest.
     pub top_alerts: Vec<AlertItem>,
+    /// Ids of top alerts that are yours.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub yours: Vec<i64>,
+    /// Ids of top alerts linked to an ongoing incident.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incident_linked: Vec<i64>,
     pub ongoing_incidents: Vec<IncidentOut>,
     /// Level-1 on-call per escalation policy, now.
     pub on_call_now: Vec<OnCallNow>,
@@ -56,8 +65,8 @@ const TOP: usize = 10;
 
 #[tool_router(router = overview_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// What is going on right now, in one call: open alerts by state and priority (and how many
-    /// are yours), the most urgent ones, ongoing incidents, and who is on call. Start here.
+    /// What is going on now: open alerts by state and priority, yours, the most urgent, ongoing
+    /// incidents, who is on call. Start here.
     #[tool(
         title = "Get overview",
         input_schema = input_schema::<OverviewParams>(),
@@ -88,11 +97,12 @@ impl IlertMcp {
             timezone: Some(tz.name().to_owned()),
             ..Default::default()
         };
-        let (me, alerts, incidents, on_calls) = tokio::join!(
+        let (me, alerts, incidents, on_calls, sources) = tokio::join!(
             api.current_user(),
             api.list_alert_page(&alerts_q),
             api.list_incidents(&incidents_q),
-            api.list_on_calls(&on_call_q)
+            api.list_on_calls(&on_call_q),
+            api.list_alert_sources(Page::new(0, 50))
         );
         let me = match me {
             Ok(me) => me,
@@ -140,13 +150,63 @@ impl IlertMcp {
                 .count(),
             at_least: alerts.len() >= 100,
         };
-        let mut top: Vec<AlertItem> = alerts
-            .into_iter()
-            .map(|a| render::alert_item(a, Some(&self.shared.app_url)))
+        // Sources linked to an ongoing incident: they report on an affected service, or belong
+        // to a team that owns one.
+        let hit = incidents.iter().flat_map(|i| &i.affected_services);
+        let (hit_services, hit_teams): (Vec<i64>, Vec<i64>) = (
+            hit.clone().map(|a| a.service.id).collect(),
+            hit.flat_map(|a| a.service.teams.iter().map(|t| t.id))
+                .collect(),
+        );
+        let linked_sources: Vec<i64> = sources
+            .iter()
+            .flatten()
+            .filter(|s| {
+                s.services.iter().any(|sv| hit_services.contains(&sv.id))
+                    || s.teams.iter().any(|t| hit_teams.contains(&t.id))
+            })
+            .map(|s| s.id)
             .collect();
-        // Stable sort keeps ilert's newest-first order within each urgency class.
-        top.sort_by_key(|a| (a.status != "PENDING", a.priority.as_deref() != Some("HIGH")));
+        let mut top: Vec<(AlertItem, bool, bool)> = alerts
+            .into_iter()
+            .map(|a| {
+                let item = render::alert_item(a, Some(&self.shared.app_url));
+                let mine = item.responders.iter().any(|r| r.id == me.id);
+                let linked = item
+                    .source
+                    .as_ref()
+                    .is_some_and(|s| linked_sources.contains(&s.id));
+                (item, mine, linked)
+            })
+            .collect();
+        // What an on-call engineer looks at first. ISO-8601 UTC sorts as text: oldest first.
+        top.sort_by(|(a, a_mine, a_linked), (b, b_mine, b_linked)| {
+            let key = |i: &AlertItem, mine: bool, linked: bool| {
+                (
+                    i.priority.as_deref() != Some("HIGH"),
+                    i.severity.unwrap_or(6),
+                    !mine,
+                    !linked,
+                )
+            };
+            key(a, *a_mine, *a_linked)
+                .cmp(&key(b, *b_mine, *b_linked))
+                .then_with(|| a.reported_at.cmp(&b.reported_at))
+        });
         top.truncate(TOP);
+        let yours = top.iter().filter(|t| t.1).map(|t| t.0.id).collect();
+        let incident_linked = top.iter().filter(|t| t.2).map(|t| t.0.id).collect();
+        let top: Vec<AlertItem> = top
+            .into_iter()
+            .map(|(mut item, _, _)| {
+                item.reported_at = show_raw(item.reported_at.as_deref(), tz);
+                item.resolved_at = show_raw(item.resolved_at.as_deref(), tz);
+                for r in &mut item.responders {
+                    r.accepted_at = show_raw(r.accepted_at.as_deref(), tz);
+                }
+                item
+            })
+            .collect();
         let mut on_call_now: Vec<OnCallNow> = on_calls
             .iter()
             .filter(|o| o.escalation_level.is_none_or(|l| l <= 1.0))
@@ -165,15 +225,28 @@ impl IlertMcp {
             .collect();
         on_call_now.sort_by(|a, b| a.policy.cmp(&b.policy));
         let out = OverviewOutput {
+            now: times::show(chrono::Utc::now(), tz),
             you: Ref {
                 id: me.id,
                 name: Some(me.display_name()),
             },
             open_alerts: counts,
             top_alerts: top,
+            yours,
+            incident_linked,
             ongoing_incidents: incidents
                 .iter()
-                .map(|i| incident_out(i, &self.shared.app_url))
+                .map(|i| {
+                    let mut out = incident_out(i, &self.shared.app_url);
+                    for t in [
+                        &mut out.created_at,
+                        &mut out.updated_at,
+                        &mut out.resolved_at,
+                    ] {
+                        *t = show_raw(t.as_deref(), tz);
+                    }
+                    out
+                })
                 .collect(),
             on_call_now,
         };
@@ -189,13 +262,19 @@ fn overview_text(o: &OverviewOutput) -> String {
     let c = &o.open_alerts;
     let plus = if c.at_least { "+" } else { "" };
     let mut text = format!(
-        "Open alerts: {}{plus} pending, {} accepted ({} high priority, {} yours).",
-        c.pending, c.accepted, c.high_priority, c.yours
+        "Now {}. Open alerts: {}{plus} pending, {} accepted ({} high priority, {} yours).",
+        o.now, c.pending, c.accepted, c.high_priority, c.yours
     );
     if !o.top_alerts.is_empty() {
         text.push_str("\nMost urgent:");
         for a in &o.top_alerts {
             text.push_str(&format!("\n  {}", render::alert_line(a)));
+            if o.yours.contains(&a.id) {
+                text.push_str(" [yours]");
+            }
+            if o.incident_linked.contains(&a.id) {
+                text.push_str(" [ongoing incident]");
+            }
         }
     }
     if o.ongoing_incidents.is_empty() {
@@ -204,11 +283,15 @@ fn overview_text(o: &OverviewOutput) -> String {
         text.push_str("\nOngoing incidents:");
         for i in &o.ongoing_incidents {
             text.push_str(&format!(
-                "\n  #{} {} \"{}\" ({})",
+                "\n  #{} {} \"{}\" ({}){}",
                 i.id,
                 i.status,
                 i.summary,
-                i.services.join(", ")
+                i.services.join(", "),
+                i.created_at
+                    .as_ref()
+                    .map(|t| format!(" since {t}"))
+                    .unwrap_or_default()
             ));
         }
     }

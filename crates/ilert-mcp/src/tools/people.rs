@@ -59,7 +59,7 @@ pub(crate) fn person_line(p: &Person) -> String {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindUsersParams {
-    /// Name, part of a name, or e-mail. Empty lists everyone (up to 100).
+    /// Name, part of one, or e-mail; empty lists everyone (up to 100).
     #[serde(default)]
     pub query: String,
 }
@@ -193,8 +193,7 @@ pub(crate) fn policy_text(p: &PolicyOut) -> String {
 
 #[tool_router(router = people_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// Who am I in ilert: the user behind the API key, with role and time zone. Use it to check the
-    /// connection and to know whose alerts "mine" means.
+    /// Who am I: the user behind the API key, with role and time zone.
     #[tool(
         title = "Get current user",
         input_schema = input_schema::<NoParams>(),
@@ -214,8 +213,7 @@ impl IlertMcp {
         structured(&person, text)
     }
 
-    /// Find ilert users by name or e-mail (id, role, e-mail, time zone). Use before assigning or
-    /// adding responders when only a name is known.
+    /// Find users by name or e-mail (id, role, e-mail, time zone).
     #[tool(
         title = "Find users",
         input_schema = input_schema::<FindUsersParams>(),
@@ -262,8 +260,7 @@ impl IlertMcp {
         structured(&UsersOutput { users: people }, text)
     }
 
-    /// List teams with their members and each member's team role; use it to find who belongs
-    /// where before asking who_is_on_call by team.
+    /// List teams with their members and each member's role.
     #[tool(
         title = "List teams",
         input_schema = input_schema::<NoParams>(),

@@ -129,7 +129,7 @@ pub struct AlertItem {
     /// Alert source (the integration that raised it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Ref>,
-    /// Escalation policy that routes it (single alerts; lists leave it out, filter by policy_ids).
+    /// Escalation policy that routes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<Ref>,
     /// When the alert was raised (ISO-8601 UTC).
@@ -145,9 +145,8 @@ pub struct AlertItem {
 }
 
 /// Turns a client-side alert into a compact item. With `app_url` (the ilert web app root) the item
-/// is a single alert's: it links to the alert, names its escalation policy and says when each
-/// responder accepted. Without, it is a list's, which leaves those out, as its text line does
-/// (get_alert has them): for 50 alerts they are about 6 KB.
+/// is a single alert's: it links to the alert and says when each responder accepted. Without, it
+/// is a list's, which leaves those out (get_alert has them): for 50 alerts they are about 4 KB.
 pub fn alert_item(alert: AlertSummary<'_>, app_url: Option<&str>) -> AlertItem {
     AlertItem {
         id: alert.id,
@@ -160,7 +159,7 @@ pub fn alert_item(alert: AlertSummary<'_>, app_url: Option<&str>) -> AlertItem {
         priority: alert.priority.map(Cow::into_owned),
         severity: alert.severity,
         source: alert.alert_source.map(Ref::from),
-        policy: app_url.and(alert.escalation_policy).map(Ref::from),
+        policy: alert.escalation_policy.map(Ref::from),
         reported_at: time(alert.report_time.as_deref()),
         resolved_at: time(alert.resolved_on.as_deref()),
         responders: alert
@@ -239,7 +238,7 @@ pub fn alert_url(app_url: &str, id: i64) -> String {
     format!("{app_url}/alert/view?id={id}")
 }
 
-/// `#4712 PENDING HIGH "Checkout latency" · Prometheus · 2026-11-23T21:40:03Z · Jonas Weber (PENDING)`
+/// `#4712 PENDING HIGH "Checkout latency" · Prometheus → Checkout on-call · 2026-11-23T21:40:03Z · Jonas Weber (notified)`
 pub fn alert_line(item: &AlertItem) -> String {
     let mut line = String::with_capacity(160);
     push_alert_line(&mut line, item);
@@ -267,6 +266,10 @@ pub fn push_alert_line(out: &mut String, item: &AlertItem) {
     out.push('"');
     if let Some(name) = item.source.as_ref().and_then(|s| s.name.as_deref()) {
         out.push_str(" · ");
+        out.push_str(name);
+    }
+    if let Some(name) = item.policy.as_ref().and_then(|p| p.name.as_deref()) {
+        out.push_str(" → ");
         out.push_str(name);
     }
     if let Some(t) = &item.reported_at {
@@ -351,7 +354,10 @@ mod tests {
                 id: 1,
                 name: Some("Prometheus".into()),
             }),
-            policy: Some(Ref { id: 2, name: None }),
+            policy: Some(Ref {
+                id: 2,
+                name: Some("Checkout on-call".into()),
+            }),
             reported_at: Some("2026-11-23T21:40:03Z".into()),
             resolved_at: Some("2026-11-23T22:40:03Z".into()),
             responders: vec![
@@ -385,7 +391,7 @@ mod tests {
         };
         assert_eq!(
             alert_line(&full),
-            "#4711 PENDING HIGH sev2 \"Checkout \"latency\"\" · Prometheus · 2026-11-23T21:40:03Z · \
+            "#4711 PENDING HIGH sev2 \"Checkout \"latency\"\" · Prometheus → Checkout on-call · 2026-11-23T21:40:03Z · \
              Jonas Weber (accepted), Ana (notified)"
         );
         assert_eq!(alert_line(&bare), "#1 RESOLVED \"\"");

@@ -15,7 +15,7 @@ use crate::tools::incidents::{IncidentOut, incident_out};
 use crate::tools::lookup::Kind;
 use crate::tools::render::Ref;
 use crate::tools::times::{self, parse, show, show_raw, zone};
-use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
+use crate::tools::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,10 +73,10 @@ pub struct StatusPageOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceParams {
-    /// OPEN (ongoing or planned, default) or CLOSED (past).
-    #[serde(default)]
+    /// OPEN (default: ongoing or planned) or CLOSED.
+    #[serde(default, deserialize_with = "args::any_case")]
     pub state: Option<MaintenanceState>,
-    /// IANA time zone for times. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
 }
@@ -111,11 +111,11 @@ pub struct MaintenanceOut {
 pub struct CreateMaintenanceParams {
     /// What is being done, e.g. "Database failover test".
     pub summary: String,
-    /// Start, e.g. "2026-11-28 22:00" (read in `timezone`).
+    /// Start, e.g. "2026-11-28 22:00".
     pub start: String,
     /// End, after `start`.
     pub end: String,
-    /// IANA time zone of `start`/`end`. Default UTC.
+    /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
     /// Services under maintenance (ids or names).
@@ -161,7 +161,7 @@ fn service_line(s: &ServiceOut) -> String {
 
 #[tool_router(router = services_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// List services with their current status (operational, degraded, outage...) and uptime.
+    /// List services with their status (operational, degraded, outage...) and uptime.
     #[tool(
         title = "List services",
         input_schema = input_schema::<NoParams>(),
@@ -187,7 +187,7 @@ impl IlertMcp {
         structured(&ServicesOutput { services }, text)
     }
 
-    /// One service by id or name: status, uptime and its ongoing incidents.
+    /// One service by id or name: status, uptime, ongoing incidents.
     #[tool(
         title = "Get service",
         input_schema = input_schema::<ServiceParams>(),
@@ -219,7 +219,7 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// List status pages with their overall status and the services they show.
+    /// List status pages with their status and services.
     #[tool(
         title = "List status pages",
         input_schema = input_schema::<NoParams>(),
@@ -284,7 +284,7 @@ impl IlertMcp {
         )
     }
 
-    /// List maintenance windows: open (ongoing or planned) by default, or closed ones.
+    /// List maintenance windows: open (ongoing or planned) by default, or closed.
     #[tool(
         title = "List maintenance windows",
         input_schema = input_schema::<MaintenanceParams>(),
@@ -352,8 +352,8 @@ impl IlertMcp {
         )
     }
 
-    /// Plan a maintenance window for services and alert sources; alerts from those sources are
-    /// suppressed while it runs.
+    /// Plan a maintenance window. Only the alert sources named are silenced; services alone do not
+    /// stop paging.
     #[tool(
         title = "Create maintenance window",
         input_schema = input_schema::<CreateMaintenanceParams>(),
@@ -387,6 +387,7 @@ impl IlertMcp {
                 id: check!(self.shared.refs.resolve(&api, Kind::Service, s).await).id,
             });
         }
+        let service_ids: Vec<i64> = services.iter().map(|s| s.id).collect();
         let mut sources = Vec::new();
         for s in &p.alert_sources {
             sources.push(IdOnly {
@@ -413,13 +414,50 @@ impl IlertMcp {
             end: Some(show(end, tz)),
             covers: p.services.iter().chain(&p.alert_sources).cloned().collect(),
         };
-        let text = format!(
+        let mut text = format!(
             "Maintenance \"{}\" planned {} → {} for {}.",
             out.summary,
             show(start, tz),
             show(end, tz),
             out.covers.join(", ")
         );
+        if p.alert_sources.is_empty() {
+            text.push_str(&silence_hint(&api, &service_ids).await);
+        }
         structured(&out, text)
     }
+}
+
+/// Services alone stop no pages: alerts come from alert sources. Names the sources that belong
+/// to `services` (reporting on one, or owned by a team that owns one) so they can be added.
+async fn silence_hint(api: &ilert_client::Session, services: &[i64]) -> String {
+    let (all_services, sources) = tokio::join!(
+        api.list_services(ilert_client::Page::new(0, 100), false),
+        api.list_alert_sources(ilert_client::Page::new(0, 50))
+    );
+    let teams: Vec<i64> = all_services
+        .iter()
+        .flatten()
+        .filter(|s| services.contains(&s.id))
+        .flat_map(|s| s.teams.iter().map(|t| t.id))
+        .collect();
+    let related: Vec<String> = sources
+        .iter()
+        .flatten()
+        .filter(|s| {
+            s.services.iter().any(|sv| services.contains(&sv.id))
+                || s.teams.iter().any(|t| teams.contains(&t.id))
+        })
+        .map(|s| format!("{} (id {})", s.name.as_deref().unwrap_or("?"), s.id))
+        .collect();
+    let mut hint =
+        " Services alone do not stop paging: their alert sources still page the on-call."
+            .to_owned();
+    if !related.is_empty() {
+        hint.push_str(&format!(
+            " To silence them too, create the window with `alert_sources`: {}.",
+            related.join(", ")
+        ));
+    }
+    hint
 }

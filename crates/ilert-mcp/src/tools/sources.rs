@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::server::IlertMcp;
 use crate::tools::lookup::Kind;
 use crate::tools::render::{Ref, time};
-use crate::tools::{check, failure, ilert, input_schema, output_schema, session, structured};
+use crate::tools::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,17 +82,16 @@ pub enum EventType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendEventParams {
-    /// Alert source (id or name) whose integration key to use; or give `integration_key`.
+    /// Alert source (id or name), or give `integration_key`.
     #[serde(default)]
     pub source: Option<String>,
     /// The alert source's integration key, if known.
     #[serde(default)]
     pub integration_key: Option<String>,
-    /// ALERT raises (or updates the open alert with the same alert_key); ACCEPT, RESOLVE and
-    /// COMMENT act on the open alert with `alert_key`.
+    #[serde(deserialize_with = "args::any_case")]
     pub event_type: EventType,
     pub summary: String,
-    /// De-duplication key: events with the same key attach to one open alert.
+    /// Events with the same key act on one open alert.
     #[serde(default)]
     pub alert_key: Option<String>,
     #[serde(default)]
@@ -119,7 +118,7 @@ pub struct SendEventOutput {
 
 #[tool_router(router = sources_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// List alert sources (the monitoring integrations that raise alerts) with status and policy.
+    /// List alert sources (the integrations raising alerts) with status and policy.
     #[tool(
         title = "List alert sources",
         input_schema = input_schema::<NoParams>(),
@@ -233,8 +232,8 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Send an event to an alert source as a monitoring tool would: ALERT raises or updates an
-    /// alert (de-duplicated by alert_key), ACCEPT/RESOLVE/COMMENT act on the open alert with that key.
+    /// Send an event to an alert source as a monitor would: ALERT raises or updates the alert with
+    /// its alert_key (paging the on-call); ACCEPT, RESOLVE, COMMENT act on it.
     #[tool(
         title = "Send event",
         input_schema = input_schema::<SendEventParams>(),

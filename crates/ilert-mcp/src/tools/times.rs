@@ -1,31 +1,81 @@
-//! Times in and out. Models send "2026-11-28", "2026-11-28 09:00", "now" or full ISO-8601; answers
-//! use ISO-8601 with the offset of the zone the caller asked for (UTC by default).
+//! Times in and out: the one time grammar every tool reads. Models send "2026-11-28",
+//! "2026-11-28 09:00", full ISO-8601, or relative forms ("now", "24h ago", "yesterday 18:00",
+//! "next Saturday 03:00"); times without an offset are read in the caller's `timezone`. Answers use
+//! ISO-8601 with the offset of that zone (UTC by default).
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone,
+    Utc, Weekday,
+};
 use chrono_tz::Tz;
 
-/// The IANA zone named `raw`, or UTC when none is given.
+/// What the `timezone` argument accepts, for field docs.
+pub const ZONE_DOC: &str = "IANA zone (any case) or city, e.g. Europe/Berlin or Berlin";
+
+/// The IANA zone named `raw` (any case; a city such as "Berlin" or "new york" names the zone
+/// ending in it), or UTC when none is given.
 pub fn zone(raw: Option<&str>) -> Result<Tz, String> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(Tz::UTC),
-        Some(name) => name.parse::<Tz>().map_err(|_| {
-            format!("`timezone` {name:?} is not an IANA time zone; use a name like Europe/Berlin, Asia/Tokyo or UTC.")
-        }),
+    let Some(name) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(Tz::UTC);
+    };
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Ok(tz);
     }
+    let wanted = name.replace(' ', "_");
+    let by_name = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(&wanted));
+    let by_city = || {
+        let suffix = format!("/{}", wanted.to_ascii_lowercase());
+        let mut cities = chrono_tz::TZ_VARIANTS
+            .iter()
+            .filter(|tz| tz.name().to_ascii_lowercase().ends_with(&suffix));
+        // Only an unambiguous city counts; "Berlin" is Europe/Berlin.
+        match (cities.next(), cities.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    };
+    by_name.or_else(by_city).copied().ok_or_else(|| {
+        format!("`timezone` {name:?} is not an IANA time zone; use a name like Europe/Berlin, Asia/Tokyo or UTC.")
+    })
 }
 
-/// Parses a time argument. Without an offset, it is read in `tz`; a bare date means its midnight.
+/// Parses a time argument (see the module doc). Without an offset, it is read in `tz`; a bare
+/// date means its midnight.
 pub fn parse(name: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    parse_at(name, raw, tz, Utc::now())
+}
+
+/// [`parse`] with "now" given, so relative forms can be tested.
+pub fn parse_at(
+    name: &str,
+    raw: &str,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
     let raw = raw.trim();
     if raw.eq_ignore_ascii_case("now") {
-        return Ok(Utc::now());
+        return Ok(now);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
     }
+    for f in [
+        "%Y-%m-%dT%H:%M%#z",
+        "%Y-%m-%d %H:%M%#z",
+        "%Y-%m-%d %H:%M:%S%#z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(raw, f) {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    if let Some(t) = relative(raw, tz, now) {
+        return t.map_err(|local| gap(name, &local, tz));
+    }
     let local = [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%d %H:%M",
     ]
@@ -38,17 +88,136 @@ pub fn parse(name: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     });
     let Some(local) = local else {
         return Err(format!(
-            "`{name}` {raw:?} is not a time; use ISO-8601 such as 2026-11-28T09:00:00Z, or 2026-11-28 09:00 with `timezone`."
+            "`{name}` {raw:?} is not a time; use ISO-8601 (2026-11-28T09:00:00Z, or 2026-11-28 09:00 read in `timezone`), \
+             a date, or a relative time: now, 24h ago, 3 days ago, yesterday 18:00, next Saturday 03:00."
         ));
     };
-    tz.from_local_datetime(&local)
+    in_zone(&local, tz).map_err(|local| gap(name, &local, tz))
+}
+
+fn gap(name: &str, local: &NaiveDateTime, tz: Tz) -> String {
+    format!(
+        "`{name}` {} does not exist in {tz} (a daylight-saving gap); pick another time.",
+        local.format("%Y-%m-%d %H:%M")
+    )
+}
+
+/// A wall-clock time in `tz`; the earlier one where clocks go back, an error in a gap.
+fn in_zone(local: &NaiveDateTime, tz: Tz) -> Result<DateTime<Utc>, NaiveDateTime> {
+    tz.from_local_datetime(local)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            format!(
-                "`{name}` {raw} does not exist in {tz} (a daylight-saving gap); pick another time."
-            )
+        .ok_or(*local)
+}
+
+/// Relative forms; `None` when `raw` is not one. "24h ago", "3 days ago", "in 2 hours",
+/// "today", "yesterday 18:00", "tomorrow 9:30", "Saturday", "next Saturday 03:00",
+/// "last Monday", "18:00" (today).
+fn relative(raw: &str, tz: Tz, now: DateTime<Utc>) -> Option<Result<DateTime<Utc>, NaiveDateTime>> {
+    let lower = raw.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    // "24h ago", "24 h ago", "3 days ago", "in 2h", "in 2 hours"
+    let span = match words.as_slice() {
+        [amount, "ago"] => duration(amount, "").map(|d| -d),
+        [amount, unit, "ago"] => duration(amount, unit).map(|d| -d),
+        ["in", amount] => duration(amount, ""),
+        ["in", amount, unit] => duration(amount, unit),
+        _ => None,
+    };
+    if let Some(d) = span {
+        return Some(Ok(now + d));
+    }
+    let today = now.with_timezone(&tz).date_naive();
+    let (day, rest) = match words.as_slice() {
+        ["today", rest @ ..] => (today, rest),
+        ["yesterday", rest @ ..] => (today - Duration::days(1), rest),
+        ["tomorrow", rest @ ..] => (today + Duration::days(1), rest),
+        ["next", day, rest @ ..] => (after(today, weekday(day)?, false), rest),
+        ["last", day, rest @ ..] => (before(today, weekday(day)?), rest),
+        ["this", day, rest @ ..] => (after(today, weekday(day)?, true), rest),
+        [day, rest @ ..] if weekday(day).is_some() => (after(today, weekday(day)?, true), rest),
+        [clock] => (today, std::slice::from_ref(clock)),
+        _ => return None,
+    };
+    let at = match rest {
+        [] => NaiveTime::MIN,
+        ["at", clock] | [clock] => clock_time(clock)?,
+        _ => return None,
+    };
+    Some(in_zone(&day.and_time(at), tz))
+}
+
+/// "24h", "90m", "2d", or an amount with a unit word ("3", "days").
+fn duration(amount: &str, unit: &str) -> Option<Duration> {
+    let split = amount
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(amount.len());
+    let (digits, glued) = amount.split_at(split);
+    let n: i64 = digits.parse().ok()?;
+    let unit = if glued.is_empty() { unit } else { glued };
+    if !glued.is_empty() && !unit.is_empty() && unit != glued {
+        return None;
+    }
+    let minutes = match unit.trim_end_matches('s') {
+        "m" | "min" | "minute" => 1,
+        "h" | "hr" | "hour" => 60,
+        "d" | "day" => 1_440,
+        "w" | "wk" | "week" => 10_080,
+        _ => return None,
+    };
+    n.checked_mul(minutes)
+        .filter(|m| *m <= 525_600 * 5)
+        .map(Duration::minutes)
+}
+
+fn weekday(word: &str) -> Option<Weekday> {
+    let w = word.trim_end_matches(',');
+    [
+        ("monday", Weekday::Mon),
+        ("tuesday", Weekday::Tue),
+        ("wednesday", Weekday::Wed),
+        ("thursday", Weekday::Thu),
+        ("friday", Weekday::Fri),
+        ("saturday", Weekday::Sat),
+        ("sunday", Weekday::Sun),
+    ]
+    .into_iter()
+    .find(|(full, _)| w == *full || (w.len() >= 3 && full.starts_with(w)))
+    .map(|(_, day)| day)
+}
+
+/// The first `day` after `today` (or on it, with `inclusive`).
+fn after(today: NaiveDate, day: Weekday, inclusive: bool) -> NaiveDate {
+    let ahead = (7 + day.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+    let ahead = if ahead == 0 && !inclusive { 7 } else { ahead };
+    today + Duration::days(i64::from(ahead))
+}
+
+/// The last `day` before `today`.
+fn before(today: NaiveDate, day: Weekday) -> NaiveDate {
+    let back = (7 + today.weekday().num_days_from_monday() - day.num_days_from_monday()) % 7;
+    today - Duration::days(i64::from(if back == 0 { 7 } else { back }))
+}
+
+/// "18:00", "9:30", "03:00:00", "18h".
+fn clock_time(word: &str) -> Option<NaiveTime> {
+    ["%H:%M", "%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveTime::parse_from_str(word, f).ok())
+        .or_else(|| {
+            let hour: u32 = word.strip_suffix('h')?.parse().ok()?;
+            NaiveTime::from_hms_opt(hour, 0, 0)
         })
+}
+
+/// "from 2026-11-27T00:00:00Z to 2026-11-28T00:00:00Z": the window an answer used.
+pub fn window(from: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, tz: Tz) -> String {
+    match (from, until) {
+        (Some(f), Some(u)) => format!("from {} to {}", show(f, tz), show(u, tz)),
+        (Some(f), None) => format!("since {}", show(f, tz)),
+        (None, Some(u)) => format!("before {}", show(u, tz)),
+        (None, None) => "at any time".to_owned(),
+    }
 }
 
 /// ISO-8601 in `tz`, whole seconds: `2026-11-28T09:00:00+09:00` (or `Z` for UTC).
@@ -123,6 +292,32 @@ mod tests {
                 .unwrap_err()
                 .contains("daylight-saving")
         );
+    }
+
+    #[test]
+    fn relative_times_are_read_in_the_zone() {
+        // Thursday 2026-12-03 10:00 UTC = 11:00 in Berlin.
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 0).unwrap();
+        let berlin = zone(Some("berlin")).unwrap();
+        assert_eq!(berlin, Tz::Europe__Berlin);
+        assert_eq!(zone(Some("europe/berlin")).unwrap(), Tz::Europe__Berlin);
+        assert_eq!(zone(Some("New York")).unwrap(), Tz::America__New_York);
+        let at = |raw: &str, tz: Tz| show(parse_at("at", raw, tz, now).unwrap(), Tz::UTC);
+        assert_eq!(at("now", Tz::UTC), "2026-12-03T10:00:00Z");
+        assert_eq!(at("24h ago", Tz::UTC), "2026-12-02T10:00:00Z");
+        assert_eq!(at("3 days ago", Tz::UTC), "2026-11-30T10:00:00Z");
+        assert_eq!(at("90 minutes ago", Tz::UTC), "2026-12-03T08:30:00Z");
+        assert_eq!(at("in 2h", Tz::UTC), "2026-12-03T12:00:00Z");
+        assert_eq!(at("yesterday 18:00", berlin), "2026-12-02T17:00:00Z");
+        assert_eq!(at("Yesterday", Tz::UTC), "2026-12-02T00:00:00Z");
+        assert_eq!(at("next Saturday 03:00", berlin), "2026-12-05T02:00:00Z");
+        assert_eq!(at("next thursday", Tz::UTC), "2026-12-10T00:00:00Z");
+        assert_eq!(at("thursday 9:30", Tz::UTC), "2026-12-03T09:30:00Z");
+        assert_eq!(at("last Monday", Tz::UTC), "2026-11-30T00:00:00Z");
+        assert_eq!(at("18:00", berlin), "2026-12-03T17:00:00Z");
+        assert_eq!(at("2026-12-03T09:00Z", berlin), "2026-12-03T09:00:00Z");
+        assert!(parse_at("at", "next blursday", Tz::UTC, now).is_err());
+        assert!(parse_at("at", "3 fortnights ago", Tz::UTC, now).is_err());
     }
 
     #[test]

@@ -280,13 +280,11 @@ pub fn assert_matches_output_schema(tool: &str, result: &CallToolResult) {
         .router
         .get(tool)
         .unwrap_or_else(|| panic!("no tool {tool}"));
-    let schema = Value::Object(
-        definition
-            .output_schema
-            .as_deref()
-            .cloned()
-            .expect("every tool has an outputSchema"),
-    );
+    // Tools without an outputSchema (it would carry no information) are not checked here.
+    let Some(schema) = definition.output_schema.as_deref().cloned() else {
+        return;
+    };
+    let schema = Value::Object(schema);
     let validator = jsonschema::validator_for(&schema).unwrap();
     let instance = structured(result);
     let errors: Vec<String> = validator

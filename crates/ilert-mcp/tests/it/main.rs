@@ -31,4 +31,5 @@ mod tools_reports;
 mod tools_services;
 mod tools_sources;
 mod tools_support;
+mod tools_trust;
 mod transport;

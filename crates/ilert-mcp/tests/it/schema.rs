@@ -1,7 +1,7 @@
 //! The tool catalogue as clients see it: snapshot, annotations, portable schemas, size budget.
 
 use ilert_mcp::tools::catalogue::{Catalogue, toolsets};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn tools_json() -> Value {
     serde_json::to_value(Catalogue::full().tools()).unwrap()
@@ -30,7 +30,11 @@ fn every_tool_has_a_title_description_and_all_four_hints() {
             "{name}: description"
         );
         let hints = &tool["annotations"];
-        assert!(hints["title"].is_string(), "{name}: annotations.title");
+        // The title is said once, at the top.
+        assert!(
+            hints.get("title").is_none(),
+            "{name}: annotations.title repeats the title"
+        );
         for hint in [
             "readOnlyHint",
             "destructiveHint",
@@ -39,7 +43,41 @@ fn every_tool_has_a_title_description_and_all_four_hints() {
         ] {
             assert!(hints[hint].is_boolean(), "{name}: {hint}");
         }
-        assert!(tool["outputSchema"].is_object(), "{name}: outputSchema");
+        assert!(
+            tool.get("outputSchema").is_none_or(|s| s.is_object()),
+            "{name}: outputSchema"
+        );
+    }
+}
+
+/// An output schema is kept only where it names fields (a single alert, incident, user; bulk
+/// outcome counts); a holder of lists of opaque objects is left out.
+#[test]
+fn output_schemas_are_kept_where_they_carry_information() {
+    let tools = tools_json();
+    let with: Vec<&str> = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t.get("outputSchema").is_some())
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "get_alert",
+        "get_incident",
+        "get_current_user",
+        "get_service",
+    ] {
+        assert!(
+            with.contains(&name),
+            "{name} keeps its outputSchema: {with:?}"
+        );
+    }
+    for name in ["list_services", "list_teams", "find_users", "search"] {
+        assert!(
+            !with.contains(&name),
+            "{name} needs no outputSchema: {with:?}"
+        );
     }
 }
 
@@ -80,9 +118,11 @@ fn schemas_are_flat_and_ref_free() {
     for tool in tools_json().as_array().unwrap() {
         let name = tool["name"].as_str().unwrap();
         assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
-        assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
         assert_portable(&format!("{name}.input"), &tool["inputSchema"]);
-        assert_portable(&format!("{name}.output"), &tool["outputSchema"]);
+        if let Some(output) = tool.get("outputSchema") {
+            assert_eq!(output["type"], "object", "{name}");
+            assert_portable(&format!("{name}.output"), output);
+        }
     }
 }
 
@@ -100,8 +140,10 @@ fn read_only_hints_match_the_tools() {
     }
 }
 
-/// The default selection's tools/list must stay under 24,000 bytes of JSON; the figure per
-/// toolset is printed for the record (`cargo test -p ilert-mcp --test it tools_list_size -- --nocapture`).
+/// Every toolset is on by default (`chatgpt` too), and the whole default tools/list result stays
+/// within its budget: 24,000 bytes of JSON at most, and 22,500 here so tools added later fit.
+/// The figure per toolset is printed for the record
+/// (`cargo nextest run -p ilert-mcp tools_list_size --no-capture`).
 #[test]
 fn tools_list_size() {
     for set in toolsets() {
@@ -117,21 +159,30 @@ fn tools_list_size() {
             bytes
         );
     }
-    let all = serde_json::to_vec(&Catalogue::full().tools())
+    let default = Catalogue::select(&Default::default());
+    let names = |c: &Catalogue| {
+        c.tools()
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&default),
+        names(&Catalogue::full()),
+        "every toolset is on by default"
+    );
+    assert!(names(&default).contains(&"search".to_owned()));
+    // The exact bytes of the tools/list result, `{"tools":[...]}`.
+    let bytes = serde_json::to_vec(&json!({ "tools": default.tools() }))
         .unwrap()
         .len();
-    println!(
-        "all toolsets: {} tools, {all} bytes",
-        Catalogue::full().tools().len()
-    );
-    let default = Catalogue::select(&Default::default());
-    let bytes = serde_json::to_vec(&default.tools()).unwrap().len();
+    assert_eq!(bytes, ilert_mcp::tools::listing::list_bytes(&default));
     println!(
         "default selection: {} tools, {bytes} bytes",
         default.tools().len()
     );
     assert!(
-        bytes < 24_000,
-        "tools/list for the default selection is {bytes} bytes"
+        bytes <= 22_500,
+        "tools/list for the default selection is {bytes} bytes (budget 24,000, with room for more tools)"
     );
 }

@@ -636,7 +636,7 @@ async fn create_alert_for_a_service_with_named_responders_or_the_on_call() {
         vec![10005, 10009]
     );
     assert!(
-        text(&result).contains("paging Lena Hoffmann, Ana Souza"),
+        text(&result).contains("paging now: Lena Hoffmann, Ana Souza. Escalation is off"),
         "{}",
         text(&result)
     );

@@ -35,13 +35,14 @@ async fn overview_counts_open_alerts_incidents_and_on_call() {
     assert_eq!(out["you"]["id"], 10002);
     assert_eq!(out["you"]["name"], "Jonas Weber");
 
-    // The most urgent come first: PENDING HIGH before PENDING LOW before ACCEPTED.
+    // The most urgent come first: HIGH before LOW, then by severity (the full ranking is
+    // checked in tools_trust).
     let top = out["top_alerts"].as_array().unwrap();
     assert_eq!(top.len(), pending + accepted);
     let rank = |a: &serde_json::Value| {
         (
-            a["status"] != "PENDING",
             a["priority"].as_str() != Some("HIGH"),
+            a["severity"].as_i64().unwrap_or(6),
         )
     };
     assert!(
@@ -76,8 +77,8 @@ async fn overview_counts_open_alerts_incidents_and_on_call() {
 
     let mirror = text(&result);
     assert!(
-        mirror.starts_with(&format!(
-            "Open alerts: {pending} pending, {accepted} accepted ({high} high priority, {yours} yours)."
+        mirror.contains(&format!(
+            ". Open alerts: {pending} pending, {accepted} accepted ({high} high priority, {yours} yours)."
         )),
         "{mirror}"
     );

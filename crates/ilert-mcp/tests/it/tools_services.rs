@@ -167,7 +167,7 @@ async fn list_maintenance_windows_open_and_closed() {
         &call(
             &client,
             "list_maintenance_windows",
-            json!({"timezone": "Berlin"}),
+            json!({"timezone": "Atlantis"}),
         )
         .await,
         &["IANA"],

@@ -184,8 +184,8 @@ async fn send_event_says_what_is_missing() {
             "unknown variant `PING`",
         ),
         (
-            json!({"source": "Grafana", "event_type": "alert", "summary": "x"}),
-            "unknown variant `alert`",
+            json!({"source": "Grafana", "event_type": "ping", "summary": "x"}),
+            "unknown variant `PING`",
         ),
         (
             json!({"source": "Grafana", "summary": "x"}),
