@@ -354,6 +354,19 @@ async def am_i_on_call(t: Ctx) -> None:
     names_resolved(t, r, me)
 
 
+@task("stakeholder_not_on_call", "Am I on call right now?", key=STAKEHOLDER, covers="on-call; 'me'; empty answers",
+      defects=("3", "11"))
+async def stakeholder_not_on_call(t: Ctx) -> None:
+    me = t.rest.me()
+    t.check(not t.rest.on_calls(users=me["id"]), "precondition: the stakeholder is on call nowhere")
+    r = await t.call("who_is_on_call", {"user": "me"})
+    t.check(not r.is_error, f"'nobody is on call' came as an error: {r.text[:200]}")
+    t.check(not oncall_entries(r), f"duties listed for someone on call nowhere: {oncall_entries(r)[:2]}")
+    t.check(bool(re.search(r"\bnot on call|nobody|no one|isn't on call|is not on call", r.text, re.I)),
+            f"the answer does not say so: {r.text[:200]}")
+    names_resolved(t, r, me)
+
+
 @task("oncall_team_platform", "Who's on call for the platform team?", key=RESPONDER,
       covers="on-call by team; lower case")
 async def oncall_team_platform(t: Ctx) -> None:
@@ -548,10 +561,10 @@ async def handover_last_8h(t: Ctx) -> None:
 
 
 @task("handover_since_yesterday", "What came in since yesterday 18:00 my time (Berlin)?",
-      covers="handover; relative time; zone", defects=("8",))
+      covers="handover; relative time; zone in lower case", defects=("8",))
 async def handover_since_yesterday(t: Ctx) -> None:
     r = await t.ok("list_alerts", {"states": ["PENDING", "ACCEPTED", "RESOLVED"], "from": "yesterday 18:00",
-                                   "timezone": BERLIN, "limit": 100})
+                                   "timezone": "europe/berlin", "limit": 100})
     day = (now().astimezone(ZoneInfo(BERLIN)) - timedelta(days=1)).date()
     since = datetime(day.year, day.month, day.day, 18, tzinfo=ZoneInfo(BERLIN))
     want = sorted(a["id"] for a in t.rest.alerts() if parse_time(a["reportTime"]) >= since)
@@ -649,6 +662,12 @@ async def noisiest_source(t: Ctx) -> None:
     for row in rows:
         t.check(row.get("count") == counts.get(row.get("id")) and type(row.get("count")) is int,
                 f"{row.get('name')}: {row.get('count')!r} alerts, want {counts.get(row.get('id'))}")
+    by_policy: dict[int, int] = {}
+    for a in t.rest.alerts():
+        if parse_time(a["reportTime"]) >= since:
+            by_policy[a["escalationPolicy"]["id"]] = by_policy.get(a["escalationPolicy"]["id"], 0) + 1
+    got = {row.get("id"): row.get("count") for row in sc_get(r, "by_policy") or []}
+    t.equal(got, by_policy, "alerts per escalation policy")
 
 
 @task("daily_counts", "How many alerts did we get each day this week?", covers="metrics; periods",
