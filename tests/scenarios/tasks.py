@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -877,7 +878,12 @@ async def send_event_alert(t: Ctx) -> None:
 
 # --- the catalogue and errors ---------------------------------------------------------------
 
-ALL_TOOLS = 34
+def full_catalogue(binary: str) -> dict[str, str]:
+    """Every tool the binary has, with its toolset: `ilert-mcp tools --toolsets all`."""
+    out = subprocess.run([binary, "tools", "--toolsets", "all"], capture_output=True, text=True, timeout=30,
+                         check=True).stdout
+    rows = [line.split() for line in out.splitlines()]
+    return {r[0]: r[1] for r in rows if len(r) > 2 and re.fullmatch(r"[a-z]+(_[a-z]+)*", r[0])}
 
 
 @task("catalogue_default", "(tools/list) Can the model see every tool, within budget?", covers="catalogue",
@@ -888,7 +894,12 @@ async def catalogue_default(t: Ctx) -> None:
     listing = json.dumps({"tools": [x.model_dump(by_alias=True, exclude_none=True, mode="json") for x in tools]},
                          separators=(",", ":"))
     t.bytes_read += len(listing.encode())
-    t.equal(len(tools), ALL_TOOLS, "tools offered by default")
+    catalogue = full_catalogue(t.demo.binary)
+    t.check(len(catalogue) >= 34, f"the full catalogue lists only {len(catalogue)} tools")
+    t.equal(sorted(x.name for x in tools), sorted(catalogue), "tools offered by default vs the whole catalogue")
+    help_text = subprocess.run([t.demo.binary, "demo", "--help"], capture_output=True, text=True, timeout=30).stdout
+    missing = sorted({ts for ts in catalogue.values() if ts not in help_text})
+    t.check(not missing, f"--help does not name the toolsets {missing}")
     t.check(len(listing.encode()) <= 24_000, f"tools/list is {len(listing.encode())} bytes (budget 24,000)")
     nulls = []
     for x in tools:
