@@ -64,8 +64,9 @@ const INSTRUCTIONS: &str = "Tools for ilert, the alerting, on-call and incident 
 the user who owns the API key. Start with get_overview for what is going on. Alerts are PENDING \
 (firing, nobody accepted yet), ACCEPTED (someone is on it) or RESOLVED; incidents are what status \
 pages and subscribers see. Users, policies, schedules, services and sources can be named by id or \
-name; when a name is ambiguous the tool says so: ask the user. Times are ISO-8601; pass `timezone` \
-(IANA) to read and show them locally.";
+name (\"me\" is you); when a name is ambiguous the tool says so: ask the user. Times are ISO-8601 \
+(without an offset they are read in `timezone`), dates, or relative (\"24h ago\", \"yesterday 18:00\", \
+\"next Saturday 03:00\"); `timezone` (IANA name or city, default UTC) also sets how times are shown.";
 
 impl IlertMcp {
     /// A server offering the tools `catalogue` holds. HTTP builds one per request, sharing both.
@@ -125,6 +126,42 @@ impl IlertMcp {
                 selection.allows(set, tool)
             }
         }
+    }
+
+    /// An error names a tool only if this caller is offered it: pointers to other tools are cut
+    /// out of its sentences (see [`crate::tools::without_tools`]).
+    fn offered_only(
+        &self,
+        mut result: CallToolResult,
+        narrowing: Option<&Selection>,
+    ) -> CallToolResult {
+        static ALL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        if result.is_error != Some(true) {
+            return result;
+        }
+        let all = ALL.get_or_init(|| {
+            Catalogue::full()
+                .tools()
+                .iter()
+                .map(|t| t.name.to_string())
+                .collect()
+        });
+        let hidden: Vec<&str> = all
+            .iter()
+            .filter(|n| {
+                self.catalogue
+                    .router
+                    .get(n)
+                    .is_none_or(|t| !self.visible(t, narrowing))
+            })
+            .map(String::as_str)
+            .collect();
+        let text = crate::tools::result_text(&result);
+        let cut = crate::tools::without_tools(&text, &hidden);
+        if cut != text {
+            result.content = vec![rmcp::model::ContentBlock::text(cut)];
+        }
+        result
     }
 
     /// The ilert session for this call, or a tool error saying why there is none.
@@ -272,9 +309,10 @@ impl ServerHandler for IlertMcp {
                 None,
             ));
         };
+        let narrowing = Self::request_selection(&context);
         // A tool hidden from this request's list is refused when called, not just hidden.
-        if let Some(narrowing) = Self::request_selection(&context)
-            && !self.visible(tool, Some(&narrowing))
+        if let Some(narrowing) = narrowing.as_ref()
+            && !self.visible(tool, Some(narrowing))
         {
             let why = if narrowing.read_only && !crate::tools::catalogue::is_read_only(tool) {
                 "this connection is read-only (grant read-write access when connecting to use it)"
@@ -289,7 +327,8 @@ impl ServerHandler for IlertMcp {
         let started = std::time::Instant::now();
         let result = match self.catalogue.router.call(context).await {
             Ok(CallToolResponse::Complete(result)) => {
-                Ok(explain_bad_arguments(&name, result).into())
+                let result = explain_bad_arguments(&name, result);
+                Ok(self.offered_only(result, narrowing.as_ref()).into())
             }
             // Bad arguments are the model's to fix: say so as a tool result it can read and retry.
             Err(e) if e.code == ErrorCode::INVALID_PARAMS => {

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
-use crate::tools::lookup::{Kind, Named};
+use crate::tools::lookup::{self, Kind, Named};
 use crate::tools::render::{self, AlertItem, Ref};
 use crate::tools::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
@@ -29,7 +29,7 @@ pub struct AssignParams {
     /// User: id, name, e-mail or "me".
     #[serde(default)]
     pub user: Option<String>,
-    /// Or this escalation policy (id or name): escalation starts over.
+    /// Or an escalation policy (id or name); escalation restarts.
     #[serde(default)]
     pub policy: Option<String>,
     /// Or this schedule's on-call (id or name).
@@ -83,10 +83,10 @@ pub struct CreateAlertParams {
     /// Alert source (id or name); its policy decides who is paged.
     #[serde(default)]
     pub source: Option<String>,
-    /// Or the affected service (id or name), to use its source.
+    /// Or the affected service (id or name).
     #[serde(default)]
     pub service: Option<String>,
-    /// Page only these users (ids, names, e-mails, "me"); no escalation.
+    /// Page only these users (ids, names, e-mails, "me").
     #[serde(default)]
     pub responders: Vec<String>,
     /// Page the policy's on-call now, escalating if nobody accepts.
@@ -142,20 +142,20 @@ impl IlertMcp {
         let (target, who) = match (&p.user, &p.policy, &p.schedule) {
             (Some(u), None, None) => {
                 let n = check!(refs.resolve(&api, Kind::User, u).await);
-                (AssignTarget::User(n.id), n.name)
+                (AssignTarget::User(n.id), lookup::resolved(&n))
             }
             (None, Some(pol), None) => {
                 let n = check!(refs.resolve(&api, Kind::Policy, pol).await);
                 (
                     AssignTarget::Policy(n.id),
-                    format!("escalation policy {}", n.name),
+                    format!("escalation policy {}", lookup::resolved(&n)),
                 )
             }
             (None, None, Some(s)) => {
                 let n = check!(refs.resolve(&api, Kind::Schedule, s).await);
                 (
                     AssignTarget::Schedule(n.id),
-                    format!("the on-call of {}", n.name),
+                    format!("the on-call of {}", lookup::resolved(&n)),
                 )
             }
             _ => return failure("Give exactly one of `user`, `policy` or `schedule`."),
@@ -187,11 +187,16 @@ impl IlertMcp {
         let done = match api.add_alert_responder(p.id, user.id).await {
             Ok(_) => format!(
                 "{} added as responder to alert #{} and notified.",
-                user.name, p.id
+                lookup::resolved(&user),
+                p.id
             ),
             // ilert answers 405 when the user already responds: the goal is met.
             Err(ApiError::Rejected { status: 405, .. }) => {
-                format!("{} already is a responder on alert #{}.", user.name, p.id)
+                format!(
+                    "{} already is a responder on alert #{}.",
+                    lookup::resolved(&user),
+                    p.id
+                )
             }
             // A 404 means the alert or the user is missing: say which.
             Err(ApiError::NotFound { .. }) => {

@@ -89,7 +89,7 @@ pub struct ListAlertsParams {
     #[serde(default)]
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
-    /// `next_cursor` of the last answer.
+    /// From `next_cursor`.
     #[serde(default)]
     pub cursor: Option<String>,
 }

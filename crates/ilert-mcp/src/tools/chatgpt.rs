@@ -19,6 +19,12 @@ use crate::tools::{explain, failure, input_schema, output_schema, session};
 pub struct SearchParams {
     /// Words to look for.
     pub query: String,
+    /// Alerts and incidents since; default 30 days ago.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// And before.
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -51,6 +57,34 @@ pub struct FetchOutput {
 const MAX_RESULTS: usize = 20;
 const PER_KIND: usize = 8;
 
+/// A query word without its plural ending, so "payments" and "policies" match "payment" and
+/// "policy" as well as themselves (matching is by containment).
+fn stem(word: &str) -> String {
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let long = w.chars().count() > 4;
+    if let Some(base) = w.strip_suffix("ies").filter(|_| long) {
+        return format!("{base}y");
+    }
+    if long
+        && ["ses", "xes", "ches", "shes"]
+            .iter()
+            .any(|e| w.ends_with(e))
+    {
+        return w.strip_suffix("es").unwrap_or(w).to_owned();
+    }
+    match w.strip_suffix('s') {
+        Some(base) if w.chars().count() > 3 && !base.ends_with('s') => base.to_owned(),
+        _ => w.to_owned(),
+    }
+}
+
+/// The date part of an ilert time, for result titles.
+fn day(raw: Option<&str>) -> String {
+    raw.and_then(|r| r.get(..10))
+        .unwrap_or("undated")
+        .to_owned()
+}
+
 #[tool_router(router = chatgpt_router, vis = "pub(crate)")]
 impl IlertMcp {
     /// Search alerts, incidents, services, schedules, policies and people; returns ids for fetch.
@@ -71,10 +105,26 @@ impl IlertMcp {
             .query
             .to_lowercase()
             .split_whitespace()
-            .map(str::to_owned)
+            .map(stem)
             .collect();
         let app = &self.shared.app_url;
-        let month_ago = Utc::now() - Duration::days(30);
+        let time = |name: &str, raw: &Option<String>| {
+            raw.as_deref()
+                .map(|raw| crate::tools::times::parse(name, raw, chrono_tz::Tz::UTC))
+                .transpose()
+        };
+        let (from, until) = match (time("from", &p.from), time("until", &p.until)) {
+            (Ok(from), Ok(until)) => (from, until),
+            (Err(e), _) | (_, Err(e)) => return failure(e),
+        };
+        let month_ago = from.unwrap_or_else(|| Utc::now() - Duration::days(30));
+        let within = |raw: Option<&str>| {
+            let Some(t) = raw.and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok()) else {
+                return true;
+            };
+            let t = t.with_timezone(&Utc);
+            t >= month_ago && until.is_none_or(|u| t < u)
+        };
         let alerts_q = AlertQuery {
             states: vec![
                 AlertStatus::Pending,
@@ -82,6 +132,7 @@ impl IlertMcp {
                 AlertStatus::Resolved,
             ],
             from: Some(crate::tools::times::wire(month_ago)),
+            until: until.map(crate::tools::times::wire),
             max_results: 100,
             ..Default::default()
         };
@@ -132,11 +183,19 @@ impl IlertMcp {
                     a.id
                 ),
                 format!("alert:{}", a.id),
-                format!("Alert #{} ({status}): {summary}", a.id),
+                format!(
+                    "Alert #{} ({status}, {}): {summary}",
+                    a.id,
+                    day(a.report_time.as_deref())
+                ),
                 crate::tools::render::alert_url(app, a.id),
             );
         }
-        for i in incidents.iter().flatten() {
+        for i in incidents
+            .iter()
+            .flatten()
+            .filter(|i| within(i.created_at.as_deref()))
+        {
             let summary = i.summary.clone().unwrap_or_default();
             let status = i.status.clone().unwrap_or_default();
             add(
@@ -146,7 +205,11 @@ impl IlertMcp {
                     i.id
                 ),
                 format!("incident:{}", i.id),
-                format!("Incident #{} ({status}): {summary}", i.id),
+                format!(
+                    "Incident #{} ({status}, {}): {summary}",
+                    i.id,
+                    day(i.created_at.as_deref())
+                ),
                 crate::tools::incidents::incident_url(app, i.id),
             );
         }
@@ -188,7 +251,7 @@ impl IlertMcp {
         one_json(&SearchOutput { results })
     }
 
-    /// Fetch one ilert object by a search id (e.g. "alert:4711"): text to cite, link, key facts.
+    /// Fetch an object by a search id (e.g. "alert:4711"): text to cite, link, facts.
     #[tool(
         title = "Fetch ilert object",
         input_schema = input_schema::<FetchParams>(),
@@ -373,4 +436,21 @@ fn one_json<T: Serialize>(value: &T) -> CallToolResult {
     let mut result = CallToolResult::success(vec![ContentBlock::text(json.to_string())]);
     result.structured_content = Some(json);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals_find_their_singular() {
+        for (word, want) in [
+            ("payments", "payment"),
+            ("policies", "policy"),
+            ("checkout", "checkout"),
+            ("boxes", "box"),
+            ("pass", "pass"),
+            ("bus", "bus"),
+        ] {
+            assert_eq!(super::stem(word), want, "{word}");
+        }
+    }
 }

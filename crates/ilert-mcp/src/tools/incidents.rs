@@ -136,7 +136,7 @@ pub struct ServiceImpact {
 pub struct CreateIncidentParams {
     /// Headline, e.g. "Checkout errors for some customers".
     pub summary: String,
-    /// What is known and what comes next; subscribers read it.
+    /// What is known and what comes next.
     pub message: String,
     /// Default INVESTIGATING.
     #[serde(default, deserialize_with = "args::any_case")]

@@ -311,6 +311,58 @@ pub fn result_text(result: &CallToolResult) -> String {
         .join("\n")
 }
 
+/// `text` without pointers to the `hidden` tools: a parenthesis or a trailing "; ..." or
+/// ", or ..." clause naming one is cut, any other sentence naming one is left out.
+pub fn without_tools(text: &str, hidden: &[&str]) -> String {
+    let names = |s: &str| {
+        hidden.iter().any(|h| {
+            s.match_indices(h).any(|(at, _)| {
+                let before = s.get(..at).and_then(|b| b.chars().next_back());
+                let after = s.get(at + h.len()..).and_then(|a| a.chars().next());
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !word(before) && !word(after)
+            })
+        })
+    };
+    if !names(text) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut kept: Vec<String> = Vec::new();
+        for sentence in line.split_inclusive(". ") {
+            if !names(sentence) {
+                kept.push(sentence.to_owned());
+                continue;
+            }
+            let mut s = sentence.to_owned();
+            while let (Some(open), Some(close)) = (s.find(" ("), s.find(')'))
+                && open < close
+                && names(s.get(open..=close).unwrap_or(""))
+            {
+                s.replace_range(open..=close, "");
+            }
+            for joint in ["; ", ", or "] {
+                if names(&s)
+                    && let Some(at) = s.rfind(joint)
+                    && !names(s.get(..at).unwrap_or(""))
+                {
+                    let end = if s.ends_with(' ') { ". " } else { "." };
+                    s = format!("{}{end}", s.get(..at).unwrap_or(""));
+                }
+            }
+            if !names(&s) {
+                kept.push(s);
+            }
+        }
+        out.push_str(kept.concat().trim_end_matches(' '));
+        if line.ends_with('\n') && !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// One line per item, or `empty` when there are none: the text mirror of a list.
 pub fn lines_or<T>(items: &[T], line: impl Fn(&T) -> String, empty: &str) -> String {
     if items.is_empty() {
@@ -383,5 +435,47 @@ fn capitalise(s: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_tools;
+
+    #[test]
+    fn errors_name_only_tools_the_caller_has() {
+        let hidden = ["find_users", "list_alert_sources"];
+        assert_eq!(
+            without_tools(
+                "No user matches \"zed\". Known: Ana (id 1). Use an id, or find_users to search.",
+                &hidden
+            ),
+            "No user matches \"zed\". Known: Ana (id 1). Use an id."
+        );
+        assert_eq!(
+            without_tools(
+                "No source for X. Pass `source` (list_alert_sources shows them).",
+                &hidden
+            ),
+            "No source for X. Pass `source`."
+        );
+        assert_eq!(
+            without_tools(
+                "Name the source or the `service`; list_alert_sources shows the sources.",
+                &hidden
+            ),
+            "Name the source or the `service`."
+        );
+        assert_eq!(
+            without_tools("Check the user with find_users.\nNext line.", &hidden),
+            "\nNext line."
+        );
+        let offered = "Use an id, or list_teams to search.";
+        assert_eq!(without_tools(offered, &hidden), offered);
+        // A name inside a longer word is not the tool.
+        assert_eq!(
+            without_tools("see find_users_v2.", &hidden),
+            "see find_users_v2."
+        );
     }
 }

@@ -30,7 +30,7 @@ pub struct WhoIsOnCallParams {
     /// Only this schedule (id or name).
     #[serde(default)]
     pub schedule: Option<String>,
-    /// Only policies of this team (id or name).
+    /// Only this team's policies (id or name).
     #[serde(default)]
     pub team: Option<String>,
     /// Only this user (id, name, e-mail or "me").
@@ -453,8 +453,8 @@ impl IlertMcp {
         structured(&out, text)
     }
 
-    /// Put someone on call instead of the scheduled person for a window. Refuses past or
-    /// overlapping windows.
+    /// Put someone on call in place of the schedule for a window; refuses past or overlapping
+    /// windows.
     #[tool(
         title = "Create schedule override",
         input_schema = input_schema::<OverrideParams>(),
@@ -527,7 +527,10 @@ impl IlertMcp {
         };
         let text = format!(
             "{} is on call for {} from {} to {}.",
-            user.name, schedule.name, out.start, out.end
+            lookup::resolved(&user),
+            lookup::resolved(&schedule),
+            out.start,
+            out.end
         );
         structured(&out, text)
     }

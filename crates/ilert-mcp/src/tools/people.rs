@@ -59,7 +59,7 @@ pub(crate) fn person_line(p: &Person) -> String {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindUsersParams {
-    /// Name, part of one, or e-mail; empty lists everyone (up to 100).
+    /// Name, part of one, or e-mail; empty: all (up to 100).
     #[serde(default)]
     pub query: String,
 }

@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
-use crate::tools::lookup::{Kind, Named, RefCache};
+use crate::tools::lookup::{self, Kind, Named, RefCache};
 use crate::tools::times::{self, parse, show, zone};
 use crate::tools::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
@@ -164,13 +164,16 @@ impl IlertMcp {
             max_results: MAX_ALERTS_PER_PAGE,
             ..Default::default()
         };
-        if let Some(source) = &p.source {
-            q.sources
-                .push(check!(self.shared.refs.resolve(&api, Kind::Source, source).await).id);
-        }
-        if let Some(policy) = &p.policy {
-            q.policies
-                .push(check!(self.shared.refs.resolve(&api, Kind::Policy, policy).await).id);
+        let mut resolved = Vec::new();
+        for (name, kind, ids) in [
+            (&p.source, Kind::Source, &mut q.sources),
+            (&p.policy, Kind::Policy, &mut q.policies),
+        ] {
+            if let Some(name) = name {
+                let n = check!(self.shared.refs.resolve(&api, kind, name).await);
+                resolved.extend(lookup::note(kind, name, &n));
+                ids.push(n.id);
+            }
         }
         let window = Window {
             from,
@@ -194,7 +197,10 @@ impl IlertMcp {
                 check!(counts_only(&self.shared.refs, &api, &report, &window).await)
             }
         };
-        let text = metrics_text(&out);
+        let mut text = metrics_text(&out);
+        if !resolved.is_empty() {
+            text.push_str(&format!("\nNames: {}.", resolved.join("; ")));
+        }
         structured(&out, text)
     }
 }

@@ -43,7 +43,7 @@ pub struct SourceOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatParams {
-    /// `next_cursor` from a previous answer.
+    /// From `next_cursor`.
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -91,7 +91,7 @@ pub struct SendEventParams {
     #[serde(deserialize_with = "args::any_case")]
     pub event_type: EventType,
     pub summary: String,
-    /// Events with the same key act on one open alert.
+    /// Same key, same open alert.
     #[serde(default)]
     pub alert_key: Option<String>,
     #[serde(default)]

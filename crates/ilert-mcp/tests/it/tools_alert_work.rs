@@ -55,12 +55,12 @@ async fn assign_alert_to_a_user_a_policy_or_a_schedule() {
     assert_eq!(ids(&out["alert"]["responders"]), vec![10005]);
     assert_eq!(
         out["done"],
-        format!("Alert #{id} assigned to Lena Hoffmann.")
+        format!("Alert #{id} assigned to Lena Hoffmann (id 10005).")
     );
     let mirror = text(&result);
     assert!(
         mirror.starts_with(&format!(
-            "Alert #{id} assigned to Lena Hoffmann.\n#{id} PENDING"
+            "Alert #{id} assigned to Lena Hoffmann (id 10005).\n#{id} PENDING"
         )),
         "{mirror}"
     );
@@ -236,7 +236,7 @@ async fn add_alert_responder_adds_once_and_reports_an_existing_one_as_done() {
     let out = ok(&result);
     assert_eq!(
         out["done"],
-        format!("Yuki Tanaka added as responder to alert #{id} and notified.")
+        format!("Yuki Tanaka (id 10007) added as responder to alert #{id} and notified.")
     );
     assert!(ids(&out["alert"]["responders"]).contains(&10007));
     assert!(
@@ -256,7 +256,7 @@ async fn add_alert_responder_adds_once_and_reports_an_existing_one_as_done() {
     .await;
     assert_eq!(
         ok(&again)["done"],
-        format!("Yuki Tanaka already is a responder on alert #{id}.")
+        format!("Yuki Tanaka (id 10007) already is a responder on alert #{id}.")
     );
     assert_eq!(responder_ids(&alert(&h.sandbox_url, id).await), now);
 }

@@ -480,7 +480,7 @@ async fn create_schedule_override_puts_someone_on_call() {
     assert_eq!(
         text(&result),
         format!(
-            "Maya Chen is on call for Storefront weekly from {day}T10:00:00Z to {day}T12:00:00Z."
+            "Maya Chen (id 10001) is on call for Storefront weekly (id 7003) from {day}T10:00:00Z to {day}T12:00:00Z."
         )
     );
 

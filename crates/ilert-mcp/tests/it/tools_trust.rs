@@ -724,3 +724,119 @@ async fn resolve_alerts_takes_a_note() {
         "{log}"
     );
 }
+
+fn search_ids(result: &rmcp::model::CallToolResult) -> Vec<(String, String)> {
+    let json: Value = serde_json::from_str(&text(result)).unwrap();
+    json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["title"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Defect 5: search matches plural and case variants, dates its alert and incident titles, and
+/// takes a time window.
+#[tokio::test]
+async fn search_finds_plurals_and_case_variants_with_dates_and_a_window() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let singular = search_ids(&call(&client, "search", json!({"query": "payment"})).await);
+    for variant in ["payments", "Payments", "PAYMENT"] {
+        let found = search_ids(&call(&client, "search", json!({"query": variant})).await);
+        assert_eq!(found, singular, "{variant}");
+    }
+    // The truth: the Payments service, and alerts of the last 30 days that mention "payment".
+    let ids: Vec<&str> = singular.iter().map(|(id, _)| id.as_str()).collect();
+    assert!(ids.contains(&"service:802"), "{ids:?}");
+    let alerts = alerts_between(&h.sandbox_url, Utc::now() - Duration::days(30), Utc::now()).await;
+    for a in &alerts {
+        let text = format!("{} {}", a["summary"], a["details"]).to_lowercase();
+        if text.contains("payment") {
+            let id = format!("alert:{}", a["id"]);
+            let (_, title) = singular
+                .iter()
+                .find(|(found, _)| *found == id)
+                .unwrap_or_else(|| panic!("{id} mentions payment: {singular:?}"));
+            let date = &a["reportTime"].as_str().unwrap()[..10];
+            assert!(title.contains(date), "{title} carries its date {date}");
+        }
+    }
+    // A window: only alerts reported in the last 3 days.
+    let recent = search_ids(
+        &call(
+            &client,
+            "search",
+            json!({"query": "checkout", "from": "3 days ago"}),
+        )
+        .await,
+    );
+    let cutoff = Utc::now() - Duration::days(3);
+    let mut seen = 0;
+    for (id, _) in &recent {
+        if let Some(n) = id.strip_prefix("alert:") {
+            let a = sandbox_get(&h.sandbox_url, USER_KEY, &format!("alerts/{n}")).await;
+            assert!(at(&a["reportTime"]).unwrap() >= cutoff, "{id}");
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "{recent:?}");
+}
+
+/// An in-process server offering only `toolsets`, with `key` as its stdio key.
+async fn narrowed(
+    sandbox_url: &str,
+    key: &str,
+    toolsets: &[&str],
+) -> rmcp::service::RunningService<rmcp::service::RoleClient, ()> {
+    use ilert_mcp::server::{IlertMcp, Shared};
+    use ilert_mcp::tools::catalogue::{Catalogue, Selection};
+    use rmcp::ServiceExt;
+    use std::sync::Arc;
+    let shared = Arc::new(Shared::new(
+        fast_client(sandbox_url),
+        "https://app.ilert.com",
+        Some(ilert_client::ApiKey::new(key).unwrap()),
+    ));
+    let catalogue = Catalogue::select(&Selection {
+        toolsets: Some(toolsets.iter().map(|s| (*s).to_owned()).collect()),
+        ..Default::default()
+    });
+    let (server_io, client_io) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        if let Ok(running) = IlertMcp::new(shared, Arc::new(catalogue))
+            .serve(server_io)
+            .await
+        {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.unwrap()
+}
+
+/// Defect 10: an error points at a tool only if the caller is offered it.
+#[tokio::test]
+async fn errors_name_only_tools_the_caller_is_offered() {
+    let h = start().await;
+    let id = alert_ids(&h.sandbox_url, "PENDING").await[0];
+    let args = json!({"id": id, "user": "Zed Nobody"});
+    let everything = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    err(
+        &call(&everything, "assign_alert", args.clone()).await,
+        &["No user matches \"Zed Nobody\"", "find_users"],
+    );
+    let alerts_only = narrowed(&h.sandbox_url, USER_KEY, &["alerts"]).await;
+    let message = err(
+        &call(&alerts_only, "assign_alert", args).await,
+        &["No user matches \"Zed Nobody\"", "Use an id."],
+    );
+    assert!(!message.contains("find_users"), "{message}");
+    let raised = call(&alerts_only, "create_alert", json!({"summary": "x"})).await;
+    let message = err(&raised, &["Name the alert source"]);
+    assert!(!message.contains("list_alert_sources"), "{message}");
+}
