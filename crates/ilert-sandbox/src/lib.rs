@@ -27,6 +27,7 @@ mod openapi;
 mod query;
 mod reply;
 mod reports;
+mod request_counter;
 mod schedules;
 pub mod seed;
 mod services;
@@ -180,13 +181,14 @@ impl Sandbox {
             ))
             .merge(events::routes())
             .merge(heartbeat_monitors::ping_routes());
-        Router::new()
+        let router = Router::new()
             .nest("/api", api)
             .merge(openapi::routes())
             .merge(health::routes())
             .fallback(error::not_found)
             .layer(middleware::from_fn(error::json_errors))
-            .with_state(self.state.clone())
+            .with_state(self.state.clone());
+        request_counter::wrap(router)
     }
 }
 
