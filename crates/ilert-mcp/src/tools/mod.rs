@@ -157,10 +157,14 @@ pub fn slim(tool: &mut rmcp::model::Tool) {
     {
         annotations.title = None;
     }
-    if tool
-        .output_schema
-        .as_deref()
-        .is_some_and(|s| !informative(s))
+    // A write's answer is a receipt the model reads as text; a schema for it buys a client nothing
+    // it can act on, and costs every tools/list.
+    let writes = tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(false);
+    if writes
+        || tool
+            .output_schema
+            .as_deref()
+            .is_some_and(|s| !informative(s))
     {
         tool.output_schema = None;
     }
