@@ -172,6 +172,17 @@ impl AuditLog {
         }
     }
 
+    /// Remembers whom `key` belongs to, as the key check just learnt from ilert.
+    pub fn remember_user(&self, key: &ilert_client::ApiKey, id: i64, email: Option<String>) {
+        let digest: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
+        if let Ok(mut users) = self.users.lock() {
+            if users.len() >= MAX_USERS {
+                users.clear();
+            }
+            users.insert(digest, (Instant::now(), User { id, email }));
+        }
+    }
+
     /// The ilert user behind `api`, remembered per key for a few minutes. `None` when ilert
     /// cannot say (the event is still written, without the user).
     async fn user(&self, api: &Session) -> Option<User> {

@@ -599,9 +599,10 @@ impl ServerHandler for IlertMcp {
         // that completes it comes back.
         let audited = match &result {
             _ if declined => Some((audit::Outcome::Declined, Some("the person declined"))),
-            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
-                Some((audit::Outcome::Failed, Some("the tool answered with an error")))
-            }
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => Some((
+                audit::Outcome::Failed,
+                Some("the tool answered with an error"),
+            )),
             Ok(CallToolResponse::Complete(_)) => Some((audit::Outcome::Done, None)),
             Ok(_) => None,
             Err(_) => Some((audit::Outcome::Failed, Some("internal error"))),

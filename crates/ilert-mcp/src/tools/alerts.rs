@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::IlertMcp;
 use crate::tools::confirm::confirm;
-use crate::tools::previews;
 use crate::tools::lookup::{self, Kind};
+use crate::tools::previews;
 use crate::tools::render::{self, AlertItem, Ref};
 use crate::tools::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
@@ -744,11 +744,9 @@ async fn add_notes(api: &Session, ids: &[i64], note: &str, app_url: &str) -> Vec
             Ok(alert) if alert.status == Some(AlertStatus::Resolved) => {
                 Err("it was already resolved".to_owned())
             }
-            Ok(alert) => {
-                crate::tools::alert_work::add_comment(api, &alert, note, app_url)
-                    .await
-                    .map(|_| ())
-            }
+            Ok(alert) => crate::tools::alert_work::add_comment(api, &alert, note, app_url)
+                .await
+                .map(|_| ()),
             Err(e) => Err(explain(&e, &format!("alert {id}"))),
         };
         lines.push(match outcome {

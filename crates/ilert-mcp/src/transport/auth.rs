@@ -44,6 +44,8 @@ pub struct BearerAuth {
     unknown: Mutex<Bucket>,
     /// With OAuth on, access tokens are accepted too and 401s point at the metadata.
     oauth: Option<Arc<OAuth>>,
+    /// Told whom a verified key belongs to, so a write's audit event does not ask ilert again.
+    audit: Option<Arc<crate::audit::AuditLog>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -54,6 +56,15 @@ enum Verdict {
 
 impl BearerAuth {
     pub fn new(client: Client, oauth: Option<Arc<OAuth>>) -> Arc<Self> {
+        Self::with_audit(client, oauth, None)
+    }
+
+    /// The same, telling `audit` whom each key it verifies belongs to.
+    pub fn with_audit(
+        client: Client,
+        oauth: Option<Arc<OAuth>>,
+        audit: Option<Arc<crate::audit::AuditLog>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             client,
             realm: "ilert-mcp".to_owned(),
@@ -63,6 +74,7 @@ impl BearerAuth {
                 at: Instant::now(),
             }),
             oauth,
+            audit,
         })
     }
 
@@ -119,8 +131,11 @@ impl BearerAuth {
             return Err(Refusal::Busy);
         }
         match self.client.session(key.clone()).current_user().await {
-            Ok(_) => {
+            Ok(user) => {
                 self.remember(digest, Verdict::Valid);
+                if let Some(audit) = &self.audit {
+                    audit.remember_user(key, user.id, user.email);
+                }
                 Ok(())
             }
             Err(ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. }) => {

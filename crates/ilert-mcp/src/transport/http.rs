@@ -50,7 +50,11 @@ const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*",
 
 /// The whole HTTP application, kept apart from `main` so tests can drive it without a socket.
 pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfig) -> Router {
-    let auth = BearerAuth::new(shared.client.clone(), config.oauth.clone());
+    let auth = BearerAuth::with_audit(
+        shared.client.clone(),
+        config.oauth.clone(),
+        Some(shared.audit.clone()),
+    );
     let ready = crate::transport::ops::Readiness::new(
         shared.client.base_url(),
         config.oauth.as_ref().map(|o| o.used.clone()),

@@ -106,6 +106,7 @@ async fn version_names_the_git_commit_it_was_built_from() {
         let head = String::from_utf8_lossy(&head.stdout);
         assert!(version.contains(head.trim()), "{version} names {head}");
     }
+}
 
 #[tokio::test]
 async fn stdio_writes_audit_events_to_the_audit_log() {
