@@ -143,6 +143,7 @@ async fn every_write_leaves_one_event_and_no_secret() {
             iat: now,
             exp: now + 600,
             jti: "a".into(),
+            fam: "f".into(),
         },
     );
     assert_eq!(

@@ -101,6 +101,7 @@ fn access_token(oauth: &OAuth, scope: Scope) -> String {
             iat: now,
             exp: now + 600,
             jti: "test".into(),
+            fam: "f".into(),
         },
     )
 }

@@ -747,6 +747,7 @@ async fn unsafe_public_urls_are_refused() {
         &serve_args(&["--public-url", "http://mcp.example.com"]),
         bound,
         &client,
+        &ilert_mcp::tools::catalogue::Catalogue::full(),
     )
     .unwrap_err();
     assert!(refused.contains("--insecure-public-url"), "{refused}");
@@ -758,6 +759,7 @@ async fn unsafe_public_urls_are_refused() {
         ]),
         bound,
         &client,
+        &ilert_mcp::tools::catalogue::Catalogue::full(),
     )
     .unwrap()
     .unwrap();
@@ -767,22 +769,33 @@ async fn unsafe_public_urls_are_refused() {
         "http://127.0.0.1:8384",
         "http://localhost:1",
     ] {
-        let oauth = ilert_mcp::oauth(&serve_args(&["--public-url", ok]), bound, &client)
-            .unwrap()
-            .unwrap();
+        let oauth = ilert_mcp::oauth(
+            &serve_args(&["--public-url", ok]),
+            bound,
+            &client,
+            &ilert_mcp::tools::catalogue::Catalogue::full(),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(oauth.issuer, ok.trim_end_matches('/'));
     }
     // Bound to 0.0.0.0 without --public-url: no OAuth, so no issuer on 0.0.0.0.
     let everywhere: std::net::SocketAddr = "0.0.0.0:8384".parse().unwrap();
     assert!(
-        ilert_mcp::oauth(&serve_args(&[]), everywhere, &client)
-            .unwrap()
-            .is_none()
+        ilert_mcp::oauth(
+            &serve_args(&[]),
+            everywhere,
+            &client,
+            &ilert_mcp::tools::catalogue::Catalogue::full()
+        )
+        .unwrap()
+        .is_none()
     );
     let named = ilert_mcp::oauth(
         &serve_args(&["--public-url", "https://mcp.example.com"]),
         everywhere,
         &client,
+        &ilert_mcp::tools::catalogue::Catalogue::full(),
     )
     .unwrap()
     .unwrap();
