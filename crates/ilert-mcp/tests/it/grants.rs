@@ -116,7 +116,7 @@ async fn read_only_narrows_the_configured_selection_not_the_defaults() {
     )
     .await;
     // The read tools of the alerts and chatgpt toolsets, from the catalogue table in the README.
-    let expected: BTreeSet<String> = ["fetch", "get_alert", "list_alerts", "search"]
+    let expected: BTreeSet<String> = ["fetch", "get_alert", "get_view_context", "list_alerts", "search"]
         .into_iter()
         .map(String::from)
         .collect();
@@ -422,6 +422,7 @@ async fn consent_per_toolset_hides_refuses_and_asks_for_step_up() {
         "comment_on_alert",
         "create_alert",
         "get_alert",
+        "get_view_context",
         "list_alerts",
         "resolve_alerts",
         "run_alert_action",
