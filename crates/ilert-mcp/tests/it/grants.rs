@@ -116,10 +116,16 @@ async fn read_only_narrows_the_configured_selection_not_the_defaults() {
     )
     .await;
     // The read tools of the alerts and chatgpt toolsets, from the catalogue table in the README.
-    let expected: BTreeSet<String> = ["fetch", "get_alert", "get_view_context", "list_alerts", "search"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let expected: BTreeSet<String> = [
+        "fetch",
+        "get_alert",
+        "get_view_context",
+        "list_alerts",
+        "search",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
     let full = listed(&h.mcp_url, USER_KEY, &[]).await;
     assert!(names(&full).contains("accept_alerts"), "{full:?}");
 
