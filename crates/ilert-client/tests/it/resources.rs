@@ -14,6 +14,12 @@ use crate::session;
 #[tokio::test]
 async fn incident_update_sends_if_match_and_get_returns_the_etag() {
     let server = MockServer::start().await;
+    // A classic account: the incident model probe finds no /status-updates.
+    Mock::given(method("GET"))
+        .and(path("/api/status-updates"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/incidents/9"))
         .and(query_param("include", "history"))
