@@ -157,27 +157,6 @@ async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> (u
     .await
 }
 
-/// Collects every log line written while it is the thread's default subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn the_full_connector_flow_with_dynamic_registration() {
     // Every log line of the flow, at TRACE, from this server and the libraries under it (the test

@@ -958,27 +958,6 @@ async fn slow_clients_cannot_exhaust_the_server() {
     drop(body_conns);
 }
 
-/// Collects every log line written while it is the thread's default subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Finding 9: a client name with a newline cannot forge a log line: control characters are
 /// escaped in the "authorization granted" line (the text format, as `serve` logs by default).
 #[tokio::test]
