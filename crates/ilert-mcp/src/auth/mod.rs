@@ -92,8 +92,6 @@ pub struct OAuth {
     pub used: Arc<dyn UsedIds>,
     /// Checks a key entered on the authorize page against ilert.
     pub ilert: ilert_client::Client,
-    /// For client ID metadata documents (no redirects, tight limits).
-    pub fetcher: reqwest::Client,
     /// Allow http:// CIMD URLs and loopback addresses (tests only).
     pub allow_insecure_metadata: bool,
     /// Lifetimes of issued tokens, in seconds.
@@ -115,21 +113,12 @@ impl OAuth {
     ) -> Arc<Self> {
         let issuer = public_url.trim().trim_end_matches('/').to_owned();
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let fetcher = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(5))
-            .connect_timeout(std::time::Duration::from_secs(3))
-            .user_agent(concat!("ilert-mcp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
         Arc::new(Self {
             resource: format!("{issuer}/mcp"),
             issuer,
             sealer: Sealer::new(key),
             used,
             ilert,
-            fetcher,
             allow_insecure_metadata: false,
             access_ttl: ACCESS_TTL,
             refresh_ttl: REFRESH_TTL,

@@ -72,7 +72,9 @@ pub async fn metrics() -> Response {
 /// its store of used ids (Redis, when shared) answers.
 pub struct Readiness {
     url: String,
-    http: reqwest::Client,
+    /// Built at the first probe: making it loads the system\'s CA certificates, which costs
+    /// start-up time before any probe comes.
+    http: std::sync::OnceLock<reqwest::Client>,
     last: Mutex<Option<(Instant, bool)>>,
     store: Option<Arc<dyn UsedIds>>,
     /// The store's last state, so only changes are logged (probes come every few seconds).
@@ -89,19 +91,24 @@ impl Readiness {
         store: Option<Arc<dyn UsedIds>>,
         draining: CancellationToken,
     ) -> Arc<Self> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
         Arc::new(Self {
             url: format!("{base_url}/users/current"),
-            http,
+            http: std::sync::OnceLock::new(),
             last: Mutex::new(None),
             store,
             store_ok: AtomicBool::new(true),
             draining,
+        })
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
         })
     }
 
@@ -112,7 +119,7 @@ impl Readiness {
         {
             return ok;
         }
-        let ok = self.http.get(&self.url).send().await.is_ok();
+        let ok = self.http().get(&self.url).send().await.is_ok();
         if let Ok(mut last) = self.last.lock() {
             *last = Some((Instant::now(), ok));
         }
