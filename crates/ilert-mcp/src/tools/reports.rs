@@ -579,7 +579,11 @@ fn metrics_text(out: &MetricsOutput) -> String {
             stats_text(&b.stats)
         ));
     }
-    for (title, groups) in [("By source", &out.by_source), ("By policy", &out.by_policy)] {
+    // The breakdowns cover the whole window, not the last period listed above them.
+    for (title, groups) in [
+        ("By source, whole window", &out.by_source),
+        ("By policy, whole window", &out.by_policy),
+    ] {
         if groups.is_empty() {
             continue;
         }

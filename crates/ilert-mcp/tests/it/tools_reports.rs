@@ -126,3 +126,39 @@ async fn metrics_refuse_bad_ranges_and_values() {
         );
     }
 }
+
+/// The breakdowns are for the whole window: their counts add up to the window's total, and the
+/// text says so, so that a model does not read them as the last period's.
+#[tokio::test]
+async fn breakdowns_cover_the_whole_window_and_say_so() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let result = call(
+        &client,
+        "get_alert_metrics",
+        json!({"from": "14 days ago", "until": "now", "group_by": "week"}),
+    )
+    .await;
+    assert!(!is_error(&result), "{}", text(&result));
+    let out = structured(&result);
+    let total: u64 = out["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    for key in ["by_source", "by_policy"] {
+        let sum: u64 = out[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, total, "{key} adds up to the window");
+    }
+    assert!(
+        text(&result).contains("By source, whole window:"),
+        "{}",
+        text(&result)
+    );
+}
