@@ -37,6 +37,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from typing import Any, Callable
 
@@ -78,7 +79,9 @@ def check(check_name: str, fn: Callable[[], str]) -> None:
     except CheckFailed as e:
         row(check_name, False, str(e), time.monotonic() - t0)
     except Exception as e:  # noqa: BLE001 - report anything readably
-        row(check_name, False, f"{type(e).__name__}: {e}", time.monotonic() - t0)
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        row(check_name, False, f"{type(e).__name__}: {e} (at {where.name}:{where.lineno})",
+            time.monotonic() - t0)
     else:
         row(check_name, True, detail, time.monotonic() - t0)
 
