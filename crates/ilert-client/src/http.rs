@@ -1,7 +1,7 @@
 //! The HTTP layer: one pooled `reqwest` client, bearer auth per session, error classification and
 //! bounded retries for idempotent requests.
 
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -119,9 +119,12 @@ impl Client {
 
     /// Builds the client. Fails only on an unusable base URL or TLS set-up.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
-        install_crypto_provider();
         let base = normalise_base(&config.base_url)?;
+        if base.starts_with("https:") {
+            crate::tls::warm();
+        }
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::tls::client_config())
             .user_agent(USER_AGENT)
             // A redirect would carry the Authorization header to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
@@ -507,14 +510,6 @@ fn normalise_base(raw: &str) -> Result<String, ApiError> {
 }
 
 /// reqwest is built without a default TLS provider; use ring, which builds fast on small machines.
-fn install_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // An error means another provider is already installed, which serves just as well.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 /// A route template for an ilert path: numeric segments become `{id}` (`/alerts/{id}/responders`).
 fn route_template(path: &str) -> String {
     path.split('/')

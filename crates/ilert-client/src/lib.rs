@@ -19,6 +19,7 @@ mod reports;
 mod schedules;
 mod services;
 mod teams;
+pub mod tls;
 mod users;
 
 pub use alert_sources::{AlertSource, HeartbeatMonitor, HeartbeatPage};

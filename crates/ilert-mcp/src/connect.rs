@@ -81,8 +81,8 @@ pub async fn run(url: String, headers: Vec<String>) -> Result<(), String> {
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!("{url} must be an http(s) URL"));
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(ilert_client::tls::client_config())
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())

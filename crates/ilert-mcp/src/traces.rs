@@ -60,9 +60,9 @@ pub fn layer<S>(
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
-    // The same TLS provider as the ilert client (an https collector); installing twice is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The same TLS set-up as the ilert client (an https collector).
     let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(ilert_client::tls::client_config())
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -12,6 +12,7 @@ mod capture;
 mod fidelity;
 mod guard;
 mod resources;
+mod tls;
 
 use std::time::Duration;
 

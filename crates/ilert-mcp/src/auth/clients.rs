@@ -250,6 +250,7 @@ impl OAuth {
         // Pin the checked address so DNS cannot change between the check and the fetch.
         // No proxy either: a proxy would resolve the name itself and bypass the pinned address.
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(ilert_client::tls::client_config())
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(5))

@@ -103,8 +103,8 @@ impl Readiness {
 
     fn http(&self) -> &reqwest::Client {
         self.http.get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
             reqwest::Client::builder()
+                .tls_backend_preconfigured(ilert_client::tls::client_config())
                 .timeout(Duration::from_secs(3))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
