@@ -129,7 +129,6 @@ impl Selection {
 
     /// Names that match no toolset or tool: a typo the operator should hear about.
     pub fn unknown_names(&self) -> Vec<String> {
-        let catalogue = Catalogue::full();
         let sets: Vec<&str> = toolsets().iter().map(|t| t.name).collect();
         let mut unknown: Vec<String> = self
             .toolsets
@@ -138,6 +137,12 @@ impl Selection {
             .filter(|s| *s != "all" && !sets.contains(&s.as_str()))
             .map(|s| format!("toolset {s:?}"))
             .collect();
+        if self.tools.is_empty() && self.exclude.is_empty() {
+            return unknown;
+        }
+        // Only when tools are named: building every tool's schema takes a millisecond or two of
+        // a start-up that is otherwise about ten.
+        let catalogue = Catalogue::full();
         for tool in self.tools.iter().chain(&self.exclude) {
             if !catalogue.toolset_of.contains_key(tool) {
                 unknown.push(format!("tool {tool:?}"));
