@@ -212,3 +212,40 @@ impl Catalogue {
         tools
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(toolsets: Option<&[&str]>, tools: &[&str], exclude: &[&str]) -> Selection {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Selection {
+            toolsets: toolsets.map(owned),
+            tools: owned(tools),
+            exclude: owned(exclude),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn names_that_match_nothing_are_reported_and_real_ones_are_not() {
+        assert!(named(None, &[], &[]).unknown_names().is_empty());
+        assert!(
+            named(
+                Some(&["all", "alerts"]),
+                &["list_alerts"],
+                &["create_alert"]
+            )
+            .unknown_names()
+            .is_empty()
+        );
+        assert_eq!(
+            named(Some(&["alert"]), &["list_alert"], &["who_is_oncall"]).unknown_names(),
+            vec![
+                "toolset \"alert\"".to_owned(),
+                "tool \"list_alert\"".to_owned(),
+                "tool \"who_is_oncall\"".to_owned(),
+            ]
+        );
+    }
+}
