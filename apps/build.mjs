@@ -91,9 +91,19 @@ async function bundle(view) {
     write: false,
     plugins: [trim],
     logLevel: "warning",
+    metafile: true,
   });
+  // What the minified script holds from packages (the SDK and what it pulls in) and from apps/src.
+  const inputs = Object.values(result.metafile.outputs)[0].inputs;
+  let sdk = 0;
+  let own = 0;
+  for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+    if (path.includes("node_modules/")) sdk += bytesInOutput;
+    else own += bytesInOutput;
+  }
   // Inline in a <script>: `</script` must not end it early.
-  return result.outputFiles[0].text.replace(/<\/(script)/gi, "<\\/$1").trimEnd();
+  const js = result.outputFiles[0].text.replace(/<\/(script)/gi, "<\\/$1").trimEnd();
+  return { js, sdk, own };
 }
 
 const css = readFileSync(join(APPS, "src", "style.css"), "utf8")
@@ -105,7 +115,7 @@ const css = readFileSync(join(APPS, "src", "style.css"), "utf8")
 const hash = sourcesHash();
 mkdirSync(OUT, { recursive: true });
 for (const [view, title] of Object.entries(VIEWS)) {
-  const js = await bundle(view);
+  const { js, sdk, own } = await bundle(view);
   const html =
     "<!doctype html>\n" +
     `<!-- ilert-mcp view "${view}": built by scripts/build-views from apps/, sources sha256 ${hash}. Do not edit. -->\n` +
@@ -116,5 +126,9 @@ for (const [view, title] of Object.entries(VIEWS)) {
     `<body><main id="app" aria-busy="true"><p class="placeholder">Loading…</p></main>` +
     `<script>${js}</script></body></html>\n`;
   writeFileSync(join(OUT, `${view}.html`), html);
-  console.log(`${view}.html ${Buffer.byteLength(html)} bytes`);
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(
+    `${view}.html ${kb(Buffer.byteLength(html))}: script from packages ${kb(sdk)}, ` +
+      `from apps/src ${kb(own)}, stylesheet ${kb(css.length)}`,
+  );
 }
