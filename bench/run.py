@@ -398,8 +398,11 @@ def main():
 
         # 2. server
         sport = free_port()
+        # Warm-up brings in thousands of keys at once: no bound on new-key checks (a server's
+        # default, 10 a second, would refuse most of them with 503).
         server = spawn([args.bin, "serve", "--bind", f"127.0.0.1:{sport}",
-                        "--ilert-url", f"http://127.0.0.1:{nport}/api", "--no-oauth"],
+                        "--ilert-url", f"http://127.0.0.1:{nport}/api", "--no-oauth",
+                        "--key-checks-per-second", "0"],
                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(RUN, "server.log"), "w"))
         wait_port(sport, server, "ilert-mcp serve")
         status, ctype, answer = mcp_call(sport)
@@ -564,7 +567,8 @@ the same run is the figure to compare.
 - **floor**: `GET {ALERTS_QUERY}` straight at nginx, which serves
   `bench/fixtures/alerts.json` (50 alerts, {r['answer']['upstream_bytes']} bytes, made by
   `bench/gen_fixture.py`) as a stand-in for ilert.
-- **ilert-mcp**: `ilert-mcp serve --no-oauth` in front of the same nginx; every request is a
+- **ilert-mcp**: `ilert-mcp serve --no-oauth --key-checks-per-second 0` in front of the same
+  nginx (no bound on new-key checks, so that the warm-up can bring in every key); every request is a
   stateless Streamable HTTP `tools/call list_alerts {{"limit":50}}` (protocol 2025-11-25, JSON
   answer) with its own `Authorization: Bearer` key out of {r['settings']['keys']} in rotation, so
   the per-key budget (120 ilert requests a minute) never refuses, and the server does its real

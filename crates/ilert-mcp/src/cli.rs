@@ -237,6 +237,15 @@ pub struct HttpArgs {
         default_value_t = 1024
     )]
     pub max_connections: usize,
+    /// API keys not seen in the last 5 minutes that are checked with ilert per second, in bursts of
+    /// up to twice as many; past that a request gets 503 with Retry-After, so random bearer tokens
+    /// cannot turn into ilert traffic. Raise it when many people connect at once; 0 turns it off.
+    #[arg(
+        long = "key-checks-per-second",
+        env = "ILERT_MCP_KEY_CHECKS_PER_SECOND",
+        default_value_t = crate::transport::auth::KEY_CHECKS_PER_SECOND
+    )]
+    pub key_checks_per_second: u32,
     /// Public base URL of this server, e.g. https://mcp.example.com, when it runs behind a proxy.
     /// OAuth's issuer and resource, and an allowed Host, derive from it [default: http://<bind>].
     #[arg(long = "public-url", env = "ILERT_MCP_PUBLIC_URL")]

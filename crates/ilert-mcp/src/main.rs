@@ -90,6 +90,7 @@ async fn run(command: Command) -> Result<(), String> {
                 max_body_bytes: args.http.max_body_bytes,
                 oauth,
                 draining,
+                key_checks_per_second: args.http.key_checks_per_second,
             };
             tracing::info!(%addr, ilert = %args.ilert.ilert_url, tools = catalogue.toolset_of.len(), "serving MCP on http://{addr}/mcp");
             let app = http::router(shared, catalogue, &config);

@@ -25,16 +25,27 @@ const VALID_TTL: Duration = Duration::from_secs(300);
 /// How long a rejected key is remembered, so a misconfigured client cannot drive ilert traffic.
 const REJECTED_TTL: Duration = Duration::from_secs(30);
 const MAX_CACHED_KEYS: usize = 10_000;
-/// Keys not yet known (neither cached valid nor cached rejected) are checked with ilert at most
-/// this many at once in a burst, refilled at [`UNKNOWN_PER_SEC`]: random bearers cannot turn into
-/// unbounded upstream traffic. Beyond it a caller gets 503 with Retry-After.
-const UNKNOWN_BURST: f64 = 20.0;
-const UNKNOWN_PER_SEC: f64 = 10.0;
+/// Keys not yet known (neither cached valid nor cached rejected) are checked with ilert at this
+/// rate by default (`--key-checks-per-second`), in bursts of up to twice as many: random bearers
+/// cannot turn into unbounded upstream traffic. Beyond it a caller gets 503 with Retry-After.
+pub const KEY_CHECKS_PER_SECOND: u32 = 10;
 
-/// A token bucket for verifications of unknown keys.
+/// A token bucket for verifications of unknown keys; `per_sec` 0 means no limit.
 struct Bucket {
     tokens: f64,
     at: Instant,
+    per_sec: f64,
+}
+
+impl Bucket {
+    fn new(per_sec: u32) -> Self {
+        let per_sec = f64::from(per_sec);
+        Self {
+            tokens: 2.0 * per_sec,
+            at: Instant::now(),
+            per_sec,
+        }
+    }
 }
 
 pub struct BearerAuth {
@@ -69,13 +80,18 @@ impl BearerAuth {
             client,
             realm: "ilert-mcp".to_owned(),
             verdicts: Mutex::new(HashMap::new()),
-            unknown: Mutex::new(Bucket {
-                tokens: UNKNOWN_BURST,
-                at: Instant::now(),
-            }),
+            unknown: Mutex::new(Bucket::new(KEY_CHECKS_PER_SECOND)),
             oauth,
             audit,
         })
+    }
+
+    /// Checks unknown keys with ilert at `per_sec` a second (bursts of twice as many); 0 for no limit.
+    pub fn with_key_checks_per_second(self: Arc<Self>, per_sec: u32) -> Arc<Self> {
+        if let Ok(mut bucket) = self.unknown.lock() {
+            *bucket = Bucket::new(per_sec);
+        }
+        self
     }
 
     fn cached(&self, digest: &[u8; 32]) -> Option<Verdict> {
@@ -106,9 +122,12 @@ impl BearerAuth {
         let Ok(mut bucket) = self.unknown.lock() else {
             return false;
         };
+        if bucket.per_sec == 0.0 {
+            return true;
+        }
         let now = Instant::now();
-        let refill = now.duration_since(bucket.at).as_secs_f64() * UNKNOWN_PER_SEC;
-        bucket.tokens = (bucket.tokens + refill).min(UNKNOWN_BURST);
+        let refill = now.duration_since(bucket.at).as_secs_f64() * bucket.per_sec;
+        bucket.tokens = (bucket.tokens + refill).min(2.0 * bucket.per_sec);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;

@@ -31,6 +31,8 @@ pub struct HttpConfig {
     pub oauth: Option<Arc<OAuth>>,
     /// Cancelled when shutdown begins: `/readyz` then answers 503 while calls are still served.
     pub draining: CancellationToken,
+    /// Unknown API keys checked with ilert per second (bursts of twice as many); 0 for no limit.
+    pub key_checks_per_second: u32,
 }
 
 impl Default for HttpConfig {
@@ -41,6 +43,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1024 * 1024,
             oauth: None,
             draining: CancellationToken::new(),
+            key_checks_per_second: crate::transport::auth::KEY_CHECKS_PER_SECOND,
         }
     }
 }
@@ -54,7 +57,8 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
         shared.client.clone(),
         config.oauth.clone(),
         Some(shared.audit.clone()),
-    );
+    )
+    .with_key_checks_per_second(config.key_checks_per_second);
     let ready = crate::transport::ops::Readiness::new(
         shared.client.base_url(),
         config.oauth.as_ref().map(|o| o.used.clone()),
