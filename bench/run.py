@@ -364,10 +364,19 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--keys", type=int, default=5000, help="distinct API keys in rotation (< 10000)")
     ap.add_argument("--cold-runs", type=int, default=20)
+    ap.add_argument("--render", action="store_true",
+                    help=f"measure nothing: rewrite {os.path.relpath(DOC, ROOT)} from the last run's "
+                         "bench/out/results.json and the current bench/notes.md")
     ap.add_argument("--command", default="scripts/bench", help=argparse.SUPPRESS)
     args = ap.parse_args()
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
+    if args.render:
+        with open(os.path.join(OUT, "results.json")) as f:
+            results = json.load(f)
+        write_doc(results, render(results))
+        log(f"wrote {os.path.relpath(DOC, ROOT)} from {os.path.relpath(OUT, ROOT)}/results.json")
+        return 0
 
     ensure_tool("nginx", "nginx")
     ensure_tool("wrk", "wrk")
