@@ -11,8 +11,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 // Made once with openssl: an EC P-256 key and a self-signed leaf (CA:FALSE, serverAuth, SAN
 // localhost and 127.0.0.1, valid for 100 years) whose issuer no root store knows.
-const CERT: &[u8] = include_bytes!("../fixtures/untrusted-localhost.cert.der");
-const KEY: &[u8] = include_bytes!("../fixtures/untrusted-localhost.key.der");
+const CERT: &[u8] = include_bytes!("../../../../tests/support/tls/untrusted-localhost.cert.der");
+const KEY: &[u8] = include_bytes!("../../../../tests/support/tls/untrusted-localhost.key.der");
 
 /// Accepts one connection on loopback and runs the handshake; returns the server's view of it.
 fn one_tls_server() -> (u16, std::thread::JoinHandle<Result<(), String>>) {

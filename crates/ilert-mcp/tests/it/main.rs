@@ -26,6 +26,7 @@ mod redis_store;
 mod schema;
 mod security;
 mod stdio;
+mod tls;
 mod tools;
 mod tools_alert_work;
 mod tools_incidents;

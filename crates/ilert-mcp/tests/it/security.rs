@@ -847,16 +847,26 @@ fn rss_kib(pid: u32) -> u64 {
 
 /// `ilert-mcp serve` (OAuth on) on a free loopback port: the child and its base URL.
 async fn spawn_serve() -> (tokio::process::Child, String) {
+    spawn_serve_with(&["--ilert-url", "http://127.0.0.1:9/api"], &[], &[]).await
+}
+
+/// `ilert-mcp serve --bind 127.0.0.1:0` with more arguments, variables set and variables removed.
+pub(crate) async fn spawn_serve_with(
+    args: &[&str],
+    set: &[(&str, &str)],
+    remove: &[&str],
+) -> (tokio::process::Child, String) {
     use std::process::Stdio;
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ilert-mcp"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--ilert-url",
-            "http://127.0.0.1:9/api",
-        ])
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+    command.args(["serve", "--bind", "127.0.0.1:0"]).args(args);
+    for (name, value) in set {
+        command.env(name, value);
+    }
+    for name in remove {
+        command.env_remove(name);
+    }
+    let mut child = command
         .env("NO_COLOR", "1")
         .env("ILERT_MCP_LOG", "info")
         .stdout(Stdio::null())
