@@ -553,7 +553,13 @@ fn list_text(items: &[AlertItem], query: &AlertQuery, next_cursor: Option<&str>)
         return format!("No {what} alerts match.");
     }
     let mut text = String::with_capacity(64 + 200 * items.len());
-    let _ = writeln!(text, "{} {what} alert(s), newest first:", items.len());
+    // With more to come, the count is this page's, not how many match.
+    let page = if next_cursor.is_some() {
+        " on this page (more match: see the end)"
+    } else {
+        ""
+    };
+    let _ = writeln!(text, "{} {what} alert(s){page}, newest first:", items.len());
     for item in items {
         render::push_alert_line(&mut text, item);
         text.push('\n');

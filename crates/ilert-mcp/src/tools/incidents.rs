@@ -523,18 +523,31 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
 }
 
 fn incident_line(i: &IncidentOut) -> String {
-    format!(
-        "#{} {} \"{}\" · {} · since {}",
-        i.id,
-        i.status,
-        i.summary,
-        if i.services.is_empty() {
-            "no services".to_owned()
-        } else {
-            i.services.join(", ")
+    let services = if i.services.is_empty() {
+        "no services".to_owned()
+    } else {
+        i.services.join(", ")
+    };
+    let opened = i.created_at.as_deref().unwrap_or("?");
+    // A resolved incident is not "since" anything: it ran from its start to its resolution.
+    let when = match (&i.resolved_at, i.status.as_str()) {
+        (Some(resolved), "RESOLVED") => match lasted(opened, resolved) {
+            Some(d) => format!("{opened} to {resolved} ({d})"),
+            None => format!("{opened} to {resolved}"),
         },
-        i.created_at.as_deref().unwrap_or("?")
+        _ => format!("open since {opened}"),
+    };
+    format!(
+        "#{} {} \"{}\" · {services} · {when}",
+        i.id, i.status, i.summary
     )
+}
+
+/// How long from `start` to `end` (both RFC 3339), for people: "1h 35m".
+fn lasted(start: &str, end: &str) -> Option<String> {
+    let start = chrono::DateTime::parse_from_rfc3339(start).ok()?;
+    let end = chrono::DateTime::parse_from_rfc3339(end).ok()?;
+    (end >= start).then(|| crate::tools::times::human(end - start))
 }
 
 pub(crate) fn incident_text(i: &IncidentOut) -> String {

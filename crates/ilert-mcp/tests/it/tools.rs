@@ -61,6 +61,12 @@ async fn list_alerts_filters_and_pages_without_silent_truncation() {
     assert_eq!(page["has_more"], true);
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
     assert!(text(&first).contains(&cursor));
+    // The count at the top is this page's, and says so: more than one alert is resolved.
+    assert!(
+        text(&first).starts_with("1 RESOLVED alert(s) on this page (more match: see the end)"),
+        "{}",
+        text(&first)
+    );
     let second = call(
         &client,
         "list_alerts",

@@ -22,6 +22,12 @@ fn updates(model: IncidentModel) -> &'static str {
     }
 }
 
+/// A time as the tools print it: whole seconds, UTC, `Z`.
+fn incident_time(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    t.with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 async fn incident_count(sandbox_url: &str, model: IncidentModel) -> usize {
     sandbox_get(
         sandbox_url,
@@ -86,7 +92,7 @@ async fn list_incidents_shows_ongoing_ones_by_default(model: IncidentModel) {
     );
     assert!(
         text(&result).starts_with(
-            "#9004 IDENTIFIED \"Elevated checkout errors\" · Checkout: PARTIAL_OUTAGE, Payments: DEGRADED · since "
+            "#9004 IDENTIFIED \"Elevated checkout errors\" · Checkout: PARTIAL_OUTAGE, Payments: DEGRADED · open since "
         ),
         "{}",
         text(&result)
@@ -117,6 +123,40 @@ async fn list_incidents_filters_by_state_and_service_and_says_when_more_match(
     let mut resolved = ids(&ok(&all)["incidents"]);
     resolved.sort_unstable();
     assert_eq!(resolved, vec![9001, 9002, 9003]);
+    // Each resolved line says from when to when and how long, from the sandbox's own times.
+    let rest = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        &format!("{}?max-results=100", updates(model)),
+    )
+    .await;
+    let listed = text(&all);
+    for incident in rest.as_array().unwrap() {
+        if incident["status"] != "RESOLVED" {
+            continue;
+        }
+        let at = |field: &str| {
+            chrono::DateTime::parse_from_rfc3339(incident[field].as_str().unwrap()).unwrap()
+        };
+        let minutes = (at("resolvedOn") - at("createdAt")).num_minutes();
+        let lasted = match (minutes / 1440, minutes % 1440 / 60, minutes % 60) {
+            (0, 0, m) => format!("{m}m"),
+            (0, h, m) => format!("{h}h {m}m"),
+            (d, h, _) => format!("{d}d {h}h"),
+        };
+        let line = listed
+            .lines()
+            .find(|l| l.starts_with(&format!("#{} RESOLVED", incident["id"])))
+            .unwrap_or_else(|| panic!("no line for {}: {listed}", incident["id"]));
+        assert!(
+            line.ends_with(&format!(
+                " to {} ({lasted})",
+                incident_time(&at("resolvedOn"))
+            )),
+            "{line}"
+        );
+        assert!(!line.contains("since"), "{line}");
+    }
 
     let search = call(
         &client,
