@@ -126,14 +126,15 @@ pub struct CreateAlertOutput {
 
 #[tool_router(router = alert_work_router, vis = "pub(crate)")]
 impl IlertMcp {
-    /// Assign an alert to a user, escalation policy or schedule's on-call (id, name or e-mail).
+    /// Assign an alert to a user, escalation policy or schedule's on-call (id, name or e-mail),
+    /// replacing its responders; each call notifies the assignee again.
     #[tool(
         title = "Assign alert",
         input_schema = input_schema::<AssignParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
         meta = crate::tools::confirm::internal(),
         annotations(title = "Assign alert", read_only_hint = false, destructive_hint = false,
-                    idempotent_hint = true, open_world_hint = false)
+                    idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn assign_alert(
         &self,
