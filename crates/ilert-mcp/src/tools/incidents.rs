@@ -161,6 +161,9 @@ pub struct CreateIncidentOutput {
     pub incident: Option<IncidentOut>,
     /// Who is (or would be) told.
     pub audience: Audience,
+    /// Incidents already open on any of these services (a new one would be a second).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub already_open: Vec<IncidentOut>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -301,6 +304,20 @@ impl IlertMcp {
             );
         }
         let affected = check!(self.affected(&api, &p.services).await);
+        let already_open = self.open_on(&api, &affected).await;
+        // Customers told twice about one outage: say so before and after, and point at the update.
+        let twice = if already_open.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Already open on these services: {}. To tell subscribers more about it, use update_incident on it instead.",
+                already_open
+                    .iter()
+                    .map(incident_line)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
         let notify = p.notify_subscribers.unwrap_or(true);
         let body = IncidentWrite {
             summary: p.summary.trim().to_owned(),
@@ -334,31 +351,50 @@ impl IlertMcp {
             }
         );
         if p.dry_run {
-            let text = format!(
+            let mut text = format!(
                 "Dry run, nothing created. \"{}\" would reach {reach}.",
                 body.summary
             );
+            if !twice.is_empty() {
+                text = format!("{text}\n{twice}");
+            }
             return structured(
                 &CreateIncidentOutput {
                     dry_run: true,
                     incident: None,
                     audience,
+                    already_open,
                 },
                 text,
             );
         }
-        confirm!(ext, previews::incident(&api, &body, None, Some(&info)));
+        confirm!(ext, async {
+            let preview = previews::incident(&api, &body, None, Some(&info)).await;
+            if twice.is_empty() {
+                preview
+            } else {
+                preview.line(twice.clone())
+            }
+        });
         let created = ilert!(api.create_incident(&body), "the new incident");
         let incident = incident_out(&created, &self.shared.app_url);
-        let text = format!(
+        let mut text = format!(
             "Created incident #{} \"{}\" ({}), reaching {reach}.\n{}",
             incident.id, incident.summary, incident.status, incident.url
         );
+        if !already_open.is_empty() {
+            let ids: Vec<String> = already_open.iter().map(|i| format!("#{}", i.id)).collect();
+            text = format!(
+                "{text}\nNote: {} was already open on these services.",
+                ids.join(", ")
+            );
+        }
         structured(
             &CreateIncidentOutput {
                 dry_run: false,
                 incident: Some(incident),
                 audience,
+                already_open,
             },
             text,
         )
@@ -424,6 +460,29 @@ impl IlertMcp {
 }
 
 impl IlertMcp {
+    /// Incidents not yet resolved on any of `affected`'s services; none when ilert cannot say
+    /// (the preview then simply has no warning).
+    async fn open_on(&self, api: &Session, affected: &[AffectedServiceWrite]) -> Vec<IncidentOut> {
+        let query = IncidentQuery {
+            states: ["INVESTIGATING", "IDENTIFIED", "MONITORING"]
+                .map(String::from)
+                .to_vec(),
+            services: affected.iter().map(|a| a.service.id).collect(),
+            page: Page::new(0, 20),
+            ..Default::default()
+        };
+        match api.list_incidents(&query).await {
+            Ok(found) => found
+                .iter()
+                .map(|i| incident_out(i, &self.shared.app_url))
+                .collect(),
+            Err(e) => {
+                tracing::debug!(error = %crate::logsafe::escaped(&e.to_string()), "could not look for open incidents");
+                Vec::new()
+            }
+        }
+    }
+
     async fn affected(
         &self,
         api: &Session,

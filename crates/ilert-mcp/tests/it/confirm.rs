@@ -348,6 +348,27 @@ async fn create_incident_asks_with_pages_subscribers_and_text() {
             .as_str()
             .unwrap()
             .to_owned();
+        // An incident is already open on Payments: the question names it.
+        let open = sandbox_get(
+            sandbox,
+            ADMIN_KEY,
+            "incidents?states=INVESTIGATING&states=IDENTIFIED&states=MONITORING",
+        )
+        .await;
+        let already = open
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| {
+                i["affectedServices"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["service"]["id"] == 802)
+            })
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
         Case {
             tool: "create_incident",
             args: json!({"summary": "Payments failing", "message": "We are investigating failed card payments.",
@@ -359,6 +380,7 @@ async fn create_incident_asks_with_pages_subscribers_and_text() {
                 page,
                 "1284 public".into(),
                 "We are investigating failed card payments.".into(),
+                format!("Already open on these services: #{already} "),
             ],
         }
     })

@@ -28,6 +28,30 @@ fn incident_time(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Ids of the incidents the sandbox has unresolved on service `id`, ascending.
+async fn open_incidents_on(sandbox_url: &str, model: IncidentModel, id: i64) -> Vec<i64> {
+    let all = sandbox_get(
+        sandbox_url,
+        USER_KEY,
+        &format!("{}?max-results=100", updates(model)),
+    )
+    .await;
+    let mut found: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] != "RESOLVED")
+        .filter(|i| {
+            i["affectedServices"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s["service"]["id"] == id))
+        })
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    found.sort_unstable();
+    found
+}
+
 async fn incident_count(sandbox_url: &str, model: IncidentModel) -> usize {
     sandbox_get(
         sandbox_url,
@@ -254,10 +278,55 @@ async fn create_incident_dry_run_previews_the_audience_and_creates_nothing(model
         json!({"public_status_pages": 1, "private_status_pages": 0, "public_subscribers": 1284,
                "private_subscribers": 2, "notify_subscribers": true})
     );
-    assert_eq!(
-        text(&result),
-        "Dry run, nothing created. \"Payments failing\" would reach 1 public and 0 private status page(s); 1284 public and 2 private subscriber(s) notified."
+    let said = text(&result);
+    assert!(
+        said.starts_with("Dry run, nothing created. \"Payments failing\" would reach 1 public and 0 private status page(s); 1284 public and 2 private subscriber(s) notified."),
+        "{said}"
     );
+    // An incident is already open on Payments: the dry run names it and points at the update.
+    let open_on_payments = open_incidents_on(&h.sandbox_url, model, 802).await;
+    assert!(
+        !open_on_payments.is_empty(),
+        "the seed has one open on Payments"
+    );
+    assert_eq!(ids(&out["already_open"]), open_on_payments);
+    for id in &open_on_payments {
+        assert!(
+            said.contains(&format!("Already open on these services: #{id} ")),
+            "{said}"
+        );
+    }
+    assert!(
+        said.ends_with("use update_incident on it instead."),
+        "{said}"
+    );
+    // Search has none open: no warning.
+    let quiet = call(
+        &client,
+        "create_incident",
+        json!({
+            "summary": "Search slow", "message": "Looking.",
+            "services": [{"service": "Search", "impact": "DEGRADED"}],
+            "dry_run": true
+        }),
+    )
+    .await;
+    let search = sandbox_get(&h.sandbox_url, USER_KEY, "services?max-results=100").await;
+    let search_id = search
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Search")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        open_incidents_on(&h.sandbox_url, model, search_id)
+            .await
+            .is_empty()
+    );
+    assert!(ok(&quiet).get("already_open").is_none());
+    assert!(!text(&quiet).contains("Already open"), "{}", text(&quiet));
     assert_eq!(
         incident_count(&h.sandbox_url, model).await,
         before,
@@ -310,6 +379,32 @@ async fn create_incident_opens_it_and_moves_the_service(model: IncidentModel) {
     assert_eq!(service_status(&h.sandbox_url, 804).await, "MAJOR_OUTAGE");
     let listed = call(&client, "list_incidents", json!({})).await;
     assert!(ids(&ok(&listed)["incidents"]).contains(&id));
+    assert!(
+        ok(&result).get("already_open").is_none(),
+        "none was open on them"
+    );
+    // A second incident on a service that already has one open: created, and the answer says so.
+    let open_on_payments = open_incidents_on(&h.sandbox_url, model, 802).await;
+    let again = call(
+        &client,
+        "create_incident",
+        json!({
+            "summary": "Payments slow", "message": "Looking.",
+            "services": [{"service": "Payments", "impact": "DEGRADED"}],
+            "notify_subscribers": false
+        }),
+    )
+    .await;
+    let listed: Vec<String> = open_on_payments.iter().map(|i| format!("#{i}")).collect();
+    assert!(
+        text(&again).ends_with(&format!(
+            "\nNote: {} was already open on these services.",
+            listed.join(", ")
+        )),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(ids(&ok(&again)["already_open"]), open_on_payments);
 }
 
 async fn create_incident_refusals_create_nothing(model: IncidentModel) {
