@@ -14,7 +14,8 @@ use crate::server::IlertMcp;
 use crate::tools::confirm::confirm;
 use crate::tools::lookup::Kind;
 use crate::tools::previews;
-use crate::tools::render::{self, Ref, time};
+use crate::tools::render::{self, Ref};
+use crate::tools::times::human;
 use crate::tools::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -68,8 +69,9 @@ pub struct HeartbeatOut {
     pub interval_sec: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_source: Option<Ref>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    /// Owning teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -211,19 +213,31 @@ impl IlertMcp {
                 state: m.state.clone().unwrap_or_else(|| "UNKNOWN".into()),
                 interval_sec: m.interval_sec,
                 alert_source: m.alert_source.as_ref().map(Ref::from),
-                updated_at: time(m.updated_at.as_deref()),
+                teams: m
+                    .teams
+                    .iter()
+                    .map(|t| t.name.clone().unwrap_or_else(|| format!("team {}", t.id)))
+                    .collect(),
             })
             .collect();
         let mut text = monitors
             .iter()
             .map(|m| {
-                format!(
-                    "{} (id {}): {} · every {}s",
-                    m.name,
-                    m.id,
-                    m.state,
-                    m.interval_sec.unwrap_or(0)
-                )
+                let every = m.interval_sec.map_or_else(
+                    || "interval unknown".to_owned(),
+                    |s| {
+                        format!(
+                            "expects a ping every {}",
+                            human(chrono::Duration::seconds(s))
+                        )
+                    },
+                );
+                let teams = if m.teams.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · team {}", m.teams.join(", "))
+                };
+                format!("{} (id {}): {} · {every}{teams}", m.name, m.id, m.state)
             })
             .collect::<Vec<_>>()
             .join("\n");

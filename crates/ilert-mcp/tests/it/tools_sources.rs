@@ -86,10 +86,21 @@ async fn list_heartbeat_monitors_healthy_and_overdue() {
     assert_eq!(out["monitors"][1]["interval_sec"], 3600);
     assert_eq!(out["has_more"], false);
     assert!(out.get("next_cursor").is_none());
+    // The interval for people, and the owning team, as the sandbox has them.
+    let rest = sandbox_get(&h.sandbox_url, USER_KEY, "heartbeat-monitors/1102").await;
+    assert_eq!(rest["intervalSec"], 3600);
+    let team = rest["teams"][0]["name"].as_str().unwrap();
+    assert_eq!(out["monitors"][1]["teams"], json!([team]));
     assert!(
-        text(&result).contains("Order export (hourly cron) (id 1102): OVERDUE · every 3600s"),
+        text(&result).contains(&format!(
+            "Order export (hourly cron) (id 1102): OVERDUE · expects a ping every 1h 0m · team {team}"
+        )),
         "{}",
         text(&result)
+    );
+    assert!(
+        out["monitors"][1].get("updated_at").is_none(),
+        "a settings change time read like a last ping"
     );
     err(
         &call(
