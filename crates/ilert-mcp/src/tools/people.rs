@@ -170,18 +170,29 @@ pub fn policy_out(p: &EscalationPolicy) -> PolicyOut {
 
 pub(crate) fn policy_text(p: &PolicyOut) -> String {
     let mut text = format!("{} (id {})", p.name, p.id);
-    for level in &p.levels {
+    let name = |r: &Ref| r.name.clone().unwrap_or_else(|| r.id.to_string());
+    for (i, level) in p.levels.iter().enumerate() {
+        // Users by name; schedules and teams say what they are (a team reads like a schedule).
         let names: Vec<String> = level
             .users
             .iter()
-            .chain(&level.schedules)
-            .chain(&level.teams)
-            .map(|r| r.name.clone().unwrap_or_else(|| r.id.to_string()))
+            .map(name)
+            .chain(
+                level
+                    .schedules
+                    .iter()
+                    .map(|r| format!("schedule {}", name(r))),
+            )
+            .chain(level.teams.iter().map(|r| format!("team {}", name(r))))
             .collect();
-        let after = level
-            .escalate_after_minutes
-            .map(|m| format!(", escalates after {m} min"))
-            .unwrap_or_default();
+        let last = i + 1 == p.levels.len();
+        let after = match (level.escalate_after_minutes, last, p.repeating) {
+            (Some(m), false, _) => format!(", escalates after {m} min"),
+            (Some(m), true, Some(true)) => format!(", then level 1 again after {m} min"),
+            (None, true, Some(true)) => ", then level 1 again".to_owned(),
+            (_, true, _) => ", the last level: nobody after it".to_owned(),
+            (None, false, _) => String::new(),
+        };
         text.push_str(&format!(
             "\n  level {}: {}{after}",
             level.level,
