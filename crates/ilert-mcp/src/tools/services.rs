@@ -246,11 +246,13 @@ impl IlertMcp {
                 name: p.name.clone().unwrap_or_default(),
                 visibility: p.visibility.clone(),
                 status: p.status.clone(),
+                // Only a full host name makes a link; a bare label ("acme-internal") would not.
                 url: p
                     .domain
                     .clone()
                     .filter(|d| !d.is_empty())
                     .or_else(|| p.subdomain.clone())
+                    .filter(|d| d.contains('.'))
                     .map(|d| format!("https://{d}")),
                 services: p
                     .services

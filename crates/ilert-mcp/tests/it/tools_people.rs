@@ -149,10 +149,7 @@ async fn list_escalation_policies_level_by_level() {
         ),
         "{mirror}"
     );
-    assert!(
-        mirror.contains("  level 2: team Storefront, "),
-        "{mirror}"
-    );
+    assert!(mirror.contains("  level 2: team Storefront, "), "{mirror}");
 }
 
 #[tokio::test]

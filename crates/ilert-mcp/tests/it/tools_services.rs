@@ -106,6 +106,11 @@ async fn list_status_pages_shows_visibility_and_services() {
     let private = &out["status_pages"][1];
     assert_eq!(private["visibility"], "PRIVATE");
     assert_eq!(ids(&private["services"]), vec![801, 805, 806]);
+    // Its only address is a bare label (the sandbox's subdomain): no made-up link.
+    let rest = sandbox_get(&h.sandbox_url, USER_KEY, "status-pages/2102").await;
+    assert!(rest["domain"].as_str().unwrap_or("").is_empty());
+    assert!(!rest["subdomain"].as_str().unwrap().contains('.'));
+    assert!(private.get("url").is_none(), "{private}");
     let mirror = text(&result);
     assert!(
         mirror.contains("Acme Shop Status (id 2101, PUBLIC): PARTIAL_OUTAGE · Checkout, Payments"),
