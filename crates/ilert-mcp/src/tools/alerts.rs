@@ -162,6 +162,12 @@ pub struct TimelineEntry {
 pub struct ActionRef {
     pub id: String,
     pub name: String,
+    /// Its type (`jira`, `slack`...) and how often it ran on this alert: in the text only, to
+    /// keep the schema in the tools/list budget.
+    #[serde(skip)]
+    pub kind: Option<String>,
+    #[serde(skip)]
+    pub runs: usize,
 }
 
 /// Timeline entries kept in get_alert's answer; the rest are counted, not dropped silently.
@@ -361,6 +367,8 @@ impl IlertMcp {
                     Some(ActionRef {
                         id: a.alert_action_id.clone()?,
                         name: a.name.clone().unwrap_or_default(),
+                        kind: a.kind.clone().filter(|k| !k.is_empty()),
+                        runs: a.history.len(),
                     })
                 })
                 .collect();
@@ -655,7 +663,20 @@ pub(crate) fn detail_text(d: &AlertDetail) -> String {
         }
     }
     if !d.actions.is_empty() {
-        let names: Vec<&str> = d.actions.iter().map(|a| a.name.as_str()).collect();
+        // What each is and whether it already ran, so the model can judge before run_alert_action.
+        let names: Vec<String> = d
+            .actions
+            .iter()
+            .map(|a| {
+                let mut about: Vec<String> = a.kind.iter().cloned().collect();
+                match a.runs {
+                    0 => about.push("not run yet".into()),
+                    1 => about.push("ran once".into()),
+                    n => about.push(format!("ran {n} times")),
+                }
+                format!("{} ({})", a.name, about.join(", "))
+            })
+            .collect();
         text.push_str(&format!("\nActions: {}", names.join(", ")));
     }
     text.push_str(&format!("\n{}", d.item.url.as_deref().unwrap_or_default()));

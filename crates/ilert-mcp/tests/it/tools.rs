@@ -126,6 +126,32 @@ async fn get_alert_returns_detail_and_not_found_is_a_tool_error() {
 }
 
 #[tokio::test]
+async fn get_alert_says_what_each_action_is_and_whether_it_ran() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let rest =
+        crate::tools_support::sandbox_get(&h.sandbox_url, USER_KEY, "alerts/4722/actions").await;
+    let actions = rest.as_array().unwrap();
+    assert!(!actions.is_empty(), "the seed gives 4722 actions");
+    let result = call(&client, "get_alert", json!({"id": 4722})).await;
+    let said = text(&result);
+    for action in actions {
+        let runs = action["history"].as_array().map_or(0, Vec::len);
+        let ran = match runs {
+            0 => "not run yet".to_owned(),
+            1 => "ran once".to_owned(),
+            n => format!("ran {n} times"),
+        };
+        let want = format!(
+            "{} ({}, {ran})",
+            action["name"].as_str().unwrap(),
+            action["type"].as_str().unwrap()
+        );
+        assert!(said.contains(&want), "{want:?} in {said}");
+    }
+}
+
+#[tokio::test]
 async fn accept_then_resolve_changes_state_and_reports_per_alert() {
     let h = start().await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
