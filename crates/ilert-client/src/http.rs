@@ -509,7 +509,6 @@ fn normalise_base(raw: &str) -> Result<String, ApiError> {
     Ok(trimmed.to_owned())
 }
 
-/// reqwest is built without a default TLS provider; use ring, which builds fast on small machines.
 /// A route template for an ilert path: numeric segments become `{id}` (`/alerts/{id}/responders`).
 fn route_template(path: &str) -> String {
     path.split('/')

@@ -48,7 +48,8 @@ pub fn warm() {
 }
 
 fn provider() -> Arc<CryptoProvider> {
-    // An error means another provider is already installed, which serves just as well.
+    // reqwest is built without a TLS provider: ring, which builds fast on small machines. An
+    // error means another provider is already installed, which serves just as well.
     let _ = rustls::crypto::ring::default_provider().install_default();
     CryptoProvider::get_default()
         .cloned()
