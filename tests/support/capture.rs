@@ -51,7 +51,7 @@ fn capture() -> Option<&'static Capture> {
                 use tracing_subscriber::Layer as _;
                 use tracing_subscriber::layer::SubscriberExt as _;
                 use tracing_subscriber::util::SubscriberInitExt as _;
-                // As the binary logs (crates/ilert-mcp/src/logsafe.rs): rmcp's whole-message
+                // As the binary logs (crates/ilert-mcp/src/observe/logsafe.rs): rmcp's whole-message
                 // events, which carry tool arguments and results, never pass.
                 let payloads = tracing_subscriber::filter::filter_fn(|m| {
                     !m.target().starts_with("rmcp")

@@ -1,26 +1,16 @@
 //! ilert-mcp: an MCP server that connects AI assistants to ilert, the alerting, on-call and
 //! incident platform, acting with each caller's own ilert API key.
 
-pub mod attribution;
-pub mod audit;
 pub mod auth;
-pub mod cli;
-pub mod completions;
-pub mod config;
-pub mod connect;
-pub mod demo;
-pub mod logsafe;
-pub mod methods;
-pub mod metrics;
-pub mod prompts;
-pub mod resources;
-pub mod server;
+pub mod calls;
+pub mod commands;
+pub mod mcp;
+pub mod observe;
+pub mod rules;
 pub mod tools;
-pub mod traces;
 pub mod transport;
-pub mod views;
 
-pub use server::{CallerKey, IlertMcp, Shared};
+pub use mcp::server::{CallerKey, IlertMcp, Shared};
 
 use std::time::Duration;
 
@@ -35,21 +25,21 @@ pub fn ilert_client(
         base_url: base_url.to_owned(),
         timeout: Duration::from_secs(timeout_secs.max(1)),
         per_key_budget: per_key_per_minute,
-        observer: Some(metrics::observer()),
+        observer: Some(observe::metrics::observer()),
         ..Default::default()
     };
     let client = ilert_client::Client::new(config).map_err(|e| e.to_string())?;
-    metrics::global().watch_budget(&client);
+    observe::metrics::global().watch_budget(&client);
     Ok(client)
 }
 
 /// The OAuth server for `public_url` (or `http://{bind}`), unless turned off. It grants no more
 /// than `catalogue` offers: a `--read-only` server grants only read.
 pub fn oauth(
-    args: &cli::HttpArgs,
+    args: &commands::cli::HttpArgs,
     bound: std::net::SocketAddr,
     ilert: &ilert_client::Client,
-    catalogue: &tools::catalogue::Catalogue,
+    catalogue: &calls::catalogue::Catalogue,
 ) -> Result<Option<std::sync::Arc<auth::OAuth>>, String> {
     if args.no_oauth {
         return Ok(None);
@@ -135,7 +125,7 @@ pub fn oauth(
     if let Some(o) = std::sync::Arc::get_mut(&mut oauth) {
         o.access_ttl = args.access_token_secs;
         o.refresh_ttl = args.refresh_token_secs;
-        o.ceiling = server::ceiling(catalogue);
+        o.ceiling = mcp::server::ceiling(catalogue);
         o.redirect_schemes = schemes;
     }
     Ok(Some(oauth))
@@ -145,9 +135,9 @@ pub fn oauth(
 /// replica, so any of them can finish a confirmation another one asked), replays refused through
 /// Redis when `--redis-url` is set, else in this process.
 pub fn confirmer(
-    args: &cli::HttpArgs,
-    policy: tools::confirm::Policy,
-) -> Result<tools::confirm::Confirmer, String> {
+    args: &commands::cli::HttpArgs,
+    policy: rules::confirm::Policy,
+) -> Result<rules::confirm::Confirmer, String> {
     let key = match &args.token_key {
         Some(raw) => auth::seal::TokenKey::from_base64(raw)?,
         None => auth::seal::TokenKey::generate(),
@@ -159,13 +149,13 @@ pub fn confirmer(
         )?),
         None => std::sync::Arc::new(auth::store::InMemory::default()),
     };
-    if policy != tools::confirm::Policy::Never && args.token_key.is_none() {
+    if policy != rules::confirm::Policy::Never && args.token_key.is_none() {
         tracing::info!(
             "confirmations are sealed with a per-process key; behind a load balancer set ILERT_MCP_TOKEN_KEY \
              (and ILERT_MCP_REDIS_URL) on every replica"
         );
     }
-    Ok(tools::confirm::Confirmer::new(policy, &key, used))
+    Ok(rules::confirm::Confirmer::new(policy, &key, used))
 }
 
 /// `--public-url`: an http(s) URL with a host; plain http only to loopback unless

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use ilert_client::ApiKey;
-use ilert_mcp::cli::{Cli, Command, LogFormat};
-use ilert_mcp::server::Shared;
-use ilert_mcp::tools::catalogue::Catalogue;
-use ilert_mcp::traces;
+use ilert_mcp::calls::catalogue::Catalogue;
+use ilert_mcp::commands::cli::{Cli, Command, LogFormat};
+use ilert_mcp::mcp::server::Shared;
+use ilert_mcp::observe::traces;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -111,7 +111,7 @@ async fn run(command: Command) -> Result<(), String> {
                 args.ilert.rate_limit,
             )?;
             // One process, one user: a per-process key and an in-process store are enough.
-            let confirm = ilert_mcp::tools::confirm::Confirmer::new(
+            let confirm = ilert_mcp::rules::confirm::Confirmer::new(
                 args.confirm.confirm,
                 &ilert_mcp::auth::seal::TokenKey::generate(),
                 Arc::new(ilert_mcp::auth::store::InMemory::default()),
@@ -123,23 +123,23 @@ async fn run(command: Command) -> Result<(), String> {
             );
             ilert_mcp::transport::stdio::run(shared, catalogue).await
         }
-        Command::Demo(args) => ilert_mcp::demo::run_demo(args, shutdown).await,
-        Command::Sandbox(args) => ilert_mcp::demo::run_sandbox(args, shutdown).await,
+        Command::Demo(args) => ilert_mcp::commands::demo::run_demo(args, shutdown).await,
+        Command::Sandbox(args) => ilert_mcp::commands::demo::run_sandbox(args, shutdown).await,
         Command::Tools(args) => {
             let catalogue = Catalogue::select(&args.selection.selection()?);
             let listing = if args.markdown {
-                ilert_mcp::tools::listing::markdown(&catalogue)
+                ilert_mcp::commands::listing::markdown(&catalogue)
             } else {
-                ilert_mcp::tools::listing::plain(&catalogue)
+                ilert_mcp::commands::listing::plain(&catalogue)
             };
             print!("{listing}");
             Ok(())
         }
-        Command::Connect(args) => ilert_mcp::connect::run(args.url, args.headers).await,
+        Command::Connect(args) => ilert_mcp::commands::connect::run(args.url, args.headers).await,
         Command::Config(args) => {
             print!(
                 "{}",
-                ilert_mcp::config::render(args.client, &args.url, args.stdio)?
+                ilert_mcp::commands::config::render(args.client, &args.url, args.stdio)?
             );
             Ok(())
         }
@@ -193,7 +193,7 @@ fn init_tracing(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Option<traces::
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let for_traces = || filter_fn(|m| m.target().starts_with(traces::TARGET_PREFIX));
-    let payloads = filter_fn(ilert_mcp::logsafe::allowed);
+    let payloads = filter_fn(ilert_mcp::observe::logsafe::allowed);
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in files, pipes or log collectors.

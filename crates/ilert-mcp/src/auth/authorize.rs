@@ -249,7 +249,7 @@ pub async fn submit(
             );
         }
         Err(e) => {
-            tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not check an API key on the authorize page");
+            tracing::warn!(error = %crate::observe::logsafe::escaped(&e.to_string()), "could not check an API key on the authorize page");
             return render(
                 &oauth,
                 &pending,
@@ -275,7 +275,7 @@ pub async fn submit(
     if let Some(state) = pending.state.as_deref() {
         params.push(("state", state));
     }
-    tracing::info!(client = %crate::logsafe::escaped(&pending.client_name), user = user.id, scope = %pending.scope.to_scope_string(), "authorization granted");
+    tracing::info!(client = %crate::observe::logsafe::escaped(&pending.client_name), user = user.id, scope = %pending.scope.to_scope_string(), "authorization granted");
     let mut response = redirect(&pending.redirect_uri, &params);
     clear_cookie(&mut response);
     response

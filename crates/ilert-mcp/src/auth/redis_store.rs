@@ -72,11 +72,11 @@ impl RedisStore {
         match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<Value>(&mut conn)).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
-                crate::metrics::global().store_error();
+                crate::observe::metrics::global().store_error();
                 Err(StoreError::Unavailable(e.to_string()))
             }
             Err(_) => {
-                crate::metrics::global().store_error();
+                crate::observe::metrics::global().store_error();
                 Err(StoreError::Unavailable(format!(
                     "no answer within {} s",
                     OP_TIMEOUT.as_secs()
@@ -102,7 +102,7 @@ impl UsedIds for RedisStore {
                 Value::SimpleString(s) if s == "OK" => Ok(true),
                 Value::Nil => Ok(false),
                 other => {
-                    crate::metrics::global().store_error();
+                    crate::observe::metrics::global().store_error();
                     Err(StoreError::Unavailable(format!(
                         "unexpected answer to SET NX: {}",
                         kind(&other)
@@ -119,7 +119,7 @@ impl UsedIds for RedisStore {
             match self.query(cmd).await? {
                 Value::Int(n) => Ok(n > 0),
                 other => {
-                    crate::metrics::global().store_error();
+                    crate::observe::metrics::global().store_error();
                     Err(StoreError::Unavailable(format!(
                         "unexpected answer to EXISTS: {}",
                         kind(&other)

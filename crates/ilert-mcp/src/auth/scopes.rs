@@ -328,7 +328,7 @@ mod tests {
 #[cfg(test)]
 mod mapping {
     use super::*;
-    use crate::tools::catalogue::{Catalogue, toolsets};
+    use crate::calls::catalogue::{Catalogue, toolsets};
 
     /// Every toolset has its own line in [`groups_of`]: only the cross-cutting ones need every
     /// group, so a new toolset is noticed here rather than silently needing everything.

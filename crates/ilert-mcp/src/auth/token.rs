@@ -225,7 +225,7 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             );
         }
         Err(e) => {
-            tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not re-check an API key on refresh; refreshing anyway")
+            tracing::warn!(error = %crate::observe::logsafe::escaped(&e.to_string()), "could not re-check an API key on refresh; refreshing anyway")
         }
         Ok(_) => {}
     }

@@ -12,12 +12,12 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::confirm::confirm;
-use crate::tools::lookup::{self, Kind, Named};
-use crate::tools::previews;
-use crate::tools::render::{self, AlertItem, Ref};
-use crate::tools::{
+use crate::mcp::server::IlertMcp;
+use crate::rules::confirm::confirm;
+use crate::rules::names::{self, Kind, Named};
+use crate::rules::previews;
+use crate::rules::render::{self, AlertItem, Ref};
+use crate::rules::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
 
@@ -25,7 +25,7 @@ use crate::tools::{
 #[serde(deny_unknown_fields)]
 pub struct AssignParams {
     /// Alert id.
-    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[serde(deserialize_with = "crate::rules::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
     /// User: id, name, e-mail or "me".
@@ -43,7 +43,7 @@ pub struct AssignParams {
 #[serde(deny_unknown_fields)]
 pub struct ResponderParams {
     /// Alert id.
-    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[serde(deserialize_with = "crate::rules::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
     /// Id, name, e-mail or "me".
@@ -54,7 +54,7 @@ pub struct ResponderParams {
 #[serde(deny_unknown_fields)]
 pub struct CommentParams {
     /// Alert id.
-    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[serde(deserialize_with = "crate::rules::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
     /// E.g. "Rolled back deploy 4512".
@@ -65,7 +65,7 @@ pub struct CommentParams {
 #[serde(deny_unknown_fields)]
 pub struct RunActionParams {
     /// Alert id.
-    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[serde(deserialize_with = "crate::rules::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
     /// Action id or name, e.g. "Create Jira ticket".
@@ -132,7 +132,7 @@ impl IlertMcp {
         title = "Assign alert",
         input_schema = input_schema::<AssignParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
-        meta = crate::tools::confirm::internal(),
+        meta = crate::rules::confirm::internal(),
         annotations(title = "Assign alert", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = false)
     )]
@@ -146,20 +146,20 @@ impl IlertMcp {
         let (target, who) = match (&p.user, &p.policy, &p.schedule) {
             (Some(u), None, None) => {
                 let n = check!(refs.resolve(&api, Kind::User, u).await);
-                (AssignTarget::User(n.id), lookup::resolved(&n))
+                (AssignTarget::User(n.id), names::resolved(&n))
             }
             (None, Some(pol), None) => {
                 let n = check!(refs.resolve(&api, Kind::Policy, pol).await);
                 (
                     AssignTarget::Policy(n.id),
-                    format!("escalation policy {}", lookup::resolved(&n)),
+                    format!("escalation policy {}", names::resolved(&n)),
                 )
             }
             (None, None, Some(s)) => {
                 let n = check!(refs.resolve(&api, Kind::Schedule, s).await);
                 (
                     AssignTarget::Schedule(n.id),
-                    format!("the on-call of {}", lookup::resolved(&n)),
+                    format!("the on-call of {}", names::resolved(&n)),
                 )
             }
             _ => return failure("Give exactly one of `user`, `policy` or `schedule`."),
@@ -178,7 +178,7 @@ impl IlertMcp {
         title = "Add alert responder",
         input_schema = input_schema::<ResponderParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
-        meta = crate::tools::confirm::internal(),
+        meta = crate::rules::confirm::internal(),
         annotations(title = "Add alert responder", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -192,14 +192,14 @@ impl IlertMcp {
         let done = match api.add_alert_responder(p.id, user.id).await {
             Ok(_) => format!(
                 "{} added as responder to alert #{} and notified.",
-                lookup::resolved(&user),
+                names::resolved(&user),
                 p.id
             ),
             // ilert answers 405 when the user already responds: the goal is met.
             Err(ApiError::Rejected { status: 405, .. }) => {
                 format!(
                     "{} already is a responder on alert #{}.",
-                    lookup::resolved(&user),
+                    names::resolved(&user),
                     p.id
                 )
             }
@@ -237,7 +237,7 @@ impl IlertMcp {
         title = "Comment on alert",
         input_schema = input_schema::<CommentParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
-        meta = crate::tools::confirm::internal(),
+        meta = crate::rules::confirm::internal(),
         annotations(title = "Comment on alert", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = false)
     )]
@@ -266,7 +266,7 @@ impl IlertMcp {
         title = "Run alert action",
         input_schema = input_schema::<RunActionParams>(),
         output_schema = output_schema::<ActionOutput>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Run alert action", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -358,7 +358,7 @@ impl IlertMcp {
         title = "Create alert",
         input_schema = input_schema::<CreateAlertParams>(),
         output_schema = output_schema::<CreateAlertOutput>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Create alert", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = true)
     )]

@@ -12,12 +12,12 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::confirm::confirm;
-use crate::tools::lookup::{self, Kind};
-use crate::tools::previews;
-use crate::tools::render::{self, AlertItem, Ref};
-use crate::tools::{
+use crate::mcp::server::IlertMcp;
+use crate::rules::confirm::confirm;
+use crate::rules::names::{self, Kind};
+use crate::rules::previews;
+use crate::rules::render::{self, AlertItem, Ref};
+use crate::rules::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
     structured_value, times,
 };
@@ -256,7 +256,7 @@ impl IlertMcp {
         ] {
             for name in names.iter().flatten() {
                 let n = check!(self.shared.refs.resolve(&api, kind, name).await);
-                resolved.extend(lookup::note(kind, name, &n));
+                resolved.extend(names::note(kind, name, &n));
                 ids.push(n.id);
             }
         }
@@ -385,7 +385,7 @@ impl IlertMcp {
         title = "Accept alerts",
         input_schema = input_schema::<AlertIdsParams>(),
         output_schema = output_schema::<BulkOutput>(),
-        meta = crate::tools::confirm::bulk(),
+        meta = crate::rules::confirm::bulk(),
         annotations(title = "Accept alerts", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -405,7 +405,7 @@ impl IlertMcp {
         title = "Resolve alerts",
         input_schema = input_schema::<ResolveParams>(),
         output_schema = output_schema::<BulkOutput>(),
-        meta = crate::tools::confirm::bulk(),
+        meta = crate::rules::confirm::bulk(),
         annotations(title = "Resolve alerts", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = true, open_world_hint = false)
     )]

@@ -11,9 +11,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::lookup::Kind;
-use crate::tools::{explain, failure, input_schema, output_schema, session};
+use crate::mcp::server::IlertMcp;
+use crate::rules::names::Kind;
+use crate::rules::{explain, failure, input_schema, output_schema, session};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchParams {
@@ -110,7 +110,7 @@ impl IlertMcp {
         let app = &self.shared.app_url;
         let time = |name: &str, raw: &Option<String>| {
             raw.as_deref()
-                .map(|raw| crate::tools::times::parse(name, raw, chrono_tz::Tz::UTC))
+                .map(|raw| crate::rules::times::parse(name, raw, chrono_tz::Tz::UTC))
                 .transpose()
         };
         let (from, until) = match (time("from", &p.from), time("until", &p.until)) {
@@ -131,8 +131,8 @@ impl IlertMcp {
                 AlertStatus::Accepted,
                 AlertStatus::Resolved,
             ],
-            from: Some(crate::tools::times::wire(month_ago)),
-            until: until.map(crate::tools::times::wire),
+            from: Some(crate::rules::times::wire(month_ago)),
+            until: until.map(crate::rules::times::wire),
             max_results: 100,
             ..Default::default()
         };
@@ -188,7 +188,7 @@ impl IlertMcp {
                     a.id,
                     day(a.report_time.as_deref())
                 ),
-                crate::tools::render::alert_url(app, a.id),
+                crate::rules::render::alert_url(app, a.id),
             );
         }
         for i in incidents
@@ -362,9 +362,10 @@ impl IlertMcp {
                 )
             }
             "schedule" => {
-                let read = crate::resources::read(api, app, &format!("ilert://schedules/{id}"))
-                    .await
-                    .map_err(|e| e.message.to_string())?;
+                let read =
+                    crate::mcp::resources::read(api, app, &format!("ilert://schedules/{id}"))
+                        .await
+                        .map_err(|e| e.message.to_string())?;
                 let text = read
                     .contents
                     .first()

@@ -10,12 +10,12 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::confirm::confirm;
-use crate::tools::lookup::Kind;
-use crate::tools::previews;
-use crate::tools::render::time;
-use crate::tools::{
+use crate::mcp::server::IlertMcp;
+use crate::rules::confirm::confirm;
+use crate::rules::names::Kind;
+use crate::rules::previews;
+use crate::rules::render::time;
+use crate::rules::{
     args, check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
 
@@ -119,7 +119,7 @@ pub struct UpdateOut {
 #[serde(deny_unknown_fields)]
 pub struct IdParams {
     /// Incident id.
-    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[serde(deserialize_with = "crate::rules::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
 }
@@ -179,7 +179,7 @@ pub struct Audience {
 #[serde(deny_unknown_fields)]
 pub struct UpdateIncidentParams {
     /// Incident id.
-    #[serde(deserialize_with = "crate::tools::args::id")]
+    #[serde(deserialize_with = "crate::rules::args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
     /// E.g. MONITORING once a fix is out.
@@ -285,7 +285,7 @@ impl IlertMcp {
         title = "Create incident",
         input_schema = input_schema::<CreateIncidentParams>(),
         output_schema = output_schema::<CreateIncidentOutput>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Create incident", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -406,7 +406,7 @@ impl IlertMcp {
         title = "Update incident",
         input_schema = input_schema::<UpdateIncidentParams>(),
         output_schema = output_schema::<IncidentOut>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Update incident", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -477,7 +477,7 @@ impl IlertMcp {
                 .map(|i| incident_out(i, &self.shared.app_url))
                 .collect(),
             Err(e) => {
-                tracing::debug!(error = %crate::logsafe::escaped(&e.to_string()), "could not look for open incidents");
+                tracing::debug!(error = %crate::observe::logsafe::escaped(&e.to_string()), "could not look for open incidents");
                 Vec::new()
             }
         }
@@ -606,7 +606,7 @@ fn incident_line(i: &IncidentOut) -> String {
 fn lasted(start: &str, end: &str) -> Option<String> {
     let start = chrono::DateTime::parse_from_rfc3339(start).ok()?;
     let end = chrono::DateTime::parse_from_rfc3339(end).ok()?;
-    (end >= start).then(|| crate::tools::times::human(end - start))
+    (end >= start).then(|| crate::rules::times::human(end - start))
 }
 
 pub(crate) fn incident_text(i: &IncidentOut) -> String {

@@ -10,13 +10,13 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::confirm::confirm;
-use crate::tools::lookup::{self, Kind, Named};
-use crate::tools::previews;
-use crate::tools::render::Ref;
-use crate::tools::times::{self, parse, show, show_raw, zone};
-use crate::tools::{
+use crate::mcp::server::IlertMcp;
+use crate::rules::confirm::confirm;
+use crate::rules::names::{self, Kind, Named};
+use crate::rules::previews;
+use crate::rules::render::Ref;
+use crate::rules::times::{self, parse, show, show_raw, zone};
+use crate::rules::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
 
@@ -202,13 +202,13 @@ impl IlertMcp {
         ] {
             if let Some(name) = name {
                 let n = check!(self.shared.refs.resolve(&api, kind, name).await);
-                resolved.extend(lookup::note(kind, name, &n));
+                resolved.extend(names::note(kind, name, &n));
                 ids.push(n.id);
             }
         }
         if let Some(asked) = &p.team {
             let (team, policies) = check!(self.team_policies(&api, asked).await);
-            resolved.extend(lookup::note(Kind::Team, asked, &team));
+            resolved.extend(names::note(Kind::Team, asked, &team));
             if policies.is_empty() {
                 // An answer, not an error: the team routes no alerts, so nobody is paged for it.
                 let out = WhoIsOnCallOutput {
@@ -299,7 +299,7 @@ impl IlertMcp {
                 next: shift(&s.next_shift),
             })
             .collect();
-        let text = crate::tools::lines_or(
+        let text = crate::rules::lines_or(
             &schedules,
             |s| {
                 let now = s.current.as_ref().map(|c| {
@@ -461,7 +461,7 @@ impl IlertMcp {
         title = "Create schedule override",
         input_schema = input_schema::<OverrideParams>(),
         output_schema = output_schema::<OverrideOutput>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Create schedule override", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = false)
     )]
@@ -534,8 +534,8 @@ impl IlertMcp {
         };
         let text = format!(
             "{} is on call for {} from {} to {}.",
-            lookup::resolved(&user),
-            lookup::resolved(&schedule),
+            names::resolved(&user),
+            names::resolved(&schedule),
             out.start,
             out.end
         );
@@ -554,7 +554,7 @@ impl IlertMcp {
             .with_team_context(team.id)
             .list_escalation_policies(Page::new(0, 50))
             .await
-            .map_err(|e| crate::tools::explain(&e, "the escalation policy list"))?;
+            .map_err(|e| crate::rules::explain(&e, "the escalation policy list"))?;
         let ids: Vec<i64> = policies
             .iter()
             .filter(|p| p.teams.iter().any(|t| t.id == team.id))

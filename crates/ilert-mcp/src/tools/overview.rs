@@ -8,11 +8,11 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
+use crate::mcp::server::IlertMcp;
+use crate::rules::render::{self, AlertItem, Ref};
+use crate::rules::times::{self, show_raw, zone};
+use crate::rules::{check, explain, failure, input_schema, output_schema, session, structured};
 use crate::tools::incidents::{IncidentOut, incident_out};
-use crate::tools::render::{self, AlertItem, Ref};
-use crate::tools::times::{self, show_raw, zone};
-use crate::tools::{check, explain, failure, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,10 +8,10 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::lookup::Kind;
-use crate::tools::render::Ref;
-use crate::tools::{check, ilert, input_schema, output_schema, session, structured};
+use crate::mcp::server::IlertMcp;
+use crate::rules::names::Kind;
+use crate::rules::render::Ref;
+use crate::rules::{check, ilert, input_schema, output_schema, session, structured};
 
 /// No arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -244,7 +244,7 @@ impl IlertMcp {
                 Ok(user) => vec![user],
                 Err(ilert_client::ApiError::NotFound { .. }) => Vec::new(),
                 Err(e) => {
-                    return crate::tools::failure(crate::tools::explain(&e, "the user search"));
+                    return crate::rules::failure(crate::rules::explain(&e, "the user search"));
                 }
             }
         } else {
@@ -304,7 +304,7 @@ impl IlertMcp {
                     .collect(),
             })
             .collect();
-        let text = crate::tools::lines_or(
+        let text = crate::rules::lines_or(
             &teams,
             |t| format!("{} (id {}): {}", t.name, t.id, t.members.join(", ")),
             "No teams.",
@@ -331,7 +331,7 @@ impl IlertMcp {
             "the escalation policy list"
         );
         let policies: Vec<PolicyOut> = policies.iter().map(policy_out).collect();
-        let text = crate::tools::lines_or(&policies, policy_text, "No escalation policies.");
+        let text = crate::rules::lines_or(&policies, policy_text, "No escalation policies.");
         structured(&PoliciesOutput { policies }, text)
     }
 

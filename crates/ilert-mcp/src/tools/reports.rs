@@ -15,10 +15,10 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::lookup::{self, Kind, Named, RefCache};
-use crate::tools::times::{self, parse, show, zone};
-use crate::tools::{
+use crate::mcp::server::IlertMcp;
+use crate::rules::names::{self, Kind, Named, RefCache};
+use crate::rules::times::{self, parse, show, zone};
+use crate::rules::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
 };
 
@@ -171,7 +171,7 @@ impl IlertMcp {
         ] {
             if let Some(name) = name {
                 let n = check!(self.shared.refs.resolve(&api, kind, name).await);
-                resolved.extend(lookup::note(kind, name, &n));
+                resolved.extend(names::note(kind, name, &n));
                 ids.push(n.id);
             }
         }

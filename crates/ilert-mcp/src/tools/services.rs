@@ -10,14 +10,14 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::confirm::confirm;
+use crate::mcp::server::IlertMcp;
+use crate::rules::confirm::confirm;
+use crate::rules::names::Kind;
+use crate::rules::previews;
+use crate::rules::render::Ref;
+use crate::rules::times::{self, parse, show, show_raw, zone};
+use crate::rules::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 use crate::tools::incidents::{IncidentOut, incident_out};
-use crate::tools::lookup::Kind;
-use crate::tools::previews;
-use crate::tools::render::Ref;
-use crate::tools::times::{self, parse, show, show_raw, zone};
-use crate::tools::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -185,7 +185,7 @@ impl IlertMcp {
             .iter()
             .map(|s| service_out(s, &self.shared.app_url))
             .collect();
-        let text = crate::tools::lines_or(&services, service_line, "No services.");
+        let text = crate::rules::lines_or(&services, service_line, "No services.");
         structured(&ServicesOutput { services }, text)
     }
 
@@ -264,7 +264,7 @@ impl IlertMcp {
                     .collect(),
             })
             .collect();
-        let text = crate::tools::lines_or(
+        let text = crate::rules::lines_or(
             &pages,
             |p| {
                 let services: Vec<String> =
@@ -362,7 +362,7 @@ impl IlertMcp {
         title = "Create maintenance window",
         input_schema = input_schema::<CreateMaintenanceParams>(),
         output_schema = output_schema::<MaintenanceOut>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Create maintenance window", read_only_hint = false, destructive_hint = false,
                     idempotent_hint = false, open_world_hint = true)
     )]

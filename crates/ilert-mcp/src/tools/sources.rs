@@ -10,13 +10,13 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::confirm::confirm;
-use crate::tools::lookup::Kind;
-use crate::tools::previews;
-use crate::tools::render::{self, Ref};
-use crate::tools::times::human;
-use crate::tools::{args, check, failure, ilert, input_schema, output_schema, session, structured};
+use crate::mcp::server::IlertMcp;
+use crate::rules::confirm::confirm;
+use crate::rules::names::Kind;
+use crate::rules::previews;
+use crate::rules::render::{self, Ref};
+use crate::rules::times::human;
+use crate::rules::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,7 +160,7 @@ impl IlertMcp {
                 key_visible: s.integration_key.as_deref().is_some_and(|k| !k.is_empty()),
             })
             .collect();
-        let text = crate::tools::lines_or(
+        let text = crate::rules::lines_or(
             &sources,
             |s| {
                 let policy = s
@@ -263,7 +263,7 @@ impl IlertMcp {
         title = "Send event",
         input_schema = input_schema::<SendEventParams>(),
         output_schema = output_schema::<SendEventOutput>(),
-        meta = crate::tools::confirm::outward(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Send event", read_only_hint = false, destructive_hint = true,
                     idempotent_hint = false, open_world_hint = true)
     )]
@@ -349,7 +349,7 @@ impl IlertMcp {
                     "No alert source has that integration key. Check it, or pass `source` (list_alert_sources shows them).",
                 );
             }
-            Err(e) => return failure(crate::tools::explain(&e, "the event")),
+            Err(e) => return failure(crate::rules::explain(&e, "the event")),
         };
         let alert_id = receipt.alert_id();
         let out = SendEventOutput {

@@ -1,4 +1,4 @@
-//! `get_view_context`: what the MCP Apps views (see `crate::views`) need besides the tool result
+//! `get_view_context`: what the MCP Apps views (see `crate::mcp::views`) need besides the tool result
 //! they render: the ilert web app root for "Open in ilert" links and the alert sources
 //! (`/alert-sources`) the metrics view breaks down by. Only views call it (`visibility: ["app"]`).
 
@@ -9,9 +9,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::server::IlertMcp;
-use crate::tools::render::Ref;
-use crate::tools::{failure, ilert, input_schema, output_schema, session, structured};
+use crate::mcp::server::IlertMcp;
+use crate::rules::render::Ref;
+use crate::rules::{failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

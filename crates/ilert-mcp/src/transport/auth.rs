@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use ilert_client::{ApiError, ApiKey, Client};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{AuditLog, Entry, Outcome};
 use crate::auth::{ACCESS_PREFIX, GrantInfo, OAuth, Scope};
-use crate::server::CallerKey;
-use crate::tools::catalogue::Catalogue;
+use crate::calls::catalogue::Catalogue;
+use crate::mcp::server::CallerKey;
+use crate::observe::audit::{AuditLog, Entry, Outcome};
 use crate::transport::guard::ToolCall;
 
 /// How long a key ilert accepted is trusted without asking again. A key revoked meanwhile still
@@ -56,7 +56,7 @@ pub struct BearerAuth {
     /// With OAuth on, access tokens are accepted too and 401s point at the metadata.
     oauth: Option<Arc<OAuth>>,
     /// Told whom a verified key belongs to, so a write's audit event does not ask ilert again.
-    audit: Option<Arc<crate::audit::AuditLog>>,
+    audit: Option<Arc<crate::observe::audit::AuditLog>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,7 +74,7 @@ impl BearerAuth {
     pub fn with_audit(
         client: Client,
         oauth: Option<Arc<OAuth>>,
-        audit: Option<Arc<crate::audit::AuditLog>>,
+        audit: Option<Arc<crate::observe::audit::AuditLog>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
@@ -162,7 +162,7 @@ impl BearerAuth {
                 Err(Refusal::Rejected)
             }
             Err(e) => {
-                tracing::warn!(error = %crate::logsafe::escaped(&e.to_string()), "could not verify an API key with ilert; refusing the request");
+                tracing::warn!(error = %crate::observe::logsafe::escaped(&e.to_string()), "could not verify an API key with ilert; refusing the request");
                 Err(Refusal::Unverified)
             }
         }
@@ -358,7 +358,7 @@ pub async fn require_scope(
     ) else {
         return next.run(request).await;
     };
-    let needed = crate::server::needed_scope(set, tool);
+    let needed = crate::mcp::server::needed_scope(set, tool);
     if grant.scope.covers(&needed) {
         return next.run(request).await;
     }
@@ -368,8 +368,8 @@ pub async fn require_scope(
         needed.to_scope_string(),
         grant.scope.to_scope_string()
     );
-    crate::metrics::global().tool_call(name, "refused", Duration::ZERO);
-    if !crate::tools::catalogue::is_read_only(tool) {
+    crate::observe::metrics::global().tool_call(name, "refused", Duration::ZERO);
+    if !crate::calls::catalogue::is_read_only(tool) {
         let tool_name = name.clone();
         let (parts, body) = request.into_parts();
         // The guard has the body in memory already; it is read again only for this refusal.

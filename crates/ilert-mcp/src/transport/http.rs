@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 
 use crate::auth::OAuth;
-use crate::server::{IlertMcp, Shared};
-use crate::tools::catalogue::Catalogue;
+use crate::calls::catalogue::Catalogue;
+use crate::mcp::server::{IlertMcp, Shared};
 use crate::transport::auth::{BearerAuth, ScopeCheck, require_bearer, require_scope};
 use crate::transport::guard::{BodyLimit, guard_body};
 
@@ -120,7 +120,7 @@ pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfi
             BodyLimit(config.max_body_bytes),
             guard_body,
         ))
-        .layer(axum::middleware::from_fn(crate::traces::http_span))
+        .layer(axum::middleware::from_fn(crate::observe::traces::http_span))
         .layer(axum::middleware::from_fn_with_state(
             scope_check,
             require_scope,

@@ -33,7 +33,7 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
         .unwrap_or_else(fresh_id);
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
-    crate::metrics::global().http(response.status().as_u16());
+    crate::observe::metrics::global().http(response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -59,7 +59,7 @@ fn fresh_id() -> String {
 }
 
 pub async fn metrics() -> Response {
-    let mut response = crate::metrics::global().render().into_response();
+    let mut response = crate::observe::metrics::global().render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

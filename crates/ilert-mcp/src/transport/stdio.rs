@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use rmcp::ServiceExt;
 
-use crate::server::{IlertMcp, Shared};
-use crate::tools::catalogue::Catalogue;
+use crate::calls::catalogue::Catalogue;
+use crate::mcp::server::{IlertMcp, Shared};
 
 pub async fn run(shared: Arc<Shared>, catalogue: Arc<Catalogue>) -> Result<(), String> {
-    let server = crate::traces::Traced(IlertMcp::new(shared, catalogue));
+    let server = crate::observe::traces::Traced(IlertMcp::new(shared, catalogue));
     let running = server
         .serve(rmcp::transport::stdio())
         .await

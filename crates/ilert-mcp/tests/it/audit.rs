@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use ilert_mcp::audit::AuditLog;
 use ilert_mcp::auth::seal::TokenKey;
 use ilert_mcp::auth::{ACCESS_PREFIX, Grant, Scope, store};
-use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::calls::catalogue::Catalogue;
+use ilert_mcp::observe::audit::AuditLog;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -242,7 +242,7 @@ async fn the_audit_log_flags_open_a_file_and_refuse_one_they_cannot() {
     use clap::Parser;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.jsonl");
-    let cli = ilert_mcp::cli::Cli::try_parse_from([
+    let cli = ilert_mcp::commands::cli::Cli::try_parse_from([
         "ilert-mcp",
         "serve",
         "--audit-log",
@@ -251,21 +251,21 @@ async fn the_audit_log_flags_open_a_file_and_refuse_one_they_cannot() {
         "--attribute-actions",
     ])
     .unwrap();
-    let ilert_mcp::cli::Command::Serve(args) = cli.command else {
+    let ilert_mcp::commands::cli::Command::Serve(args) = cli.command else {
         unreachable!()
     };
     assert!(args.audit.audit_fsync && args.audit.attribute_actions);
     args.audit.audit_log().unwrap();
     assert!(path.exists());
     let missing = dir.path().join("no/such/dir/a.jsonl");
-    let cli = ilert_mcp::cli::Cli::try_parse_from([
+    let cli = ilert_mcp::commands::cli::Cli::try_parse_from([
         "ilert-mcp",
         "stdio",
         "--audit-log",
         missing.to_str().unwrap(),
     ])
     .unwrap();
-    let ilert_mcp::cli::Command::Stdio(args) = cli.command else {
+    let ilert_mcp::commands::cli::Command::Stdio(args) = cli.command else {
         unreachable!()
     };
     let error = args.audit.audit_log().err().unwrap();

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ilert_client::{ApiKey, ClientConfig, RetryPolicy};
-use ilert_mcp::server::{IlertMcp, Shared};
-use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::calls::catalogue::Catalogue;
+use ilert_mcp::mcp::server::{IlertMcp, Shared};
 use ilert_mcp::transport::http::{self, HttpConfig};
 pub use ilert_sandbox::IncidentModel;
 use ilert_sandbox::{Sandbox, SandboxConfig};
@@ -31,7 +31,10 @@ impl Drop for Harness {
     fn drop(&mut self) {
         self.shutdown.cancel();
         // For the secrets scan: what /metrics serves (the process's registry) at the end.
-        crate::capture::keep("metrics", ilert_mcp::metrics::global().render().as_bytes());
+        crate::capture::keep(
+            "metrics",
+            ilert_mcp::observe::metrics::global().render().as_bytes(),
+        );
     }
 }
 
@@ -53,7 +56,7 @@ fn budgeted_client(base_url: &str, per_key_budget: u32) -> ilert_client::Client 
             rate_limit_delay: Duration::from_millis(20),
             server_error_delay: Duration::from_millis(20),
         },
-        observer: Some(ilert_mcp::metrics::observer()),
+        observer: Some(ilert_mcp::observe::metrics::observer()),
         ..ClientConfig::default()
     })
     .unwrap()
@@ -99,7 +102,7 @@ pub async fn start_oauth_configured(
     allow_insecure_metadata: bool,
     used: Arc<dyn ilert_mcp::auth::store::UsedIds>,
     catalogue: Catalogue,
-    audit: Option<Arc<ilert_mcp::audit::AuditLog>>,
+    audit: Option<Arc<ilert_mcp::observe::audit::AuditLog>>,
     configure: impl FnOnce(&mut ilert_mcp::auth::OAuth),
 ) -> (Harness, Arc<ilert_mcp::auth::OAuth>) {
     // The MCP port must be known before the OAuth issuer is: bind first, then build.
@@ -115,7 +118,7 @@ pub async fn start_oauth_configured(
         // As `serve` sets it up: the ceiling follows the tools offered.
         let o = Arc::get_mut(&mut oauth).unwrap();
         o.allow_insecure_metadata = allow_insecure_metadata;
-        o.ceiling = ilert_mcp::server::ceiling(&catalogue);
+        o.ceiling = ilert_mcp::mcp::server::ceiling(&catalogue);
         configure(o);
     }
     let config = HttpConfig {
@@ -391,7 +394,7 @@ pub async fn alert_ids(harness_sandbox_url: &str, state: &str) -> Vec<i64> {
 /// confirmers share a key and a store). The harness's `mcp_url` is the first server; all URLs are
 /// returned in order.
 pub async fn start_confirming(
-    confirmers: Vec<ilert_mcp::tools::confirm::Confirmer>,
+    confirmers: Vec<ilert_mcp::rules::confirm::Confirmer>,
 ) -> (Harness, Vec<String>) {
     let ((sandbox_url, shutdown), shared, dir) = start_sandbox(None).await;
     let mut urls = Vec::new();

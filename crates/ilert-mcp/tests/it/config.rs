@@ -1,8 +1,8 @@
 //! The configurations `ilert-mcp config` prints: each parses as JSON, and the stdio forms start
 //! and work when a client launches them as written (the placeholder replaced by a key).
 
-use ilert_mcp::cli::ClientKind;
-use ilert_mcp::config::render;
+use ilert_mcp::commands::cli::ClientKind;
+use ilert_mcp::commands::config::render;
 use rmcp::ServiceExt;
 use serde_json::{Value, json};
 use tokio::process::Command;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use ilert_mcp::auth::seal::TokenKey;
 use ilert_mcp::auth::store::{InMemory, UsedIds};
-use ilert_mcp::tools::confirm::{Confirmer, Policy, STATE_TTL_SECS};
+use ilert_mcp::rules::confirm::{Confirmer, Policy, STATE_TTL_SECS};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -826,8 +826,8 @@ async fn the_rust_sdk_client_answers_on_2026_and_is_not_asked_in_the_handshake_e
 /// requests mid-call, so a client that declared elicitation is asked with `elicitation/create`.
 #[tokio::test]
 async fn handshake_era_stdio_clients_with_elicitation_are_asked_in_band() {
-    use ilert_mcp::server::{IlertMcp, Shared};
-    use ilert_mcp::tools::catalogue::Catalogue;
+    use ilert_mcp::calls::catalogue::Catalogue;
+    use ilert_mcp::mcp::server::{IlertMcp, Shared};
     use rmcp::ServiceExt;
     use rmcp::model::{CallToolRequestParams, ElicitationAction};
     let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;

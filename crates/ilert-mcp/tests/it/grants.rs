@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ilert_mcp::auth::seal::TokenKey;
 use ilert_mcp::auth::{ACCESS_PREFIX, Grant, OAuth, Scope, store};
-use ilert_mcp::tools::catalogue::{Catalogue, Selection};
+use ilert_mcp::calls::catalogue::{Catalogue, Selection};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -669,15 +669,15 @@ async fn token_lifetimes_are_configurable_and_refresh_comes_without_offline_acce
     ] {
         let mut argv = vec!["ilert-mcp", "serve"];
         argv.extend(flags.iter().copied());
-        let cli = ilert_mcp::cli::Cli::try_parse_from(&argv).unwrap();
-        let ilert_mcp::cli::Command::Serve(args) = cli.command else {
+        let cli = ilert_mcp::commands::cli::Cli::try_parse_from(&argv).unwrap();
+        let ilert_mcp::commands::cli::Command::Serve(args) = cli.command else {
             unreachable!()
         };
         let bound = "127.0.0.1:1".parse().unwrap();
         let error = ilert_mcp::oauth(&args.http, bound, &client, &Catalogue::full()).unwrap_err();
         assert!(error.starts_with(wrong), "{flags:?}: {error}");
     }
-    let cli = ilert_mcp::cli::Cli::try_parse_from([
+    let cli = ilert_mcp::commands::cli::Cli::try_parse_from([
         "ilert-mcp",
         "serve",
         "--access-token-secs",
@@ -686,7 +686,7 @@ async fn token_lifetimes_are_configurable_and_refresh_comes_without_offline_acce
         "86400",
     ])
     .unwrap();
-    let ilert_mcp::cli::Command::Serve(args) = cli.command else {
+    let ilert_mcp::commands::cli::Command::Serve(args) = cli.command else {
         unreachable!()
     };
     let oauth = ilert_mcp::oauth(

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ilert_mcp::server::Shared;
-use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::calls::catalogue::Catalogue;
+use ilert_mcp::mcp::server::Shared;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use rmcp::model::{ArgumentInfo, CompleteRequestParams, Reference};
 use serde_json::{Value, json};
@@ -405,7 +405,7 @@ async fn metrics_show_the_upstream_budget_in_total_never_by_key() {
     }
     assert!(client.session(user).current_user().await.is_err(), "4th");
     client.session(admin).current_user().await.unwrap();
-    let text = ilert_mcp::metrics::global().render();
+    let text = ilert_mcp::observe::metrics::global().render();
     for line in [
         "ilert_mcp_upstream_budget_per_key 3\n",
         "ilert_mcp_upstream_budget_used 4\n",

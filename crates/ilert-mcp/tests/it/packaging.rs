@@ -220,7 +220,7 @@ fn bundle_manifest_asks_for_the_key_and_the_ilert_url() {
     assert_eq!(config["env"]["ILERT_API_KEY"], "${user_config.api_key}");
 
     // The URL field's default is the binary's own default for ILERT_BASE_URL.
-    let stdio = ilert_mcp::cli::Cli::command();
+    let stdio = ilert_mcp::commands::cli::Cli::command();
     let stdio = stdio.find_subcommand("stdio").expect("a stdio command");
     let ilert_url = stdio
         .get_arguments()

@@ -1,8 +1,8 @@
 //! The README's tools table is generated from the catalogue; this fails when it is stale. Also
 //! the README's client configurations and the nginx settings in docs/deploy.md.
 
-use ilert_mcp::tools::catalogue::Catalogue;
-use ilert_mcp::tools::listing;
+use ilert_mcp::calls::catalogue::Catalogue;
+use ilert_mcp::commands::listing;
 
 #[test]
 fn readme_tools_table_is_current() {
@@ -27,7 +27,7 @@ fn readme_tools_table_is_current() {
 #[test]
 fn readme_client_configs_match_the_config_command() {
     use clap::ValueEnum;
-    use ilert_mcp::cli::ClientKind;
+    use ilert_mcp::commands::cli::ClientKind;
 
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
@@ -41,7 +41,8 @@ fn readme_client_configs_match_the_config_command() {
         let body = &head[head.find("```json\n").unwrap() + 8..];
         let block: serde_json::Value =
             serde_json::from_str(&body[..body.find("```").unwrap()]).unwrap();
-        let text = ilert_mcp::config::render(client, "https://mcp.ilert.com/mcp", stdio).unwrap();
+        let text = ilert_mcp::commands::config::render(client, "https://mcp.ilert.com/mcp", stdio)
+            .unwrap();
         let expected: serde_json::Value =
             serde_json::from_str(&text[..text.find("\n\n").unwrap()]).unwrap();
         assert_eq!(

@@ -1,6 +1,6 @@
 //! The tool catalogue as clients see it: snapshot, annotations, portable schemas, size budget.
 
-use ilert_mcp::tools::catalogue::{Catalogue, toolsets};
+use ilert_mcp::calls::catalogue::{Catalogue, toolsets};
 use serde_json::{Value, json};
 
 fn tools_json() -> Value {
@@ -147,7 +147,7 @@ fn read_only_hints_match_the_tools() {
 #[test]
 fn tools_list_size() {
     for set in toolsets() {
-        let one = Catalogue::select(&ilert_mcp::tools::catalogue::Selection {
+        let one = Catalogue::select(&ilert_mcp::calls::catalogue::Selection {
             toolsets: Some(vec![set.name.to_owned()]),
             ..Default::default()
         });
@@ -176,7 +176,7 @@ fn tools_list_size() {
     let bytes = serde_json::to_vec(&json!({ "tools": default.tools() }))
         .unwrap()
         .len();
-    assert_eq!(bytes, ilert_mcp::tools::listing::list_bytes(&default));
+    assert_eq!(bytes, ilert_mcp::commands::listing::list_bytes(&default));
     println!(
         "default selection: {} tools, {bytes} bytes",
         default.tools().len()

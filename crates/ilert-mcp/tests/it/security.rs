@@ -6,8 +6,8 @@ use std::sync::Arc;
 use base64::Engine;
 use ilert_mcp::auth::seal::TokenKey;
 use ilert_mcp::auth::{CLIENT_PREFIX, Grant, OAuth, REFRESH_PREFIX, Scope, store};
-use ilert_mcp::server::Shared;
-use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::calls::catalogue::Catalogue;
+use ilert_mcp::mcp::server::Shared;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -759,12 +759,15 @@ async fn allowed_origins_get_cors_preflights_answered() {
     );
 }
 
-fn serve_args(args: &[&str]) -> ilert_mcp::cli::HttpArgs {
+fn serve_args(args: &[&str]) -> ilert_mcp::commands::cli::HttpArgs {
     use clap::Parser;
     let mut argv = vec!["ilert-mcp", "serve"];
     argv.extend_from_slice(args);
-    match ilert_mcp::cli::Cli::try_parse_from(argv).unwrap().command {
-        ilert_mcp::cli::Command::Serve(serve) => serve.http,
+    match ilert_mcp::commands::cli::Cli::try_parse_from(argv)
+        .unwrap()
+        .command
+    {
+        ilert_mcp::commands::cli::Command::Serve(serve) => serve.http,
         _ => unreachable!(),
     }
 }
@@ -779,7 +782,7 @@ async fn unsafe_public_urls_are_refused() {
         &serve_args(&["--public-url", "http://mcp.example.com"]),
         bound,
         &client,
-        &ilert_mcp::tools::catalogue::Catalogue::full(),
+        &ilert_mcp::calls::catalogue::Catalogue::full(),
     )
     .unwrap_err();
     assert!(refused.contains("--insecure-public-url"), "{refused}");
@@ -791,7 +794,7 @@ async fn unsafe_public_urls_are_refused() {
         ]),
         bound,
         &client,
-        &ilert_mcp::tools::catalogue::Catalogue::full(),
+        &ilert_mcp::calls::catalogue::Catalogue::full(),
     )
     .unwrap()
     .unwrap();
@@ -805,7 +808,7 @@ async fn unsafe_public_urls_are_refused() {
             &serve_args(&["--public-url", ok]),
             bound,
             &client,
-            &ilert_mcp::tools::catalogue::Catalogue::full(),
+            &ilert_mcp::calls::catalogue::Catalogue::full(),
         )
         .unwrap()
         .unwrap();
@@ -818,7 +821,7 @@ async fn unsafe_public_urls_are_refused() {
             &serve_args(&[]),
             everywhere,
             &client,
-            &ilert_mcp::tools::catalogue::Catalogue::full()
+            &ilert_mcp::calls::catalogue::Catalogue::full()
         )
         .unwrap()
         .is_none()
@@ -827,7 +830,7 @@ async fn unsafe_public_urls_are_refused() {
         &serve_args(&["--public-url", "https://mcp.example.com"]),
         everywhere,
         &client,
-        &ilert_mcp::tools::catalogue::Catalogue::full(),
+        &ilert_mcp::calls::catalogue::Catalogue::full(),
     )
     .unwrap()
     .unwrap();

@@ -794,8 +794,8 @@ async fn narrowed(
     key: &str,
     toolsets: &[&str],
 ) -> rmcp::service::RunningService<rmcp::service::RoleClient, ()> {
-    use ilert_mcp::server::{IlertMcp, Shared};
-    use ilert_mcp::tools::catalogue::{Catalogue, Selection};
+    use ilert_mcp::calls::catalogue::{Catalogue, Selection};
+    use ilert_mcp::mcp::server::{IlertMcp, Shared};
     use rmcp::ServiceExt;
     use std::sync::Arc;
     let shared = Arc::new(Shared::new(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use ilert_mcp::tools::catalogue::Catalogue;
+use ilert_mcp::calls::catalogue::Catalogue;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::Union;

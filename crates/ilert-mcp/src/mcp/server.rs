@@ -17,12 +17,12 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tracing::Instrument as _;
 
-use crate::audit::{self, AuditLog, Entry};
 use crate::auth::{GrantInfo, Scope};
-use crate::tools::catalogue::{Catalogue, Selection};
-use crate::tools::confirm::{self, Before, Binding, Confirmer, Outcome, Stage};
-use crate::tools::failure;
-use crate::tools::lookup::RefCache;
+use crate::calls::catalogue::{Catalogue, Selection};
+use crate::observe::audit::{self, AuditLog, Entry};
+use crate::rules::confirm::{self, Before, Binding, Confirmer, Outcome, Stage};
+use crate::rules::failure;
+use crate::rules::names::RefCache;
 
 /// The ilert key of the HTTP caller of this request. Inserted by the auth layer into the request's
 /// extensions; never stored anywhere else.
@@ -140,7 +140,7 @@ impl IlertMcp {
             && !selection.narrows(set, tool)
         {
             return Some(
-                if selection.read_only && !crate::tools::catalogue::is_read_only(tool) {
+                if selection.read_only && !crate::calls::catalogue::is_read_only(tool) {
                     "this connection is read-only (its X-MCP-Readonly header)"
                 } else {
                     "this connection's tool selection excludes it"
@@ -156,7 +156,7 @@ impl IlertMcp {
     }
 
     /// An error names a tool only if this caller is offered it: pointers to other tools are cut
-    /// out of its sentences (see [`crate::tools::without_tools`]).
+    /// out of its sentences (see [`crate::rules::without_tools`]).
     fn offered_only(
         &self,
         mut result: CallToolResult,
@@ -184,8 +184,8 @@ impl IlertMcp {
             })
             .map(String::as_str)
             .collect();
-        let text = crate::tools::result_text(&result);
-        let cut = crate::tools::without_tools(&text, &hidden);
+        let text = crate::rules::result_text(&result);
+        let cut = crate::rules::without_tools(&text, &hidden);
         if cut != text {
             result.content = vec![rmcp::model::ContentBlock::text(cut)];
         }
@@ -278,7 +278,7 @@ impl IlertMcp {
         let span = context
             .extensions
             .get::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<crate::traces::RequestSpan>())
+            .and_then(|p| p.extensions.get::<crate::observe::traces::RequestSpan>())
             .map_or_else(tracing::Span::current, |s| s.0.clone());
         let narrowing = Self::request_selection(&context);
         let grant = Self::grant_scope(&context);
@@ -372,7 +372,7 @@ impl ServerHandler for IlertMcp {
                 .enable_resources()
                 .enable_completions()
                 .enable_logging()
-                .enable_extensions_with(crate::views::capability())
+                .enable_extensions_with(crate::mcp::views::capability())
                 .build(),
         )
         .with_server_info(
@@ -405,7 +405,9 @@ impl ServerHandler for IlertMcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        Ok(ListPromptsResult::with_all_items(crate::prompts::list()))
+        Ok(ListPromptsResult::with_all_items(
+            crate::mcp::prompts::list(),
+        ))
     }
 
     async fn get_prompt(
@@ -413,7 +415,7 @@ impl ServerHandler for IlertMcp {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        crate::prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
+        crate::mcp::prompts::get(&request.name, request.arguments.as_ref()).map(Into::into)
     }
 
     async fn complete(
@@ -422,7 +424,7 @@ impl ServerHandler for IlertMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         let api = self.session(&context.extensions).ok();
-        Ok(crate::completions::complete(api, &self.shared.refs, &request).await)
+        Ok(crate::mcp::completions::complete(api, &self.shared.refs, &request).await)
     }
 
     // Logging is deprecated from 2026-07-28 (SEP-2577) but 2025-era clients still send setLevel.
@@ -444,8 +446,8 @@ impl ServerHandler for IlertMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let declared = context.meta.client_capabilities();
-        let views = if crate::views::client_renders(declared.as_ref()) {
-            crate::views::resources()
+        let views = if crate::mcp::views::client_renders(declared.as_ref()) {
+            crate::mcp::views::resources()
         } else {
             Vec::new()
         };
@@ -458,7 +460,7 @@ impl ServerHandler for IlertMcp {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         Ok(ListResourceTemplatesResult::with_all_items(
-            crate::resources::templates(),
+            crate::mcp::resources::templates(),
         ))
     }
 
@@ -468,14 +470,14 @@ impl ServerHandler for IlertMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         // Views are the same static HTML for everyone: no ilert call, no key needed.
-        if let Some(view) = crate::views::read(&request.uri) {
+        if let Some(view) = crate::mcp::views::read(&request.uri) {
             return Ok(view.into());
         }
         let api = self.session(&context.extensions).map_err(|_| {
             ErrorData::invalid_request("No ilert API key came with this request.", None)
         })?;
         Ok(
-            crate::resources::read(&api, &self.shared.app_url, &request.uri)
+            crate::mcp::resources::read(&api, &self.shared.app_url, &request.uri)
                 .await?
                 .into(),
         )
@@ -487,7 +489,7 @@ impl ServerHandler for IlertMcp {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
-        Err(crate::methods::unhandled(
+        Err(crate::mcp::methods::unhandled(
             &request.method,
             request.params.as_ref(),
             is_2026_era(&context),
@@ -512,7 +514,7 @@ impl ServerHandler for IlertMcp {
         };
         // Every call of a tool that writes leaves one audit event, whatever becomes of it.
         let parts = context.extensions.get::<http::request::Parts>();
-        let audit = (!crate::tools::catalogue::is_read_only(tool)).then(|| {
+        let audit = (!crate::calls::catalogue::is_read_only(tool)).then(|| {
             // Over stateless HTTP rmcp stands in a default client for one that never said who it
             // is; only the request's own metadata (2026-07-28) names it, else the user agent.
             let client = match parts {
@@ -534,7 +536,11 @@ impl ServerHandler for IlertMcp {
         let narrowing = Self::request_selection(&context);
         let grant = Self::grant_scope(&context);
         if let Some(why) = self.unavailable(tool, narrowing.as_ref(), grant.as_ref()) {
-            crate::metrics::global().tool_call(&name, "refused", std::time::Duration::ZERO);
+            crate::observe::metrics::global().tool_call(
+                &name,
+                "refused",
+                std::time::Duration::ZERO,
+            );
             if let Some(entry) = audit {
                 entry
                     .finish(
@@ -547,13 +553,17 @@ impl ServerHandler for IlertMcp {
             }
             return Ok(failure(format!("{name} is not available: {why}.")).into());
         }
-        let _in_flight = crate::metrics::global().start_call();
+        let _in_flight = crate::observe::metrics::global().start_call();
         let started = std::time::Instant::now();
         // Only now, with selection, read-only and grants applied, may a write ask a person.
         let stage = match self.confirmation(tool, &request, &context).await {
             Ok(stage) => stage,
             Err((answer, answered)) => {
-                crate::metrics::global().tool_call(&name, "confirmation", started.elapsed());
+                crate::observe::metrics::global().tool_call(
+                    &name,
+                    "confirmation",
+                    started.elapsed(),
+                );
                 // Asking records nothing yet; a no, or a state or policy refusal, is final.
                 let audited = match (&answer, answered) {
                     (CallToolResponse::InputRequired(_), _) => None,
@@ -594,7 +604,7 @@ impl ServerHandler for IlertMcp {
             Ok(_) => "ok",
             Err(_) => "protocol_error",
         };
-        crate::metrics::global().tool_call(&name, outcome, started.elapsed());
+        crate::observe::metrics::global().tool_call(&name, outcome, started.elapsed());
         // An answer that is not complete (the human is being asked) is recorded when the call
         // that completes it comes back.
         let audited = match &result {
@@ -635,7 +645,7 @@ pub fn ceiling(catalogue: &Catalogue) -> Scope {
 pub fn needed_scope(toolset: &str, tool: &Tool) -> Scope {
     Scope::needed(
         crate::auth::scopes::groups_of(toolset, tool.name.as_ref()),
-        !crate::tools::catalogue::is_read_only(tool),
+        !crate::calls::catalogue::is_read_only(tool),
     )
 }
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::tools::catalogue::Selection;
-use crate::tools::confirm::Policy;
+use crate::calls::catalogue::Selection;
+use crate::rules::confirm::Policy;
 
 /// `0.1.0 (commit 1a2b3c4d5e6f)`: the release and the git commit it was built from.
 pub const VERSION: &str = concat!(
@@ -335,16 +335,16 @@ pub struct AuditArgs {
 }
 
 impl AuditArgs {
-    pub fn audit_log(&self) -> Result<crate::audit::AuditLog, String> {
+    pub fn audit_log(&self) -> Result<crate::observe::audit::AuditLog, String> {
         match &self.audit_log {
-            Some(path) => crate::audit::AuditLog::open(path, self.audit_fsync),
+            Some(path) => crate::observe::audit::AuditLog::open(path, self.audit_fsync),
             None => {
                 if self.audit_fsync {
                     tracing::warn!(
                         "--audit-fsync needs --audit-log FILE; audit events go to stderr"
                     );
                 }
-                Ok(crate::audit::AuditLog::stderr())
+                Ok(crate::observe::audit::AuditLog::stderr())
             }
         }
         .map(|log| log.with_attribution(self.attribute_actions))

@@ -27,28 +27,28 @@ pub const VIEWS: [View; 4] = [
         name: "inbox",
         title: "ilert alert inbox",
         description: "Open alerts with priority, severity, age and responders; accept, resolve, open in ilert",
-        html: include_str!("../views/inbox.html"),
+        html: include_str!("../../views/inbox.html"),
     },
     View {
         uri: "ui://ilert/oncall",
         name: "oncall",
         title: "ilert on-call board",
         description: "Who is on call per policy and level, next handover, 7-day shift timeline",
-        html: include_str!("../views/oncall.html"),
+        html: include_str!("../../views/oncall.html"),
     },
     View {
         uri: "ui://ilert/incident",
         name: "incident",
         title: "ilert incident",
         description: "An incident's status history and affected services",
-        html: include_str!("../views/incident.html"),
+        html: include_str!("../../views/incident.html"),
     },
     View {
         uri: "ui://ilert/metrics",
         name: "metrics",
         title: "ilert alert metrics",
         description: "Alerts, MTTA and MTTR per period, by source",
-        html: include_str!("../views/metrics.html"),
+        html: include_str!("../../views/metrics.html"),
     },
 ];
 

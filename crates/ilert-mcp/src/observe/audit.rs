@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::GrantInfo;
-use crate::server::CallerKey;
+use crate::mcp::server::CallerKey;
 use crate::transport::ops::RequestId;
 
 /// How long a key's ilert user is remembered for events.
@@ -108,7 +108,7 @@ enum Sink {
 pub struct AuditLog {
     sink: Mutex<Sink>,
     fsync: bool,
-    /// Also note alert actions in ilert's alert timeline ([`crate::attribution`]).
+    /// Also note alert actions in ilert's alert timeline ([`crate::observe::attribution`]).
     attribute: bool,
     users: Mutex<HashMap<[u8; 32], (Instant, User)>>,
 }
@@ -167,7 +167,7 @@ impl AuditLog {
                 .and_then(|()| if self.fsync { file.sync_data() } else { Ok(()) }),
         };
         if let Err(e) = written {
-            crate::metrics::global().audit_write_failed();
+            crate::observe::metrics::global().audit_write_failed();
             tracing::error!(error = %e, tool = %event.tool, "could not write an audit event");
         }
     }
@@ -312,7 +312,7 @@ impl Entry {
                 Some(version) => format!("{} {version}", c.name),
                 None => c.name.clone(),
             });
-            crate::attribution::note(
+            crate::observe::attribution::note(
                 api.clone(),
                 &self.event.tool,
                 &self.event.targets,

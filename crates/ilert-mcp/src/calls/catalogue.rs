@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::Tool;
 
-use crate::server::IlertMcp;
+use crate::mcp::server::IlertMcp;
 
 /// A named group of tools that can be switched on and off.
 pub struct Toolset {
@@ -183,8 +183,8 @@ impl Catalogue {
             // MCP Apps: `_meta.ui` is attached here, once, so tool bodies stay unaware of views;
             // then every tool is slimmed for the tools/list budget.
             for route in part.map.values_mut() {
-                crate::views::attach(&mut route.attr);
-                crate::tools::slim(&mut route.attr);
+                crate::mcp::views::attach(&mut route.attr);
+                crate::rules::slim(&mut route.attr);
             }
             for tool in part.list_all() {
                 if selection.allows(set.name, &tool) {

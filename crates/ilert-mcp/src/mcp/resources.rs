@@ -6,7 +6,7 @@ use ilert_client::{AlertInclude, ApiError, Session};
 use rmcp::ErrorData;
 use rmcp::model::{ReadResourceResult, ResourceContents, ResourceTemplate};
 
-use crate::tools::times::{self, show_raw};
+use crate::rules::times::{self, show_raw};
 
 pub fn templates() -> Vec<ResourceTemplate> {
     vec![
@@ -118,7 +118,7 @@ fn upstream(error: ApiError, uri: &str) -> ErrorData {
             format!("{uri} does not exist or is not visible to you"),
             uri,
         ),
-        other => ErrorData::internal_error(crate::tools::explain(&other, uri), None),
+        other => ErrorData::internal_error(crate::rules::explain(&other, uri), None),
     }
 }
 

@@ -9,9 +9,9 @@ use ilert_sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{DemoArgs, SandboxArgs, default_data_dir};
-use crate::server::Shared;
-use crate::tools::catalogue::Catalogue;
+use crate::calls::catalogue::Catalogue;
+use crate::commands::cli::{DemoArgs, SandboxArgs, default_data_dir};
+use crate::mcp::server::Shared;
 use crate::transport::http::{self, HttpConfig};
 
 /// The key the demo suggests: a USER who may accept and resolve.
@@ -28,7 +28,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
     let catalogue = Arc::new(Catalogue::select(&args.selection.selection()?));
     // The client keeps to the sandbox's own per-key limit, as it keeps to ilert's.
     let client = crate::ilert_client(&format!("http://{sandbox_addr}/api"), 25, args.rate_limit)?;
-    let confirm = crate::tools::confirm::Confirmer::new(
+    let confirm = crate::rules::confirm::Confirmer::new(
         args.confirm.confirm,
         &crate::auth::seal::TokenKey::generate(),
         Arc::new(crate::auth::store::InMemory::default()),
@@ -43,7 +43,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
 
     println!("{}", banner(mcp_addr, sandbox_addr, &data_dir));
     // Demo: OAuth on, issuer at the local URL, a fresh token key per run.
-    let http_args = crate::cli::HttpArgs {
+    let http_args = crate::commands::cli::HttpArgs {
         bind: mcp_addr,
         allowed_hosts: Vec::new(),
         allowed_origins: Vec::new(),

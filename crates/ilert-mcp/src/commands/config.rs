@@ -4,7 +4,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::cli::ClientKind;
+use crate::commands::cli::ClientKind;
 
 const KEY_VAR: &str = "ILERT_AUTH_TOKEN";
 const PLACEHOLDER: &str = "<your ilert API key>";

@@ -4,7 +4,7 @@
 use ilert_client::{AlertQuery, AlertStatus, IncidentQuery, Page, Session};
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
 
-use crate::tools::lookup::{Kind, RefCache};
+use crate::rules::names::{Kind, RefCache};
 
 const MAX: usize = CompletionInfo::MAX_VALUES;
 

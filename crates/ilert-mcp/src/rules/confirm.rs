@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::seal::{Sealer, TokenKey, random_id};
 use crate::auth::store::{InMemory, UsedIds};
-use crate::tools::failure;
+use crate::rules::failure;
 
 /// Where a tool's class is written in its record (`_meta` in tools/list, so hosts can read it).
 pub const META_KEY: &str = "com.ilert/write";
@@ -508,10 +508,10 @@ pub fn step(ext: &Extensions, count: usize) -> Step {
 /// only built when the person is asked.
 macro_rules! confirm {
     ($ext:expr, count = $count:expr, $preview:expr) => {
-        match $crate::tools::confirm::step(&$ext, $count) {
-            $crate::tools::confirm::Step::Go => {}
-            $crate::tools::confirm::Step::Refuse(result) => return result,
-            $crate::tools::confirm::Step::Ask(stage) => return stage.ask($preview.await),
+        match $crate::rules::confirm::step(&$ext, $count) {
+            $crate::rules::confirm::Step::Go => {}
+            $crate::rules::confirm::Step::Refuse(result) => return result,
+            $crate::rules::confirm::Step::Ask(stage) => return stage.ask($preview.await),
         }
     };
     ($ext:expr, $preview:expr) => {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ilert_client::{ApiError, Page, Session};
 use sha2::{Digest, Sha256};
 
-use crate::tools::explain;
+use crate::rules::explain;
 
 const TTL: Duration = Duration::from_secs(60);
 const MAX_ENTRIES: usize = 4_096;

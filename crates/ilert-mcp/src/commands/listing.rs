@@ -1,6 +1,6 @@
 //! `ilert-mcp tools`: the catalogue as plain text or as the README's Markdown table.
 
-use crate::tools::catalogue::{Catalogue, is_read_only};
+use crate::calls::catalogue::{Catalogue, is_read_only};
 
 /// First sentence of a description, on one line.
 fn summary(description: Option<&str>) -> String {

@@ -1,6 +1,6 @@
 //! What a person sees before an outward write: who is paged now and next, which status pages and
 //! how many subscribers hear of it, which alerts change, the text that is published. Built only
-//! when the person is asked (see [`crate::tools::confirm`]); a lookup that fails becomes a line
+//! when the person is asked (see [`crate::rules::confirm`]); a lookup that fails becomes a line
 //! saying so, never a reason to act without asking. ilert APIs: `/on-calls`,
 //! `/escalation-policies/{id}`, `/status-pages`, `/incidents/publish-info`, `/alerts`,
 //! `/schedules/{id}/shifts`.
@@ -11,9 +11,9 @@ use ilert_client::{
     AlertQuery, AlertStatus, IncidentWrite, OnCallQuery, Page, PublishInfo, Session,
 };
 
-use crate::tools::confirm::Preview;
-use crate::tools::lookup::Named;
-use crate::tools::times::{show, show_raw, wire};
+use crate::rules::confirm::Preview;
+use crate::rules::names::Named;
+use crate::rules::times::{show, show_raw, wire};
 
 /// Raising an alert on `source`: the named `responders` only, or the source's escalation policy.
 pub async fn paging(
