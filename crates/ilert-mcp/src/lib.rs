@@ -10,7 +10,9 @@ pub mod rules;
 pub mod tools;
 pub mod transport;
 
-pub use mcp::server::{CallerKey, IlertMcp, Shared};
+pub use auth::CallerKey;
+pub use mcp::server::IlertMcp;
+pub use rules::toolbox::Toolbox;
 
 use std::time::Duration;
 

@@ -9,8 +9,8 @@ use clap::Parser;
 use ilert_client::ApiKey;
 use ilert_mcp::calls::catalogue::Catalogue;
 use ilert_mcp::commands::cli::{Cli, Command, LogFormat};
-use ilert_mcp::mcp::server::Shared;
 use ilert_mcp::observe::traces;
+use ilert_mcp::rules::toolbox::Toolbox;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -68,7 +68,7 @@ async fn run(command: Command) -> Result<(), String> {
             )?;
             let confirm = ilert_mcp::confirmer(&args.http, args.confirm.confirm)?;
             let shared = Arc::new(
-                Shared::new(client, &args.ilert.app_url, None)
+                Toolbox::new(client, &args.ilert.app_url, None)
                     .with_audit(Arc::new(args.audit.audit_log()?))
                     .with_confirmer(confirm),
             );
@@ -117,7 +117,7 @@ async fn run(command: Command) -> Result<(), String> {
                 Arc::new(ilert_mcp::auth::store::InMemory::default()),
             );
             let shared = Arc::new(
-                Shared::new(client, &args.ilert.app_url, Some(key))
+                Toolbox::new(client, &args.ilert.app_url, Some(key))
                     .with_audit(Arc::new(args.audit.audit_log()?))
                     .with_confirmer(confirm),
             );

@@ -63,6 +63,11 @@ pub struct Grant {
     pub fam: String,
 }
 
+/// The ilert key of the HTTP caller of this request. Inserted by the auth layer into the request's
+/// extensions; never stored anywhere else.
+#[derive(Clone)]
+pub struct CallerKey(pub ApiKey);
+
 /// Attached to a request authenticated with an access token.
 #[derive(Debug, Clone)]
 pub struct GrantInfo {

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::Tool;
+use rmcp::model::{MetaObject, Tool};
+use serde_json::json;
 
-use crate::mcp::server::IlertMcp;
+use crate::rules::toolbox::Toolbox;
 
 /// A named group of tools that can be switched on and off.
 pub struct Toolset {
@@ -14,7 +15,7 @@ pub struct Toolset {
     pub description: &'static str,
     /// On unless `--toolsets` names others.
     pub default: bool,
-    pub router: fn() -> ToolRouter<IlertMcp>,
+    pub router: fn() -> ToolRouter<Toolbox>,
 }
 
 /// Every toolset, in the order tools are listed.
@@ -24,7 +25,7 @@ pub fn toolsets() -> Vec<Toolset> {
             name: "overview",
             description: "one call for what is going on",
             default: true,
-            router: IlertMcp::overview_router,
+            router: Toolbox::overview_router,
         },
         Toolset {
             name: "alerts",
@@ -36,49 +37,80 @@ pub fn toolsets() -> Vec<Toolset> {
             name: "incidents",
             description: "status-page incidents and their updates",
             default: true,
-            router: IlertMcp::incidents_router,
+            router: Toolbox::incidents_router,
         },
         Toolset {
             name: "services",
             description: "services, status pages, maintenance windows",
             default: true,
-            router: IlertMcp::services_router,
+            router: Toolbox::services_router,
         },
         Toolset {
             name: "oncall",
             description: "who is on call, schedules, shifts, overrides",
             default: true,
-            router: IlertMcp::oncall_router,
+            router: Toolbox::oncall_router,
         },
         Toolset {
             name: "people",
             description: "users, teams, escalation policies",
             default: true,
-            router: IlertMcp::people_router,
+            router: Toolbox::people_router,
         },
         Toolset {
             name: "sources",
             description: "alert sources, heartbeat monitors, events",
             default: true,
-            router: IlertMcp::sources_router,
+            router: Toolbox::sources_router,
         },
         Toolset {
             name: "reports",
             description: "alert counts, MTTA and MTTR",
             default: true,
-            router: IlertMcp::reports_router,
+            router: Toolbox::reports_router,
         },
         Toolset {
             name: "chatgpt",
             description: "search and fetch, as ChatGPT connectors and deep research require",
             default: true,
-            router: IlertMcp::chatgpt_router,
+            router: Toolbox::chatgpt_router,
         },
     ]
 }
 
-fn alerts() -> ToolRouter<IlertMcp> {
-    IlertMcp::alerts_router() + IlertMcp::alert_work_router() + IlertMcp::view_context_router()
+fn alerts() -> ToolRouter<Toolbox> {
+    Toolbox::alerts_router() + Toolbox::alert_work_router() + Toolbox::view_context_router()
+}
+
+/// MCP Apps (see [`crate::mcp::views`]): which tool's results which view renders. Kept to the
+/// bare `resourceUri` because every byte here is repeated in every `tools/list`.
+pub const TOOL_VIEWS: [(&str, &str); 6] = [
+    ("list_alerts", "ui://ilert/inbox"),
+    ("get_overview", "ui://ilert/inbox"),
+    ("who_is_on_call", "ui://ilert/oncall"),
+    ("get_schedule_shifts", "ui://ilert/oncall"),
+    ("get_incident", "ui://ilert/incident"),
+    ("get_alert_metrics", "ui://ilert/metrics"),
+];
+
+/// Tools only a view calls: the host keeps them out of the model's tool list (`visibility`).
+pub const APP_ONLY: [&str; 1] = ["get_view_context"];
+
+/// Adds `_meta.ui` to `tool` if a view renders it or only views call it; other tools are untouched.
+pub fn attach_view(tool: &mut Tool) {
+    let name = tool.name.as_ref();
+    let mut ui = serde_json::Map::new();
+    if let Some((_, uri)) = TOOL_VIEWS.iter().find(|(t, _)| *t == name) {
+        ui.insert("resourceUri".into(), json!(uri));
+    }
+    if APP_ONLY.contains(&name) {
+        ui.insert("visibility".into(), json!(["app"]));
+    }
+    if ui.is_empty() {
+        return;
+    }
+    let meta = tool.meta.get_or_insert_with(MetaObject::new);
+    meta.0.insert("ui".into(), serde_json::Value::Object(ui));
 }
 
 /// Which tools are on. Built from flags or environment at start-up; a request header can only
@@ -161,7 +193,7 @@ pub fn is_read_only(tool: &Tool) -> bool {
 
 /// The tools a server offers, each with its toolset.
 pub struct Catalogue {
-    pub router: ToolRouter<IlertMcp>,
+    pub router: ToolRouter<Toolbox>,
     pub toolset_of: BTreeMap<String, &'static str>,
 }
 
@@ -183,7 +215,7 @@ impl Catalogue {
             // MCP Apps: `_meta.ui` is attached here, once, so tool bodies stay unaware of views;
             // then every tool is slimmed for the tools/list budget.
             for route in part.map.values_mut() {
-                crate::mcp::views::attach(&mut route.attr);
+                attach_view(&mut route.attr);
                 crate::rules::slim(&mut route.attr);
             }
             for tool in part.list_all() {

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::calls::catalogue::Catalogue;
 use crate::commands::cli::{DemoArgs, SandboxArgs, default_data_dir};
-use crate::mcp::server::Shared;
+use crate::rules::toolbox::Toolbox;
 use crate::transport::http::{self, HttpConfig};
 
 /// The key the demo suggests: a USER who may accept and resolve.
@@ -34,7 +34,7 @@ pub async fn run_demo(args: DemoArgs, shutdown: CancellationToken) -> Result<(),
         Arc::new(crate::auth::store::InMemory::default()),
     );
     let shared =
-        Arc::new(Shared::new(client, "https://app.ilert.com", None).with_confirmer(confirm));
+        Arc::new(Toolbox::new(client, "https://app.ilert.com", None).with_confirmer(confirm));
     let sandbox_task = tokio::spawn(ilert_sandbox::serve(
         sandbox_listener,
         sandbox,

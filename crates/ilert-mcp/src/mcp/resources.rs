@@ -1,12 +1,11 @@
 //! Resource templates: `ilert://alerts/{id}`, `ilert://incidents/{id}`, `ilert://schedules/{id}`,
 //! read with the caller's own key and rendered as the matching tool would.
 
-use chrono::{Duration, Utc};
 use ilert_client::{AlertInclude, ApiError, Session};
 use rmcp::ErrorData;
 use rmcp::model::{ReadResourceResult, ResourceContents, ResourceTemplate};
 
-use crate::rules::times::{self, show_raw};
+use crate::rules::details;
 
 pub fn templates() -> Vec<ResourceTemplate> {
     vec![
@@ -38,16 +37,15 @@ pub async fn read(
                 .get_alert(id, &[AlertInclude::NextEscalationUser])
                 .await
                 .map_err(|e| upstream(e, uri))?;
-            crate::tools::alerts::detail_text(&crate::tools::alerts::alert_detail(&alert, app_url))
+            details::detail_text(&details::alert_detail(&alert, app_url))
         }
         "incidents" => {
             let incident = api.get_incident(id).await.map_err(|e| upstream(e, uri))?;
-            crate::tools::incidents::incident_text(&crate::tools::incidents::incident_out(
-                &incident.value,
-                app_url,
-            ))
+            details::incident_text(&details::incident_out(&incident.value, app_url))
         }
-        _ => schedule_text(api, id).await.map_err(|e| upstream(e, uri))?,
+        _ => details::schedule_text(api, id)
+            .await
+            .map_err(|e| upstream(e, uri))?,
     };
     Ok(ReadResourceResult::new(vec![ResourceContents::text(
         text, uri,
@@ -69,35 +67,6 @@ fn parse(uri: &str) -> Result<(&str, i64), ErrorData> {
     Ok((kind, id))
 }
 
-async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
-    let schedule = api.get_schedule(id).await?;
-    let tz = schedule
-        .timezone
-        .as_deref()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(chrono_tz::Tz::UTC);
-    let now = Utc::now();
-    let shifts = api
-        .schedule_shifts(id, &times::wire(now), &times::wire(now + Duration::days(7)))
-        .await?;
-    let mut text = format!(
-        "{} (id {id}), time zone {}, next 7 days:",
-        schedule.name.unwrap_or_default(),
-        tz.name()
-    );
-    for s in shifts {
-        text.push_str(&format!(
-            "\n{} → {}: {}",
-            show_raw(s.start.as_deref(), tz).unwrap_or_default(),
-            show_raw(s.end.as_deref(), tz).unwrap_or_default(),
-            s.user
-                .map(|u| u.display_name())
-                .unwrap_or_else(|| "nobody".into())
-        ));
-    }
-    Ok(text)
-}
-
 fn not_found(uri: &str) -> ErrorData {
     resource_not_found(
         format!(
@@ -113,12 +82,12 @@ fn resource_not_found(message: String, uri: &str) -> ErrorData {
 }
 
 fn upstream(error: ApiError, uri: &str) -> ErrorData {
-    match error {
-        ApiError::NotFound { .. } => resource_not_found(
-            format!("{uri} does not exist or is not visible to you"),
-            uri,
-        ),
-        other => ErrorData::internal_error(crate::rules::explain(&other, uri), None),
+    let missing = matches!(error, ApiError::NotFound { .. });
+    let message = details::unreadable(error, uri);
+    if missing {
+        resource_not_found(message, uri)
+    } else {
+        ErrorData::internal_error(message, None)
     }
 }
 

@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
-use ilert_client::{ApiKey, Client, Session};
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    CustomRequest, CustomResult, ErrorCode, Extensions, GetPromptRequestParams, GetPromptResponse,
+    CustomRequest, CustomResult, ErrorCode, GetPromptRequestParams, GetPromptResponse,
     Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
     ServerCapabilities, ServerConfig, Tool,
@@ -19,59 +18,14 @@ use tracing::Instrument as _;
 
 use crate::auth::{GrantInfo, Scope};
 use crate::calls::catalogue::{Catalogue, Selection};
-use crate::observe::audit::{self, AuditLog, Entry};
-use crate::rules::confirm::{self, Before, Binding, Confirmer, Outcome, Stage};
+use crate::observe::audit::{self, Entry};
+use crate::rules::confirm::{self, Before, Binding, Outcome, Stage};
 use crate::rules::failure;
-use crate::rules::names::RefCache;
-
-/// The ilert key of the HTTP caller of this request. Inserted by the auth layer into the request's
-/// extensions; never stored anywhere else.
-#[derive(Clone)]
-pub struct CallerKey(pub ApiKey);
-
-/// What every request shares: the pooled ilert client and settings. Holds no caller's key, except
-/// `stdio_key`, which only the single-user stdio mode sets.
-pub struct Shared {
-    pub client: Client,
-    /// ilert web app root for links, without trailing slash.
-    pub app_url: String,
-    pub stdio_key: Option<ApiKey>,
-    /// Reference data per caller, for name lookups.
-    pub refs: RefCache,
-    /// Where every write's audit event goes.
-    pub audit: Arc<AuditLog>,
-    /// Which writes ask a person first, and the key and store their confirmations use.
-    pub confirm: Confirmer,
-}
-
-impl Shared {
-    pub fn new(client: Client, app_url: &str, stdio_key: Option<ApiKey>) -> Self {
-        Self {
-            client,
-            app_url: app_url.trim().trim_end_matches('/').to_owned(),
-            stdio_key,
-            refs: RefCache::default(),
-            audit: Arc::new(AuditLog::stderr()),
-            confirm: Confirmer::default(),
-        }
-    }
-
-    /// The same, with audit events going to `audit` instead of stderr.
-    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Self {
-        self.audit = audit;
-        self
-    }
-
-    /// The same, with these confirmation settings (policy, the replicas' key and store).
-    pub fn with_confirmer(mut self, confirm: Confirmer) -> Self {
-        self.confirm = confirm;
-        self
-    }
-}
+use crate::rules::toolbox::Toolbox;
 
 #[derive(Clone)]
 pub struct IlertMcp {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) tools: Arc<Toolbox>,
     catalogue: Arc<Catalogue>,
 }
 
@@ -91,8 +45,8 @@ name (\"me\" is you); when a name is ambiguous the tool says so: ask the user. T
 
 impl IlertMcp {
     /// A server offering the tools `catalogue` holds. HTTP builds one per request, sharing both.
-    pub fn new(shared: Arc<Shared>, catalogue: Arc<Catalogue>) -> Self {
-        Self { shared, catalogue }
+    pub fn new(tools: Arc<Toolbox>, catalogue: Arc<Catalogue>) -> Self {
+        Self { tools, catalogue }
     }
 
     /// The request's `X-MCP-*` headers as a selection, if it came over HTTP and sent any.
@@ -191,45 +145,9 @@ impl IlertMcp {
         }
         result
     }
-
-    /// The ilert session for this call, or a tool error saying why there is none.
-    pub(crate) fn session(&self, ext: &Extensions) -> Result<Session, CallToolResult> {
-        if let Some(parts) = ext.get::<http::request::Parts>() {
-            // Over HTTP only the caller's own key is ever used.
-            return match parts.extensions.get::<CallerKey>() {
-                Some(CallerKey(key)) => Ok(self.shared.client.session(key.clone())),
-                None => Err(failure(
-                    "No ilert API key came with this request. Send `Authorization: Bearer <ilert API key>`.",
-                )),
-            };
-        }
-        match &self.shared.stdio_key {
-            Some(key) => Ok(self.shared.client.session(key.clone())),
-            None => Err(failure(
-                "No ilert API key is configured. Set ILERT_API_KEY for ilert-mcp.",
-            )),
-        }
-    }
 }
 
 impl IlertMcp {
-    /// Who is calling, for binding confirmations: a digest of the caller's ilert key and OAuth
-    /// client (never the key itself).
-    fn caller_id(&self, ext: &Extensions) -> String {
-        if let Some(parts) = ext.get::<http::request::Parts>() {
-            let key = parts.extensions.get::<CallerKey>();
-            let client = parts
-                .extensions
-                .get::<GrantInfo>()
-                .map(|g| g.client.as_str());
-            return confirm::caller_id(key.map_or("", |CallerKey(k)| k.expose()), client);
-        }
-        confirm::caller_id(
-            self.shared.stdio_key.as_ref().map_or("", |k| k.expose()),
-            None,
-        )
-    }
-
     /// Confirmation before a write tool runs: `Ok(stage)` to run it (the stage goes into the
     /// request's extensions for the tool's checkpoint), `Err(answer)` to answer without running it.
     async fn confirmation(
@@ -243,12 +161,12 @@ impl IlertMcp {
         };
         let title = tool.title.as_deref().unwrap_or(tool.name.as_ref());
         let binding = Binding::new(
-            &self.caller_id(&context.extensions),
+            &self.tools.caller_id(&context.extensions),
             &tool.name,
             request.arguments.as_ref(),
         );
         let (before, outcome) = self
-            .shared
+            .tools
             .confirm
             .before(class, title, binding, request, can_ask(context))
             .await;
@@ -282,7 +200,7 @@ impl IlertMcp {
             .map_or_else(tracing::Span::current, |s| s.0.clone());
         let narrowing = Self::request_selection(&context);
         let grant = Self::grant_scope(&context);
-        let context = ToolCallContext::new(self, request, context);
+        let context = ToolCallContext::new(&*self.tools, request, context);
         match self.catalogue.router.call(context).instrument(span).await {
             Ok(CallToolResponse::Complete(result)) => {
                 let result = explain_bad_arguments(name, result);
@@ -423,8 +341,8 @@ impl ServerHandler for IlertMcp {
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        let api = self.session(&context.extensions).ok();
-        Ok(crate::mcp::completions::complete(api, &self.shared.refs, &request).await)
+        let api = self.tools.session(&context.extensions).ok();
+        Ok(crate::mcp::completions::complete(api, &self.tools.refs, &request).await)
     }
 
     // Logging is deprecated from 2026-07-28 (SEP-2577) but 2025-era clients still send setLevel.
@@ -473,11 +391,11 @@ impl ServerHandler for IlertMcp {
         if let Some(view) = crate::mcp::views::read(&request.uri) {
             return Ok(view.into());
         }
-        let api = self.session(&context.extensions).map_err(|_| {
+        let api = self.tools.session(&context.extensions).map_err(|_| {
             ErrorData::invalid_request("No ilert API key came with this request.", None)
         })?;
         Ok(
-            crate::mcp::resources::read(&api, &self.shared.app_url, &request.uri)
+            crate::mcp::resources::read(&api, &self.tools.app_url, &request.uri)
                 .await?
                 .into(),
         )
@@ -526,12 +444,12 @@ impl ServerHandler for IlertMcp {
                 request.arguments.as_ref(),
                 parts,
                 client,
-                self.shared.stdio_key.as_ref(),
+                self.tools.stdio_key.as_ref(),
             )
         });
         let api = audit
             .as_ref()
-            .and_then(|_| self.session(&context.extensions).ok());
+            .and_then(|_| self.tools.session(&context.extensions).ok());
         // A tool hidden from this request's list is refused when called, not just hidden.
         let narrowing = Self::request_selection(&context);
         let grant = Self::grant_scope(&context);
@@ -544,7 +462,7 @@ impl ServerHandler for IlertMcp {
             if let Some(entry) = audit {
                 entry
                     .finish(
-                        &self.shared.audit,
+                        &self.tools.audit,
                         api.as_ref(),
                         audit::Outcome::Refused,
                         Some(why),
@@ -574,7 +492,7 @@ impl ServerHandler for IlertMcp {
                 };
                 if let (Some(entry), Some((outcome, reason))) = (audit, audited) {
                     entry
-                        .finish(&self.shared.audit, api.as_ref(), outcome, Some(reason))
+                        .finish(&self.tools.audit, api.as_ref(), outcome, Some(reason))
                         .await;
                 }
                 return Ok(answer);
@@ -589,7 +507,7 @@ impl ServerHandler for IlertMcp {
             && let Some((request, context)) = retry
         {
             result = if is_2026_era(&context) {
-                Ok(self.shared.confirm.ask(stage.binding(), &preview).into())
+                Ok(self.tools.confirm.ask(stage.binding(), &preview).into())
             } else {
                 let (result, answered) = self
                     .ask_in_band(&name, &preview, stage, request, context)
@@ -619,7 +537,7 @@ impl ServerHandler for IlertMcp {
         };
         if let (Some(entry), Some((outcome, reason))) = (audit, audited) {
             entry
-                .finish(&self.shared.audit, api.as_ref(), outcome, reason)
+                .finish(&self.tools.audit, api.as_ref(), outcome, reason)
                 .await;
         }
         result

@@ -1,9 +1,10 @@
 //! MCP Apps views (extension `io.modelcontextprotocol/ui`, spec 2026-01-26): four `ui://` HTML
-//! resources embedded in the binary, and the `_meta.ui` that links tools to them. The HTML is
+//! resources embedded in the binary (the `_meta.ui` that links tools to them is attached in
+//! [`crate::calls::catalogue`]). The HTML is
 //! built from `apps/` by `scripts/build-views`; a host without Apps ignores all of it and reads the
 //! tools' text answers as before.
 
-use rmcp::model::{MetaObject, ReadResourceResult, Resource, ResourceContents, Tool};
+use rmcp::model::{MetaObject, ReadResourceResult, Resource, ResourceContents};
 use serde_json::json;
 
 /// The extension's identifier, the key under `capabilities.extensions`.
@@ -51,37 +52,6 @@ pub const VIEWS: [View; 4] = [
         html: include_str!("../../views/metrics.html"),
     },
 ];
-
-/// Which tool's results which view renders. Kept to the bare `resourceUri` because every byte here
-/// is repeated in every `tools/list`.
-pub const TOOL_VIEWS: [(&str, &str); 6] = [
-    ("list_alerts", "ui://ilert/inbox"),
-    ("get_overview", "ui://ilert/inbox"),
-    ("who_is_on_call", "ui://ilert/oncall"),
-    ("get_schedule_shifts", "ui://ilert/oncall"),
-    ("get_incident", "ui://ilert/incident"),
-    ("get_alert_metrics", "ui://ilert/metrics"),
-];
-
-/// Tools only a view calls: the host keeps them out of the model's tool list (`visibility`).
-pub const APP_ONLY: [&str; 1] = ["get_view_context"];
-
-/// Adds `_meta.ui` to `tool` if a view renders it or only views call it; other tools are untouched.
-pub fn attach(tool: &mut Tool) {
-    let name = tool.name.as_ref();
-    let mut ui = serde_json::Map::new();
-    if let Some((_, uri)) = TOOL_VIEWS.iter().find(|(t, _)| *t == name) {
-        ui.insert("resourceUri".into(), json!(uri));
-    }
-    if APP_ONLY.contains(&name) {
-        ui.insert("visibility".into(), json!(["app"]));
-    }
-    if ui.is_empty() {
-        return;
-    }
-    let meta = tool.meta.get_or_insert_with(MetaObject::new);
-    meta.0.insert("ui".into(), serde_json::Value::Object(ui));
-}
 
 /// The views' `_meta.ui`: no external domain at all (the HTML fetches nothing), and a host border.
 fn resource_meta() -> MetaObject {
@@ -222,7 +192,7 @@ mod tests {
 
     #[test]
     fn every_linked_view_exists() {
-        for (tool, uri) in TOOL_VIEWS {
+        for (tool, uri) in crate::calls::catalogue::TOOL_VIEWS {
             assert!(VIEWS.iter().any(|v| v.uri == uri), "{tool} -> {uri}");
             assert!(read(uri).is_some());
         }

@@ -21,8 +21,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::auth::CallerKey;
 use crate::auth::GrantInfo;
-use crate::mcp::server::CallerKey;
 use crate::transport::ops::RequestId;
 
 /// How long a key's ilert user is remembered for events.

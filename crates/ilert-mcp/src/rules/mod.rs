@@ -4,11 +4,13 @@
 pub mod answers;
 pub mod args;
 pub mod confirm;
+pub mod details;
 pub mod names;
 pub mod previews;
 pub mod render;
 pub mod schemas;
 pub mod times;
+pub mod toolbox;
 
 pub(crate) use answers::{check, ilert, session};
 pub use answers::{

@@ -9,6 +9,12 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+/// The server's one clock: every tool, resource and rule that needs "now" reads it here, so a
+/// test can later pin it in one place.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
 /// What the `timezone` argument accepts, for field docs.
 pub const ZONE_DOC: &str = "IANA zone (any case) or city, e.g. Europe/Berlin or Berlin";
 
@@ -44,7 +50,7 @@ pub fn zone(raw: Option<&str>) -> Result<Tz, String> {
 /// Parses a time argument (see the module doc). Without an offset, it is read in `tz`; a bare
 /// date means its midnight.
 pub fn parse(name: &str, raw: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
-    parse_at(name, raw, tz, Utc::now())
+    parse_at(name, raw, tz, now())
 }
 
 /// [`parse`] with "now" given, so relative forms can be tested.

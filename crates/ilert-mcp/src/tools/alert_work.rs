@@ -12,11 +12,11 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::confirm::confirm;
 use crate::rules::names::{self, Kind, Named};
 use crate::rules::previews;
 use crate::rules::render::{self, AlertItem, Ref};
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
@@ -125,7 +125,7 @@ pub struct CreateAlertOutput {
 }
 
 #[tool_router(router = alert_work_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// Assign an alert to a user, escalation policy or schedule's on-call (id, name or e-mail),
     /// replacing its responders; each call notifies the assignee again.
     #[tool(
@@ -142,7 +142,7 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         let api = session!(self, ext);
-        let refs = &self.shared.refs;
+        let refs = &self.refs;
         let (target, who) = match (&p.user, &p.policy, &p.schedule) {
             (Some(u), None, None) => {
                 let n = check!(refs.resolve(&api, Kind::User, u).await);
@@ -166,7 +166,7 @@ impl IlertMcp {
         };
         let alert = ilert!(api.assign_alert(p.id, target), format!("alert {}", p.id));
         let out = AlertChangeOutput {
-            alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
+            alert: render::alert_item((&alert).into(), Some(&self.app_url)),
             done: format!("Alert #{} assigned to {who}.", p.id),
         };
         let text = format!("{}\n{}", out.done, render::alert_line(&out.alert));
@@ -188,7 +188,7 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         let api = session!(self, ext);
-        let user = check!(self.shared.refs.resolve(&api, Kind::User, &p.user).await);
+        let user = check!(self.refs.resolve(&api, Kind::User, &p.user).await);
         let done = match api.add_alert_responder(p.id, user.id).await {
             Ok(_) => format!(
                 "{} added as responder to alert #{} and notified.",
@@ -225,7 +225,7 @@ impl IlertMcp {
         };
         let alert = ilert!(api.get_alert(p.id, &[]), format!("alert {}", p.id));
         let out = AlertChangeOutput {
-            alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
+            alert: render::alert_item((&alert).into(), Some(&self.app_url)),
             done,
         };
         let text = format!("{}\n{}", out.done, render::alert_line(&out.alert));
@@ -251,9 +251,9 @@ impl IlertMcp {
             return failure("`comment` is empty.");
         }
         let alert = ilert!(api.get_alert(p.id, &[]), format!("alert {}", p.id));
-        let me = check!(add_comment(&api, &alert, &p.comment, &self.shared.app_url).await);
+        let me = check!(add_comment(&api, &alert, &p.comment, &self.app_url).await);
         let out = AlertChangeOutput {
-            alert: render::alert_item((&alert).into(), Some(&self.shared.app_url)),
+            alert: render::alert_item((&alert).into(), Some(&self.app_url)),
             done: format!("Comment added to alert #{} as {me}.", p.id),
         };
         let text = out.done.clone();
@@ -385,7 +385,7 @@ impl IlertMcp {
         );
         let mut responders: Vec<Named> = Vec::new();
         for r in &p.responders {
-            responders.push(check!(self.shared.refs.resolve(&api, Kind::User, r).await));
+            responders.push(check!(self.refs.resolve(&api, Kind::User, r).await));
         }
         if p.page_on_call && source.policy_id.is_none() {
             return failure(format!(
@@ -448,7 +448,7 @@ impl IlertMcp {
             Ok(alert) => alert,
             Err(_) => created,
         };
-        let detail = crate::tools::alerts::alert_detail(&alert, &self.shared.app_url);
+        let detail = crate::rules::details::alert_detail(&alert, &self.app_url);
         let paged: Vec<Ref> = detail
             .item
             .responders
@@ -550,7 +550,7 @@ pub(crate) async fn add_comment(
     Ok(me.display_name())
 }
 
-impl IlertMcp {
+impl Toolbox {
     /// The alert source to raise an alert on: named directly, or the one reporting on `service`.
     async fn pick_source(
         &self,
@@ -559,7 +559,7 @@ impl IlertMcp {
         service: Option<&str>,
     ) -> Result<Named, String> {
         if let Some(source) = source {
-            return self.shared.refs.resolve(api, Kind::Source, source).await;
+            return self.refs.resolve(api, Kind::Source, source).await;
         }
         let Some(service) = service else {
             return Err(
@@ -567,11 +567,7 @@ impl IlertMcp {
                     .into(),
             );
         };
-        let service = self
-            .shared
-            .refs
-            .resolve(api, Kind::Service, service)
-            .await?;
+        let service = self.refs.resolve(api, Kind::Service, service).await?;
         let sources = api
             .list_alert_sources(Page::new(0, 50))
             .await

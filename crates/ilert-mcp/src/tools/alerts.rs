@@ -1,7 +1,6 @@
 //! Alerts toolset: `list_alerts`, `get_alert`, `accept_alerts`, `resolve_alerts`
 //! (`GET /alerts`, `GET /alerts/{id}`, `PUT /alerts/{id}/accept`, `PUT /alerts/{id}/resolve`).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use futures::StreamExt;
@@ -12,11 +11,14 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::confirm::confirm;
+use crate::rules::details::{
+    ActionRef, AlertDetail, TIMELINE_ENTRIES, TimelineEntry, alert_detail, detail_text,
+};
 use crate::rules::names::{self, Kind};
 use crate::rules::previews;
-use crate::rules::render::{self, AlertItem, Ref};
+use crate::rules::render::{self, AlertItem};
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
     structured_value, times,
@@ -118,68 +120,6 @@ pub struct GetAlertParams {
     pub id: i64,
 }
 
-/// One alert in full: what it is, who works on it, where escalation goes next.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct AlertDetail {
-    #[serde(flatten)]
-    pub item: AlertItem,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<String>,
-    /// True when `details` was cut to 2,000 characters.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub details_truncated: bool,
-    /// The de-duplication key events use to update this alert.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alert_key: Option<String>,
-    /// When escalation moves to the next level if nobody accepts (open alerts only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_escalation_at: Option<String>,
-    /// Who is notified at the next escalation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_escalation_user: Option<Ref>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<LinkOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub linked_incident_id: Option<i64>,
-    /// Latest timeline entries (notifications, escalations, comments), oldest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<TimelineEntry>,
-    /// Actions run_alert_action can run on this alert.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub actions: Vec<ActionRef>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct TimelineEntry {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<String>,
-    pub text: String,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ActionRef {
-    pub id: String,
-    pub name: String,
-    /// Its type (`jira`, `slack`...) and how often it ran on this alert: in the text only, to
-    /// keep the schema in the tools/list budget.
-    #[serde(skip)]
-    pub kind: Option<String>,
-    #[serde(skip)]
-    pub runs: usize,
-}
-
-/// Timeline entries kept in get_alert's answer; the rest are counted, not dropped silently.
-const TIMELINE_ENTRIES: usize = 15;
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct LinkOut {
-    pub href: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertIdsParams {
@@ -230,7 +170,7 @@ enum BulkAction {
 }
 
 #[tool_router(router = alerts_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// List alerts, newest first; default open ones (PENDING: nobody accepted yet; ACCEPTED).
     /// Filter by state, source, policy, responder, priority, severity, age, time.
     #[tool(
@@ -255,7 +195,7 @@ impl IlertMcp {
             (&p.responders, Kind::User, &mut query.responders),
         ] {
             for name in names.iter().flatten() {
-                let n = check!(self.shared.refs.resolve(&api, kind, name).await);
+                let n = check!(self.refs.resolve(&api, kind, name).await);
                 resolved.extend(names::note(kind, name, &n));
                 ids.push(n.id);
             }
@@ -329,7 +269,7 @@ impl IlertMcp {
             Ok(alert) => alert,
             Err(e) => return failure(explain(&e, &format!("alert {}", p.id))),
         };
-        let mut detail = alert_detail(&alert, &self.shared.app_url);
+        let mut detail = alert_detail(&alert, &self.app_url);
         let mut notes = Vec::new();
         match log {
             Ok(mut entries) => {
@@ -416,7 +356,7 @@ impl IlertMcp {
     ) -> CallToolResult {
         let api = session!(self, ext);
         let note = p.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        let note = note.map(|n| (n, self.shared.app_url.as_str()));
+        let note = note.map(|n| (n, self.app_url.as_str()));
         bulk(&api, &ext, p.ids, BulkAction::Resolve, note).await
     }
 }
@@ -583,103 +523,6 @@ fn list_text(items: &[AlertItem], query: &AlertQuery, next_cursor: Option<&str>)
             text.pop();
         }
     }
-    text
-}
-
-pub(crate) fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
-    let (details, details_truncated) =
-        match alert.details.as_deref().filter(|d| !d.trim().is_empty()) {
-            Some(d) => {
-                let (text, cut) = render::clip(d, render::MAX_DETAILS_CHARS);
-                (Some(text), cut)
-            }
-            None => (None, false),
-        };
-    let open = alert
-        .status
-        .as_ref()
-        .is_some_and(|s| *s != AlertStatus::Resolved);
-    AlertDetail {
-        item: render::alert_item(alert.into(), Some(app_url)),
-        details,
-        details_truncated,
-        alert_key: alert.alert_key.clone().filter(|k| !k.is_empty()),
-        next_escalation_at: render::time(alert.next_escalation.as_deref()).filter(|_| open),
-        next_escalation_user: alert
-            .next_escalation_user
-            .as_ref()
-            .filter(|_| open)
-            .map(|u| Ref {
-                id: u.id,
-                name: Some(u.display_name()),
-            }),
-        labels: alert.labels.clone().unwrap_or_default(),
-        timeline: Vec::new(),
-        actions: Vec::new(),
-        links: alert
-            .links
-            .iter()
-            .filter_map(|l| {
-                Some(LinkOut {
-                    href: l.href.clone()?,
-                    text: l.text.clone(),
-                })
-            })
-            .collect(),
-        linked_incident_id: alert.linked_incident_id,
-    }
-}
-
-pub(crate) fn detail_text(d: &AlertDetail) -> String {
-    let mut text = render::alert_line(&d.item);
-    if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
-        text.push_str(&format!(
-            "\nNext escalation: {} at {at}",
-            user.name.as_deref().unwrap_or("?")
-        ));
-    }
-    if let Some(details) = &d.details {
-        text.push_str(&format!("\nDetails: {details}"));
-    }
-    if !d.labels.is_empty() {
-        let labels: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        text.push_str(&format!("\nLabels: {}", labels.join(", ")));
-    }
-    for link in &d.links {
-        text.push_str(&format!(
-            "\nLink: {} {}",
-            link.text.as_deref().unwrap_or(""),
-            link.href
-        ));
-    }
-    if !d.timeline.is_empty() {
-        text.push_str("\nTimeline:");
-        for e in &d.timeline {
-            text.push_str(&format!(
-                "\n  {} {}",
-                e.at.as_deref().unwrap_or("?"),
-                e.text
-            ));
-        }
-    }
-    if !d.actions.is_empty() {
-        // What each is and whether it already ran, so the model can judge before run_alert_action.
-        let names: Vec<String> = d
-            .actions
-            .iter()
-            .map(|a| {
-                let mut about: Vec<String> = a.kind.iter().cloned().collect();
-                match a.runs {
-                    0 => about.push("not run yet".into()),
-                    1 => about.push("ran once".into()),
-                    n => about.push(format!("ran {n} times")),
-                }
-                format!("{} ({})", a.name, about.join(", "))
-            })
-            .collect();
-        text.push_str(&format!("\nActions: {}", names.join(", ")));
-    }
-    text.push_str(&format!("\n{}", d.item.url.as_deref().unwrap_or_default()));
     text
 }
 

@@ -11,8 +11,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
+use crate::rules::details;
 use crate::rules::names::Kind;
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{explain, failure, input_schema, output_schema, session};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -86,7 +87,7 @@ fn day(raw: Option<&str>) -> String {
 }
 
 #[tool_router(router = chatgpt_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// Search alerts, incidents, services, schedules, policies and people; returns ids for fetch.
     #[tool(
         title = "Search ilert",
@@ -107,7 +108,7 @@ impl IlertMcp {
             .split_whitespace()
             .map(stem)
             .collect();
-        let app = &self.shared.app_url;
+        let app = &self.app_url;
         let time = |name: &str, raw: &Option<String>| {
             raw.as_deref()
                 .map(|raw| crate::rules::times::parse(name, raw, chrono_tz::Tz::UTC))
@@ -140,7 +141,7 @@ impl IlertMcp {
             page: Page::new(0, 100),
             ..Default::default()
         };
-        let refs = &self.shared.refs;
+        let refs = &self.refs;
         let (alerts, incidents, services, schedules, policies, users) = tokio::join!(
             api.list_alerts(&alerts_q),
             api.list_incidents(&incidents_q),
@@ -210,7 +211,7 @@ impl IlertMcp {
                     i.id,
                     day(i.created_at.as_deref())
                 ),
-                crate::tools::incidents::incident_url(app, i.id),
+                details::incident_url(app, i.id),
             );
         }
         let named = [
@@ -282,14 +283,14 @@ impl IlertMcp {
     }
 }
 
-impl IlertMcp {
+impl Toolbox {
     async fn fetch_object(
         &self,
         api: &Session,
         kind: &str,
         id: i64,
     ) -> Result<FetchOutput, String> {
-        let app = &self.shared.app_url;
+        let app = &self.app_url;
         let subject = format!("{kind} {id}");
         let mut metadata = serde_json::Map::new();
         let (title, text, url) = match kind {
@@ -298,7 +299,7 @@ impl IlertMcp {
                     .get_alert(id, &[AlertInclude::NextEscalationUser])
                     .await
                     .map_err(|e| explain(&e, &subject))?;
-                let detail = crate::tools::alerts::alert_detail(&alert, app);
+                let detail = details::alert_detail(&alert, app);
                 metadata.insert("status".into(), detail.item.status.clone().into());
                 metadata.insert(
                     "priority".into(),
@@ -310,7 +311,7 @@ impl IlertMcp {
                 );
                 (
                     format!("Alert #{id}: {}", detail.item.summary),
-                    crate::tools::alerts::detail_text(&detail),
+                    details::detail_text(&detail),
                     detail.item.url.clone().unwrap_or_default(),
                 )
             }
@@ -319,7 +320,7 @@ impl IlertMcp {
                     .get_incident(id)
                     .await
                     .map_err(|e| explain(&e, &subject))?;
-                let out = crate::tools::incidents::incident_out(&incident.value, app);
+                let out = details::incident_out(&incident.value, app);
                 metadata.insert("status".into(), out.status.clone().into());
                 metadata.insert(
                     "created_at".into(),
@@ -327,7 +328,7 @@ impl IlertMcp {
                 );
                 (
                     format!("Incident #{id}: {}", out.summary),
-                    crate::tools::incidents::incident_text(&out),
+                    details::incident_text(&out),
                     out.url.clone(),
                 )
             }
@@ -362,20 +363,10 @@ impl IlertMcp {
                 )
             }
             "schedule" => {
-                let read =
-                    crate::mcp::resources::read(api, app, &format!("ilert://schedules/{id}"))
-                        .await
-                        .map_err(|e| e.message.to_string())?;
-                let text = read
-                    .contents
-                    .first()
-                    .and_then(|c| match c {
-                        rmcp::model::ResourceContents::TextResourceContents { text, .. } => {
-                            Some(text.clone())
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let uri = format!("ilert://schedules/{id}");
+                let text = details::schedule_text(api, id)
+                    .await
+                    .map_err(|e| details::unreadable(e, &uri))?;
                 let title = format!("Schedule: {}", text.split(" (id").next().unwrap_or(""));
                 (title, text, object_url(app, "schedule", id))
             }

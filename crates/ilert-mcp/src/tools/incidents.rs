@@ -10,11 +10,11 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::confirm::confirm;
+use crate::rules::details::{IncidentOut, incident_line, incident_out, incident_text};
 use crate::rules::names::Kind;
 use crate::rules::previews;
-use crate::rules::render::time;
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{
     args, check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
@@ -81,38 +81,6 @@ pub struct ListIncidentsParams {
 pub struct IncidentsOutput {
     pub incidents: Vec<IncidentOut>,
     pub has_more: bool,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct IncidentOut {
-    pub id: i64,
-    pub summary: String,
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Affected services as "Name: IMPACT".
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolved_at: Option<String>,
-    /// Status updates, oldest first (get_incident only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub updates: Vec<UpdateOut>,
-    pub url: String,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct UpdateOut {
-    pub status: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -198,7 +166,7 @@ pub struct UpdateIncidentParams {
 const DEFAULT_LIMIT: u32 = 20;
 
 #[tool_router(router = incidents_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// List status-page incidents (ongoing by default) with affected services and latest message.
     #[tool(
         title = "List incidents",
@@ -228,14 +196,14 @@ impl IlertMcp {
         if let Some(service) = &p.service {
             query
                 .services
-                .push(check!(self.shared.refs.resolve(&api, Kind::Service, service).await).id);
+                .push(check!(self.refs.resolve(&api, Kind::Service, service).await).id);
         }
         let mut incidents = ilert!(api.list_incidents(&query), "the incident list");
         let has_more = incidents.len() > limit as usize;
         incidents.truncate(limit as usize);
         let incidents: Vec<IncidentOut> = incidents
             .iter()
-            .map(|i| incident_out(i, &self.shared.app_url))
+            .map(|i| incident_out(i, &self.app_url))
             .collect();
         let mut text = incidents
             .iter()
@@ -274,7 +242,7 @@ impl IlertMcp {
     ) -> CallToolResult {
         let api = session!(self, ext);
         let incident = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
-        let out = incident_out(&incident.value, &self.shared.app_url);
+        let out = incident_out(&incident.value, &self.app_url);
         let text = incident_text(&out);
         structured(&out, text)
     }
@@ -377,7 +345,7 @@ impl IlertMcp {
             }
         });
         let created = ilert!(api.create_incident(&body), "the new incident");
-        let incident = incident_out(&created, &self.shared.app_url);
+        let incident = incident_out(&created, &self.app_url);
         let mut text = format!(
             "Created incident #{} \"{}\" ({}), reaching {reach}.\n{}",
             incident.id, incident.summary, incident.status, incident.url
@@ -435,7 +403,7 @@ impl IlertMcp {
             {
                 Ok(_) => {
                     let fresh = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
-                    let out = incident_out(&fresh.value, &self.shared.app_url);
+                    let out = incident_out(&fresh.value, &self.app_url);
                     let text = format!(
                         "Posted {} update on incident #{}.{note}\n{}",
                         p.status.as_str(),
@@ -459,7 +427,7 @@ impl IlertMcp {
     }
 }
 
-impl IlertMcp {
+impl Toolbox {
     /// Incidents not yet resolved on any of `affected`'s services; none when ilert cannot say
     /// (the preview then simply has no warning).
     async fn open_on(&self, api: &Session, affected: &[AffectedServiceWrite]) -> Vec<IncidentOut> {
@@ -474,7 +442,7 @@ impl IlertMcp {
         match api.list_incidents(&query).await {
             Ok(found) => found
                 .iter()
-                .map(|i| incident_out(i, &self.shared.app_url))
+                .map(|i| incident_out(i, &self.app_url))
                 .collect(),
             Err(e) => {
                 tracing::debug!(error = %crate::observe::logsafe::escaped(&e.to_string()), "could not look for open incidents");
@@ -490,11 +458,7 @@ impl IlertMcp {
     ) -> Result<Vec<AffectedServiceWrite>, String> {
         let mut out = Vec::with_capacity(services.len());
         for s in services {
-            let found = self
-                .shared
-                .refs
-                .resolve(api, Kind::Service, &s.service)
-                .await?;
+            let found = self.refs.resolve(api, Kind::Service, &s.service).await?;
             out.push(AffectedServiceWrite {
                 impact: s.impact.as_str().to_owned(),
                 service: IdOnly { id: found.id },
@@ -538,88 +502,4 @@ fn update_body(
         send_notification: p.notify_subscribers.unwrap_or(true),
         affected_services: affected,
     }
-}
-
-pub fn incident_url(app_url: &str, id: i64) -> String {
-    format!("{app_url}/incident/view?id={id}")
-}
-
-pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
-    IncidentOut {
-        id: i.id,
-        summary: i.summary.clone().unwrap_or_default(),
-        status: i.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
-        message: i.message.clone().filter(|m| !m.is_empty()),
-        services: i
-            .affected_services
-            .iter()
-            .map(|a| {
-                format!(
-                    "{}: {}",
-                    a.service
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| format!("service {}", a.service.id)),
-                    a.impact.as_deref().unwrap_or("?")
-                )
-            })
-            .collect(),
-        created_at: time(i.created_at.as_deref()),
-        updated_at: time(i.updated_at.as_deref()),
-        resolved_at: time(i.resolved_on.as_deref()),
-        updates: i
-            .history
-            .iter()
-            .map(|u| UpdateOut {
-                status: u.incident_status.clone().unwrap_or_default(),
-                message: u.content.clone().unwrap_or_default(),
-                by: u.creator.as_ref().map(|c| c.display_name()),
-                at: time(u.created_at.as_deref()),
-            })
-            .collect(),
-        url: incident_url(app_url, i.id),
-    }
-}
-
-fn incident_line(i: &IncidentOut) -> String {
-    let services = if i.services.is_empty() {
-        "no services".to_owned()
-    } else {
-        i.services.join(", ")
-    };
-    let opened = i.created_at.as_deref().unwrap_or("?");
-    // A resolved incident is not "since" anything: it ran from its start to its resolution.
-    let when = match (&i.resolved_at, i.status.as_str()) {
-        (Some(resolved), "RESOLVED") => match lasted(opened, resolved) {
-            Some(d) => format!("{opened} to {resolved} ({d})"),
-            None => format!("{opened} to {resolved}"),
-        },
-        _ => format!("open since {opened}"),
-    };
-    format!(
-        "#{} {} \"{}\" · {services} · {when}",
-        i.id, i.status, i.summary
-    )
-}
-
-/// How long from `start` to `end` (both RFC 3339), for people: "1h 35m".
-fn lasted(start: &str, end: &str) -> Option<String> {
-    let start = chrono::DateTime::parse_from_rfc3339(start).ok()?;
-    let end = chrono::DateTime::parse_from_rfc3339(end).ok()?;
-    (end >= start).then(|| crate::rules::times::human(end - start))
-}
-
-pub(crate) fn incident_text(i: &IncidentOut) -> String {
-    let mut text = incident_line(i);
-    for u in &i.updates {
-        text.push_str(&format!(
-            "\n  {} {} ({}): {}",
-            u.at.as_deref().unwrap_or("?"),
-            u.status,
-            u.by.as_deref().unwrap_or("?"),
-            u.message
-        ));
-    }
-    text.push_str(&format!("\n{}", i.url));
-    text
 }

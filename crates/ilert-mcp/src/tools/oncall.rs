@@ -10,12 +10,12 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::confirm::confirm;
 use crate::rules::names::{self, Kind, Named};
 use crate::rules::previews;
 use crate::rules::render::Ref;
 use crate::rules::times::{self, parse, show, show_raw, zone};
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{
     check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
@@ -165,7 +165,7 @@ pub struct OverrideOutput {
 const MAX_SHIFTS: usize = 200;
 
 #[tool_router(router = oncall_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// Who is on call now or at a time, per policy and level, until when, and who is next. Filter
     /// by policy, schedule, team or user.
     #[tool(
@@ -201,7 +201,7 @@ impl IlertMcp {
             (&p.user, Kind::User, &mut query.users),
         ] {
             if let Some(name) = name {
-                let n = check!(self.shared.refs.resolve(&api, kind, name).await);
+                let n = check!(self.refs.resolve(&api, kind, name).await);
                 resolved.extend(names::note(kind, name, &n));
                 ids.push(n.id);
             }
@@ -351,12 +351,7 @@ impl IlertMcp {
         if until <= from || until - from > Duration::days(62) {
             return failure("`until` must be after `from` and at most 62 days later.");
         }
-        let schedule = check!(
-            self.shared
-                .refs
-                .resolve(&api, Kind::Schedule, &p.schedule)
-                .await
-        );
+        let schedule = check!(self.refs.resolve(&api, Kind::Schedule, &p.schedule).await);
         let (wire_from, wire_until) = (times::wire(from), times::wire(until));
         let (shifts, base, overrides) = tokio::join!(
             api.schedule_shifts(schedule.id, &wire_from, &wire_until),
@@ -483,13 +478,8 @@ impl IlertMcp {
                 show(start, tz)
             ));
         }
-        let schedule = check!(
-            self.shared
-                .refs
-                .resolve(&api, Kind::Schedule, &p.schedule)
-                .await
-        );
-        let user = check!(self.shared.refs.resolve(&api, Kind::User, &p.user).await);
+        let schedule = check!(self.refs.resolve(&api, Kind::Schedule, &p.schedule).await);
+        let user = check!(self.refs.resolve(&api, Kind::User, &p.user).await);
         let existing = ilert!(
             api.schedule_overrides(schedule.id),
             format!("schedule {}", schedule.id)
@@ -543,10 +533,10 @@ impl IlertMcp {
     }
 }
 
-impl IlertMcp {
+impl Toolbox {
     /// `team`, and the policies that belong to it (none is an answer, not an error).
     async fn team_policies(&self, api: &Session, team: &str) -> Result<(Named, Vec<i64>), String> {
-        let team = self.shared.refs.resolve(api, Kind::Team, team).await?;
+        let team = self.refs.resolve(api, Kind::Team, team).await?;
         // ilert's team context scopes the list to the team, so a team's policies are found
         // however many policies the account has; the filter below stays for a server that
         // ignores the header.

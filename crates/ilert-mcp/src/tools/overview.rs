@@ -8,11 +8,11 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
+use crate::rules::details::{IncidentOut, incident_out};
 use crate::rules::render::{self, AlertItem, Ref};
 use crate::rules::times::{self, show_raw, zone};
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{check, explain, failure, input_schema, output_schema, session, structured};
-use crate::tools::incidents::{IncidentOut, incident_out};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +64,7 @@ pub struct OnCallNow {
 const TOP: usize = 10;
 
 #[tool_router(router = overview_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// What is going on now: open alerts by state and priority, yours, the most urgent, ongoing
     /// incidents, who is on call. Start here.
     #[tool(
@@ -170,7 +170,7 @@ impl IlertMcp {
         let mut top: Vec<(AlertItem, bool, bool)> = alerts
             .into_iter()
             .map(|a| {
-                let item = render::alert_item(a, Some(&self.shared.app_url));
+                let item = render::alert_item(a, Some(&self.app_url));
                 let mine = item.responders.iter().any(|r| r.id == me.id);
                 let linked = item
                     .source
@@ -237,7 +237,7 @@ impl IlertMcp {
             ongoing_incidents: incidents
                 .iter()
                 .map(|i| {
-                    let mut out = incident_out(i, &self.shared.app_url);
+                    let mut out = incident_out(i, &self.app_url);
                     for t in [
                         &mut out.created_at,
                         &mut out.updated_at,

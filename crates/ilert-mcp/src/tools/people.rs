@@ -8,9 +8,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::names::Kind;
 use crate::rules::render::Ref;
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{check, ilert, input_schema, output_schema, session, structured};
 
 /// No arguments.
@@ -203,7 +203,7 @@ pub(crate) fn policy_text(p: &PolicyOut) -> String {
 }
 
 #[tool_router(router = people_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// Who am I: the user behind the API key, with role and time zone.
     #[tool(
         title = "Get current user",
@@ -349,12 +349,7 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         let api = session!(self, ext);
-        let found = check!(
-            self.shared
-                .refs
-                .resolve(&api, Kind::Policy, &p.policy)
-                .await
-        );
+        let found = check!(self.refs.resolve(&api, Kind::Policy, &p.policy).await);
         let policy = ilert!(
             api.get_escalation_policy(found.id),
             format!("escalation policy {}", found.id)

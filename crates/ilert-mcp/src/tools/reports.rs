@@ -15,9 +15,9 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::names::{self, Kind, Named, RefCache};
 use crate::rules::times::{self, parse, show, zone};
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
 };
@@ -112,7 +112,7 @@ const TOP_GROUPS: usize = 10;
 const MAX_ALERTS_PER_PAGE: u32 = 100;
 
 #[tool_router(router = reports_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// Alert count, MTTA and MTTR (means over the alerts) per day, week or month, and per source
     /// and policy, noisiest first.
     #[tool(
@@ -170,7 +170,7 @@ impl IlertMcp {
             (&p.policy, Kind::Policy, &mut q.policies),
         ] {
             if let Some(name) = name {
-                let n = check!(self.shared.refs.resolve(&api, kind, name).await);
+                let n = check!(self.refs.resolve(&api, kind, name).await);
                 resolved.extend(names::note(kind, name, &n));
                 ids.push(n.id);
             }
@@ -194,7 +194,7 @@ impl IlertMcp {
                     policies: q.policies.clone(),
                     metric: "COUNT".into(),
                 };
-                check!(counts_only(&self.shared.refs, &api, &report, &window).await)
+                check!(counts_only(&self.refs, &api, &report, &window).await)
             }
         };
         let mut text = metrics_text(&out);

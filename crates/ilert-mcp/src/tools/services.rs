@@ -10,14 +10,14 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::confirm::confirm;
+use crate::rules::details::{IncidentOut, incident_out};
 use crate::rules::names::Kind;
 use crate::rules::previews;
 use crate::rules::render::Ref;
 use crate::rules::times::{self, parse, show, show_raw, zone};
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{args, check, failure, ilert, input_schema, output_schema, session, structured};
-use crate::tools::incidents::{IncidentOut, incident_out};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -162,7 +162,7 @@ fn service_line(s: &ServiceOut) -> String {
 }
 
 #[tool_router(router = services_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// List services with their status (operational, degraded, outage...) and uptime.
     #[tool(
         title = "List services",
@@ -183,7 +183,7 @@ impl IlertMcp {
         );
         let services: Vec<ServiceOut> = services
             .iter()
-            .map(|s| service_out(s, &self.shared.app_url))
+            .map(|s| service_out(s, &self.app_url))
             .collect();
         let text = crate::rules::lines_or(&services, service_line, "No services.");
         structured(&ServicesOutput { services }, text)
@@ -203,14 +203,9 @@ impl IlertMcp {
         ext: Extensions,
     ) -> CallToolResult {
         let api = session!(self, ext);
-        let found = check!(
-            self.shared
-                .refs
-                .resolve(&api, Kind::Service, &p.service)
-                .await
-        );
+        let found = check!(self.refs.resolve(&api, Kind::Service, &p.service).await);
         let service = ilert!(api.get_service(found.id), format!("service {}", found.id));
-        let out = service_out(&service, &self.shared.app_url);
+        let out = service_out(&service, &self.app_url);
         let mut text = service_line(&out);
         for i in &out.incidents {
             text.push_str(&format!(
@@ -389,14 +384,14 @@ impl IlertMcp {
         let mut services = Vec::new();
         for s in &p.services {
             services.push(IdOnly {
-                id: check!(self.shared.refs.resolve(&api, Kind::Service, s).await).id,
+                id: check!(self.refs.resolve(&api, Kind::Service, s).await).id,
             });
         }
         let service_ids: Vec<i64> = services.iter().map(|s| s.id).collect();
         let mut sources = Vec::new();
         for s in &p.alert_sources {
             sources.push(IdOnly {
-                id: check!(self.shared.refs.resolve(&api, Kind::Source, s).await).id,
+                id: check!(self.refs.resolve(&api, Kind::Source, s).await).id,
             });
         }
         let body = MaintenanceWindowWrite {

@@ -10,12 +10,12 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::confirm::confirm;
 use crate::rules::names::Kind;
 use crate::rules::previews;
 use crate::rules::render::{self, Ref};
 use crate::rules::times::human;
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -130,7 +130,7 @@ pub struct SendEventOutput {
 }
 
 #[tool_router(router = sources_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// List alert sources (the integrations raising alerts) with status and policy.
     #[tool(
         title = "List alert sources",
@@ -294,7 +294,7 @@ impl IlertMcp {
         let (key, found) = match (&p.integration_key, &p.source) {
             (Some(key), _) if !key.trim().is_empty() => (key.trim().to_owned(), None),
             (_, Some(source)) => {
-                let found = check!(self.shared.refs.resolve(&api, Kind::Source, source).await);
+                let found = check!(self.refs.resolve(&api, Kind::Source, source).await);
                 let full = ilert!(
                     api.get_alert_source(found.id),
                     format!("alert source {}", found.id)
@@ -362,7 +362,7 @@ impl IlertMcp {
                 .filter(|k| !k.is_empty())
                 .or(p.alert_key),
             alert_url: alert_id
-                .map(|id| render::alert_url(&self.shared.app_url, id))
+                .map(|id| render::alert_url(&self.app_url, id))
                 .or_else(|| receipt.alert_url.clone().filter(|u| !u.is_empty())),
             response_code: receipt.response_code.clone().filter(|c| !c.is_empty()),
             source,

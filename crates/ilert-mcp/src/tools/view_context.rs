@@ -9,8 +9,8 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mcp::server::IlertMcp;
 use crate::rules::render::Ref;
+use crate::rules::toolbox::Toolbox;
 use crate::rules::{failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -40,7 +40,7 @@ pub struct OverrideOut {
 }
 
 #[tool_router(router = view_context_router, vis = "pub(crate)")]
-impl IlertMcp {
+impl Toolbox {
     /// For ilert's views only: app URL, sources, overrides.
     #[tool(
         title = "View context",
@@ -87,11 +87,11 @@ impl IlertMcp {
         }
         let text = format!(
             "ilert at {}; {} alert source(s), {} override(s).",
-            self.shared.app_url,
+            self.app_url,
             sources.len(),
             overrides.len()
         );
-        let app_url = self.shared.app_url.clone();
+        let app_url = self.app_url.clone();
         let out = ViewContextOutput {
             app_url,
             sources,

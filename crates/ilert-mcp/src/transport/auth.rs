@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use ilert_client::{ApiError, ApiKey, Client};
 use sha2::{Digest, Sha256};
 
+use crate::auth::CallerKey;
 use crate::auth::{ACCESS_PREFIX, GrantInfo, OAuth, Scope};
 use crate::calls::catalogue::Catalogue;
-use crate::mcp::server::CallerKey;
 use crate::observe::audit::{AuditLog, Entry, Outcome};
 use crate::transport::guard::ToolCall;
 

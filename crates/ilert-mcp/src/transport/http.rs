@@ -13,7 +13,8 @@ use tower::ServiceBuilder;
 
 use crate::auth::OAuth;
 use crate::calls::catalogue::Catalogue;
-use crate::mcp::server::{IlertMcp, Shared};
+use crate::mcp::server::IlertMcp;
+use crate::rules::toolbox::Toolbox;
 use crate::transport::auth::{BearerAuth, ScopeCheck, require_bearer, require_scope};
 use crate::transport::guard::{BodyLimit, guard_body};
 
@@ -52,7 +53,7 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /// The whole HTTP application, kept apart from `main` so tests can drive it without a socket.
-pub fn router(shared: Arc<Shared>, catalogue: Arc<Catalogue>, config: &HttpConfig) -> Router {
+pub fn router(shared: Arc<Toolbox>, catalogue: Arc<Catalogue>, config: &HttpConfig) -> Router {
     let auth = BearerAuth::with_audit(
         shared.client.clone(),
         config.oauth.clone(),

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 
 use crate::calls::catalogue::Catalogue;
-use crate::mcp::server::{IlertMcp, Shared};
+use crate::mcp::server::IlertMcp;
+use crate::rules::toolbox::Toolbox;
 
-pub async fn run(shared: Arc<Shared>, catalogue: Arc<Catalogue>) -> Result<(), String> {
+pub async fn run(shared: Arc<Toolbox>, catalogue: Arc<Catalogue>) -> Result<(), String> {
     let server = crate::observe::traces::Traced(IlertMcp::new(shared, catalogue));
     let running = server
         .serve(rmcp::transport::stdio())

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use ilert_client::{ApiKey, ClientConfig, RetryPolicy};
 use ilert_mcp::calls::catalogue::Catalogue;
-use ilert_mcp::mcp::server::{IlertMcp, Shared};
+use ilert_mcp::mcp::server::IlertMcp;
+use ilert_mcp::rules::toolbox::Toolbox;
 use ilert_mcp::transport::http::{self, HttpConfig};
 pub use ilert_sandbox::IncidentModel;
 use ilert_sandbox::{Sandbox, SandboxConfig};
@@ -139,7 +140,7 @@ pub async fn start_oauth_configured(
 /// A sandbox only: (its URL, the shutdown token), the shared state for a server, and its data dir.
 async fn start_sandbox(
     rate_limit: Option<u32>,
-) -> ((String, CancellationToken), Arc<Shared>, tempfile::TempDir) {
+) -> ((String, CancellationToken), Arc<Toolbox>, tempfile::TempDir) {
     crate::capture::init();
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {
@@ -156,7 +157,7 @@ async fn start_sandbox(
         sandbox,
         shutdown.clone().cancelled_owned(),
     ));
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(&sandbox_url),
         "https://app.ilert.com",
         None,
@@ -216,7 +217,7 @@ async fn start_budgeted(
         shutdown.clone().cancelled_owned(),
     ));
 
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         budgeted_client(&sandbox_url, per_key_budget),
         "https://app.ilert.com",
         None,
@@ -257,7 +258,7 @@ pub async fn connect(url: &str, key: &str, era: Era) -> RunningService<RoleClien
 
 /// An in-process server with a fixed key (as `stdio` runs), connected over a duplex pipe.
 pub async fn in_process(base_url: &str, key: &str) -> RunningService<RoleClient, ()> {
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(base_url),
         "https://app.ilert.com",
         Some(ApiKey::new(key).unwrap()),
@@ -400,7 +401,7 @@ pub async fn start_confirming(
     let mut urls = Vec::new();
     for confirmer in confirmers {
         let shared = Arc::new(
-            Shared::new(shared.client.clone(), "https://app.ilert.com", None)
+            Toolbox::new(shared.client.clone(), "https://app.ilert.com", None)
                 .with_confirmer(confirmer),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -827,7 +827,8 @@ async fn the_rust_sdk_client_answers_on_2026_and_is_not_asked_in_the_handshake_e
 #[tokio::test]
 async fn handshake_era_stdio_clients_with_elicitation_are_asked_in_band() {
     use ilert_mcp::calls::catalogue::Catalogue;
-    use ilert_mcp::mcp::server::{IlertMcp, Shared};
+    use ilert_mcp::mcp::server::IlertMcp;
+    use ilert_mcp::rules::toolbox::Toolbox;
     use rmcp::ServiceExt;
     use rmcp::model::{CallToolRequestParams, ElicitationAction};
     let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
@@ -836,7 +837,7 @@ async fn handshake_era_stdio_clients_with_elicitation_are_asked_in_band() {
         (ElicitationAction::Cancel, "cancelled", 0),
         (ElicitationAction::Accept, "Raised alert", 1),
     ] {
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(Toolbox::new(
             fast_client(&h.sandbox_url),
             "https://app.ilert.com",
             Some(ilert_client::ApiKey::new(USER_KEY).unwrap()),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ilert_mcp::calls::catalogue::Catalogue;
-use ilert_mcp::mcp::server::Shared;
+use ilert_mcp::rules::toolbox::Toolbox;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use rmcp::model::{ArgumentInfo, CompleteRequestParams, Reference};
 use serde_json::{Value, json};
@@ -66,7 +66,7 @@ async fn readyz_follows_the_upstream_and_healthz_does_not() {
         .local_addr()
         .unwrap()
         .port();
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(&format!("http://127.0.0.1:{port}/api")),
         "https://app.ilert.com",
         None,
@@ -211,7 +211,7 @@ async fn shutdown_lets_a_call_in_flight_finish() {
         )
         .mount(&slow)
         .await;
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(&format!("{}/api", slow.uri())),
         "https://app.ilert.com",
         None,

@@ -7,7 +7,7 @@ use base64::Engine;
 use ilert_mcp::auth::seal::TokenKey;
 use ilert_mcp::auth::{CLIENT_PREFIX, Grant, OAuth, REFRESH_PREFIX, Scope, store};
 use ilert_mcp::calls::catalogue::Catalogue;
-use ilert_mcp::mcp::server::Shared;
+use ilert_mcp::rules::toolbox::Toolbox;
 use ilert_mcp::transport::http::{self, HttpConfig};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -354,7 +354,7 @@ async fn our_other_tokens_are_refused_locally_and_never_reach_ilert() {
         .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(&format!("{}/api", ilert.uri())),
         "https://app.ilert.com",
         None,
@@ -522,7 +522,7 @@ async fn server_with_ilert_and(
     ilert: &wiremock::MockServer,
     config: &HttpConfig,
 ) -> (String, CancellationToken) {
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(&format!("{}/api", ilert.uri())),
         "https://app.ilert.com",
         None,

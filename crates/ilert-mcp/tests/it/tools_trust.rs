@@ -795,10 +795,11 @@ async fn narrowed(
     toolsets: &[&str],
 ) -> rmcp::service::RunningService<rmcp::service::RoleClient, ()> {
     use ilert_mcp::calls::catalogue::{Catalogue, Selection};
-    use ilert_mcp::mcp::server::{IlertMcp, Shared};
+    use ilert_mcp::mcp::server::IlertMcp;
+    use ilert_mcp::rules::toolbox::Toolbox;
     use rmcp::ServiceExt;
     use std::sync::Arc;
-    let shared = Arc::new(Shared::new(
+    let shared = Arc::new(Toolbox::new(
         fast_client(sandbox_url),
         "https://app.ilert.com",
         Some(ilert_client::ApiKey::new(key).unwrap()),

@@ -1,0 +1,326 @@
+//! One alert, one incident, one schedule in full: the rendering that `get_alert`,
+//! `get_incident`, ChatGPT's `fetch` and the `ilert://` resources share, so they read alike.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use ilert_client::{AlertStatus, ApiError, Incident, Session};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::rules::render::{self, AlertItem, Ref, time};
+use crate::rules::times::{self, show_raw};
+
+/// One alert in full: what it is, who works on it, where escalation goes next.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AlertDetail {
+    #[serde(flatten)]
+    pub item: AlertItem,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// True when `details` was cut to 2,000 characters.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub details_truncated: bool,
+    /// The de-duplication key events use to update this alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_key: Option<String>,
+    /// When escalation moves to the next level if nobody accepts (open alerts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_escalation_at: Option<String>,
+    /// Who is notified at the next escalation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_escalation_user: Option<Ref>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_incident_id: Option<i64>,
+    /// Latest timeline entries (notifications, escalations, comments), oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
+    /// Actions run_alert_action can run on this alert.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionRef>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TimelineEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ActionRef {
+    pub id: String,
+    pub name: String,
+    /// Its type (`jira`, `slack`...) and how often it ran on this alert: in the text only, to
+    /// keep the schema in the tools/list budget.
+    #[serde(skip)]
+    pub kind: Option<String>,
+    #[serde(skip)]
+    pub runs: usize,
+}
+
+/// Timeline entries kept in get_alert's answer; the rest are counted, not dropped silently.
+pub const TIMELINE_ENTRIES: usize = 15;
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LinkOut {
+    pub href: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
+    let (details, details_truncated) =
+        match alert.details.as_deref().filter(|d| !d.trim().is_empty()) {
+            Some(d) => {
+                let (text, cut) = render::clip(d, render::MAX_DETAILS_CHARS);
+                (Some(text), cut)
+            }
+            None => (None, false),
+        };
+    let open = alert
+        .status
+        .as_ref()
+        .is_some_and(|s| *s != AlertStatus::Resolved);
+    AlertDetail {
+        item: render::alert_item(alert.into(), Some(app_url)),
+        details,
+        details_truncated,
+        alert_key: alert.alert_key.clone().filter(|k| !k.is_empty()),
+        next_escalation_at: render::time(alert.next_escalation.as_deref()).filter(|_| open),
+        next_escalation_user: alert
+            .next_escalation_user
+            .as_ref()
+            .filter(|_| open)
+            .map(|u| Ref {
+                id: u.id,
+                name: Some(u.display_name()),
+            }),
+        labels: alert.labels.clone().unwrap_or_default(),
+        timeline: Vec::new(),
+        actions: Vec::new(),
+        links: alert
+            .links
+            .iter()
+            .filter_map(|l| {
+                Some(LinkOut {
+                    href: l.href.clone()?,
+                    text: l.text.clone(),
+                })
+            })
+            .collect(),
+        linked_incident_id: alert.linked_incident_id,
+    }
+}
+
+pub fn detail_text(d: &AlertDetail) -> String {
+    let mut text = render::alert_line(&d.item);
+    if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
+        text.push_str(&format!(
+            "\nNext escalation: {} at {at}",
+            user.name.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(details) = &d.details {
+        text.push_str(&format!("\nDetails: {details}"));
+    }
+    if !d.labels.is_empty() {
+        let labels: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        text.push_str(&format!("\nLabels: {}", labels.join(", ")));
+    }
+    for link in &d.links {
+        text.push_str(&format!(
+            "\nLink: {} {}",
+            link.text.as_deref().unwrap_or(""),
+            link.href
+        ));
+    }
+    if !d.timeline.is_empty() {
+        text.push_str("\nTimeline:");
+        for e in &d.timeline {
+            text.push_str(&format!(
+                "\n  {} {}",
+                e.at.as_deref().unwrap_or("?"),
+                e.text
+            ));
+        }
+    }
+    if !d.actions.is_empty() {
+        // What each is and whether it already ran, so the model can judge before run_alert_action.
+        let names: Vec<String> = d
+            .actions
+            .iter()
+            .map(|a| {
+                let mut about: Vec<String> = a.kind.iter().cloned().collect();
+                match a.runs {
+                    0 => about.push("not run yet".into()),
+                    1 => about.push("ran once".into()),
+                    n => about.push(format!("ran {n} times")),
+                }
+                format!("{} ({})", a.name, about.join(", "))
+            })
+            .collect();
+        text.push_str(&format!("\nActions: {}", names.join(", ")));
+    }
+    text.push_str(&format!("\n{}", d.item.url.as_deref().unwrap_or_default()));
+    text
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IncidentOut {
+    pub id: i64,
+    pub summary: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Affected services as "Name: IMPACT".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    /// Status updates, oldest first (get_incident only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<UpdateOut>,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UpdateOut {
+    pub status: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+pub fn incident_url(app_url: &str, id: i64) -> String {
+    format!("{app_url}/incident/view?id={id}")
+}
+
+pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
+    IncidentOut {
+        id: i.id,
+        summary: i.summary.clone().unwrap_or_default(),
+        status: i.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
+        message: i.message.clone().filter(|m| !m.is_empty()),
+        services: i
+            .affected_services
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}: {}",
+                    a.service
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("service {}", a.service.id)),
+                    a.impact.as_deref().unwrap_or("?")
+                )
+            })
+            .collect(),
+        created_at: time(i.created_at.as_deref()),
+        updated_at: time(i.updated_at.as_deref()),
+        resolved_at: time(i.resolved_on.as_deref()),
+        updates: i
+            .history
+            .iter()
+            .map(|u| UpdateOut {
+                status: u.incident_status.clone().unwrap_or_default(),
+                message: u.content.clone().unwrap_or_default(),
+                by: u.creator.as_ref().map(|c| c.display_name()),
+                at: time(u.created_at.as_deref()),
+            })
+            .collect(),
+        url: incident_url(app_url, i.id),
+    }
+}
+
+pub fn incident_line(i: &IncidentOut) -> String {
+    let services = if i.services.is_empty() {
+        "no services".to_owned()
+    } else {
+        i.services.join(", ")
+    };
+    let opened = i.created_at.as_deref().unwrap_or("?");
+    // A resolved incident is not "since" anything: it ran from its start to its resolution.
+    let when = match (&i.resolved_at, i.status.as_str()) {
+        (Some(resolved), "RESOLVED") => match lasted(opened, resolved) {
+            Some(d) => format!("{opened} to {resolved} ({d})"),
+            None => format!("{opened} to {resolved}"),
+        },
+        _ => format!("open since {opened}"),
+    };
+    format!(
+        "#{} {} \"{}\" · {services} · {when}",
+        i.id, i.status, i.summary
+    )
+}
+
+/// How long from `start` to `end` (both RFC 3339), for people: "1h 35m".
+fn lasted(start: &str, end: &str) -> Option<String> {
+    let start = chrono::DateTime::parse_from_rfc3339(start).ok()?;
+    let end = chrono::DateTime::parse_from_rfc3339(end).ok()?;
+    (end >= start).then(|| crate::rules::times::human(end - start))
+}
+
+pub fn incident_text(i: &IncidentOut) -> String {
+    let mut text = incident_line(i);
+    for u in &i.updates {
+        text.push_str(&format!(
+            "\n  {} {} ({}): {}",
+            u.at.as_deref().unwrap_or("?"),
+            u.status,
+            u.by.as_deref().unwrap_or("?"),
+            u.message
+        ));
+    }
+    text.push_str(&format!("\n{}", i.url));
+    text
+}
+
+/// A schedule and its shifts for the next 7 days, in its own time zone.
+pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
+    let schedule = api.get_schedule(id).await?;
+    let tz = schedule
+        .timezone
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC);
+    let now = times::now();
+    let shifts = api
+        .schedule_shifts(id, &times::wire(now), &times::wire(now + Duration::days(7)))
+        .await?;
+    let mut text = format!(
+        "{} (id {id}), time zone {}, next 7 days:",
+        schedule.name.unwrap_or_default(),
+        tz.name()
+    );
+    for s in shifts {
+        text.push_str(&format!(
+            "\n{} → {}: {}",
+            show_raw(s.start.as_deref(), tz).unwrap_or_default(),
+            show_raw(s.end.as_deref(), tz).unwrap_or_default(),
+            s.user
+                .map(|u| u.display_name())
+                .unwrap_or_else(|| "nobody".into())
+        ));
+    }
+    Ok(text)
+}
+
+/// Why the resource `uri` could not be read, as a sentence: missing or hidden, or the error
+/// explained as tools explain it.
+pub fn unreadable(error: ApiError, uri: &str) -> String {
+    match error {
+        ApiError::NotFound { .. } => format!("{uri} does not exist or is not visible to you"),
+        other => crate::rules::explain(&other, uri),
+    }
+}
