@@ -400,7 +400,8 @@ fn alert_query(p: &ListAlertsParams, tz: chrono_tz::Tz) -> Result<AlertQuery, St
         if !(hours.is_finite() && hours >= 0.0) {
             return Err("`older_than_hours` must be a number of hours, 0 or more.".to_owned());
         }
-        let cutoff = chrono::Utc::now() - chrono::Duration::seconds((hours * 3600.0) as i64);
+        let cutoff =
+            crate::rules::times::now() - chrono::Duration::seconds((hours * 3600.0) as i64);
         until = Some(until.map_or(cutoff, |u| u.min(cutoff)));
     }
     Ok(AlertQuery {

@@ -118,7 +118,7 @@ impl Toolbox {
             (Ok(from), Ok(until)) => (from, until),
             (Err(e), _) | (_, Err(e)) => return failure(e),
         };
-        let month_ago = from.unwrap_or_else(|| Utc::now() - Duration::days(30));
+        let month_ago = from.unwrap_or_else(|| crate::rules::times::now() - Duration::days(30));
         let within = |raw: Option<&str>| {
             let Some(t) = raw.and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok()) else {
                 return true;

@@ -184,13 +184,13 @@ impl Toolbox {
         let tz = check!(zone(p.timezone.as_deref()));
         let at = match p.at.as_deref() {
             Some(raw) => check!(parse("at", raw, tz)),
-            None => Utc::now(),
+            None => times::now(),
         };
         let mut query = OnCallQuery {
             timezone: Some(tz.name().to_owned()),
             ..Default::default()
         };
-        if (at - Utc::now()).num_seconds().abs() > 60 {
+        if (at - times::now()).num_seconds().abs() > 60 {
             query.from = Some(times::wire(at));
             query.until = Some(times::wire(at + Duration::minutes(1)));
         }
@@ -342,7 +342,7 @@ impl Toolbox {
         let tz = check!(zone(p.timezone.as_deref()));
         let from = match p.from.as_deref() {
             Some(raw) => check!(parse("from", raw, tz)),
-            None => Utc::now(),
+            None => times::now(),
         };
         let until = match p.until.as_deref() {
             Some(raw) => check!(parse("until", raw, tz)),
@@ -472,7 +472,7 @@ impl Toolbox {
         if end <= start {
             return failure("`end` must be after `start`.");
         }
-        if start < Utc::now() - Duration::minutes(1) {
+        if start < times::now() - Duration::minutes(1) {
             return failure(format!(
                 "The override would start in the past ({}); overrides can only cover the future. Use a start from now on.",
                 show(start, tz)

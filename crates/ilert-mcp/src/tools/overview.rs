@@ -225,7 +225,7 @@ impl Toolbox {
             .collect();
         on_call_now.sort_by(|a, b| a.policy.cmp(&b.policy));
         let out = OverviewOutput {
-            now: times::show(chrono::Utc::now(), tz),
+            now: times::show(times::now(), tz),
             you: Ref {
                 id: me.id,
                 name: Some(me.display_name()),

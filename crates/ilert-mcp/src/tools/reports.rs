@@ -129,7 +129,7 @@ impl Toolbox {
     ) -> CallToolResult {
         let api = session!(self, ext);
         let tz = check!(zone(p.timezone.as_deref()));
-        let now = Utc::now();
+        let now = times::now();
         let until = match p.until.as_deref() {
             Some(raw) => check!(parse("until", raw, tz)),
             None => now,

@@ -2,7 +2,7 @@
 //! `list_maintenance_windows`, `create_maintenance_window` (`/services*`, `/status-pages`,
 //! `/maintenance-windows`).
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use ilert_client::{IdOnly, MaintenanceQuery, MaintenanceWindowWrite, Page, Service};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Extensions};
@@ -373,7 +373,7 @@ impl Toolbox {
         if end <= start {
             return failure("`end` must be after `start`.");
         }
-        if end < Utc::now() - Duration::minutes(1) {
+        if end < times::now() - Duration::minutes(1) {
             return failure(
                 "That window is already over; maintenance windows are for now or the future.",
             );
