@@ -127,7 +127,7 @@ pub fn oauth(
     if let Some(o) = std::sync::Arc::get_mut(&mut oauth) {
         o.access_ttl = args.access_token_secs;
         o.refresh_ttl = args.refresh_token_secs;
-        o.ceiling = mcp::server::ceiling(catalogue);
+        o.ceiling = calls::offer::ceiling(catalogue);
         o.redirect_schemes = schemes;
     }
     Ok(Some(oauth))

@@ -1,6 +1,6 @@
 //! The one confirmation rule every write uses. A write tool states its class in its own record,
-//! next to its annotations (`meta = confirm::outward()`); `server.rs` and the tools' `confirm!`
-//! checkpoint do the rest, so tools stay thin.
+//! next to its annotations (`meta = confirm::outward()`); the pipeline's stages (`calls/permit.rs`,
+//! `calls/ask.rs`) and the tools' `confirm!` checkpoint do the rest, so tools stay thin.
 //!
 //! - **internal**: inside ilert and easy to undo (a comment, accepting one alert, a responder);
 //! - **outward**: reaches people or systems outside the chat, or is hard to undo (pages,

@@ -358,7 +358,7 @@ pub async fn require_scope(
     ) else {
         return next.run(request).await;
     };
-    let needed = crate::mcp::server::needed_scope(set, tool);
+    let needed = crate::calls::offer::needed_scope(set, tool);
     if grant.scope.covers(&needed) {
         return next.run(request).await;
     }

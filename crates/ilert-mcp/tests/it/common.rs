@@ -119,7 +119,7 @@ pub async fn start_oauth_configured(
         // As `serve` sets it up: the ceiling follows the tools offered.
         let o = Arc::get_mut(&mut oauth).unwrap();
         o.allow_insecure_metadata = allow_insecure_metadata;
-        o.ceiling = ilert_mcp::mcp::server::ceiling(&catalogue);
+        o.ceiling = ilert_mcp::calls::offer::ceiling(&catalogue);
         configure(o);
     }
     let config = HttpConfig {

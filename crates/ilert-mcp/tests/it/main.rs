@@ -23,6 +23,7 @@ mod operations;
 mod packaging;
 mod readme;
 mod redis_store;
+mod rooms;
 mod schema;
 mod security;
 mod stdio;

@@ -73,3 +73,83 @@ fn deploy_doc_shows_the_tested_nginx_settings() {
         "docs/deploy.md's nginx-proxy block differs from deploy/nginx-proxy.conf: copy the file into it"
     );
 }
+
+/// Every relative link in README.md and docs/*.md names a file that exists, and a `#fragment`
+/// names a heading of that file (GitHub's anchors: lower case, punctuation dropped, spaces as
+/// hyphens). Links inside code blocks and to other schemes are not links.
+#[test]
+fn relative_links_in_readme_and_docs_resolve() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let anchors = |path: &std::path::Path| -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        prose(&text)
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| {
+                l.trim_start_matches('#')
+                    .trim()
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+                    .map(|c| if c == ' ' { '-' } else { c })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (at, _) in prose(&text).match_indices("](") {
+            let rest = &prose(&text)[at + 2..];
+            let target = &rest[..rest.find(')').unwrap()];
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let file = if file.is_empty() {
+                page.clone()
+            } else {
+                page.parent().unwrap().join(file)
+            };
+            assert!(
+                file.exists(),
+                "{}: the link ({target}) names no file",
+                page.display()
+            );
+            if !anchor.is_empty() {
+                assert!(
+                    anchors(&file).iter().any(|a| a == anchor),
+                    "{}: the link ({target}) names no heading of {}",
+                    page.display(),
+                    file.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} links checked");
+}
+
+/// `text` without its fenced code blocks.
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
