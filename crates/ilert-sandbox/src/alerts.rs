@@ -300,6 +300,22 @@ impl AlertFilter {
         })
     }
 
+    /// Under an `x-team-context` other than all teams, only alerts from the sources of the
+    /// caller's teams in that context: the list and the count scope alike.
+    pub fn scope_to(&mut self, conn: &Connection, caller: &Caller) -> Result<(), ApiError> {
+        if caller.team_context != TeamContext::All {
+            let cat = Catalog::load(conn)?;
+            let sources = cat.sources.values();
+            self.in_context = Some(
+                sources
+                    .filter(|s| caller.in_context(&s.teams, &cat))
+                    .map(|s| s.id)
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+
     /// A `WHERE` clause over alias `a` and its bind values.
     pub fn to_sql(&self) -> (String, Vec<SqlValue>) {
         let mut sql = String::from("1 = 1");
@@ -436,16 +452,7 @@ async fn list(
         .db
         .call(move |conn| {
             escalations::advance_due(conn, now)?;
-            if caller.team_context != TeamContext::All {
-                let cat = Catalog::load(conn)?;
-                let sources = cat.sources.values();
-                filter.in_context = Some(
-                    sources
-                        .filter(|s| caller.in_context(&s.teams, &cat))
-                        .map(|s| s.id)
-                        .collect(),
-                );
-            }
+            filter.scope_to(conn, &caller)?;
             let (clause, mut args) = filter.to_sql();
             args.push(SqlValue::Integer(max_results));
             args.push(SqlValue::Integer(start_index));
@@ -462,13 +469,19 @@ async fn list(
     Ok(reply::json(Value::Array(alerts)))
 }
 
-async fn count(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
-    let filter = AlertFilter::from_params(&params)?;
+/// `GET /alerts/count`: the list's filters and the list's team scoping, without paging.
+async fn count(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let mut filter = AlertFilter::from_params(&params)?;
     let now = state.clock.now_ms();
     let n: i64 = state
         .db
         .call(move |conn| {
             escalations::advance_due(conn, now)?;
+            filter.scope_to(conn, &caller)?;
             let (clause, args) = filter.to_sql();
             Ok(conn.query_row(
                 &format!("SELECT COUNT(*) FROM alerts a WHERE {clause}"),

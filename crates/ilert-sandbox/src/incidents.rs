@@ -613,7 +613,7 @@ async fn get_subscribers(
     Ok(reply::json(out))
 }
 
-/// Adds to the list, 204.
+/// Adds to the list; 202 with the whole list.
 async fn add_subscribers(
     State(state): State<AppState>,
     caller: Caller,
@@ -622,7 +622,7 @@ async fn add_subscribers(
 ) -> ApiResult<Response> {
     caller.require(Action::Work, "change incident subscribers")?;
     let id = input::path_id(&raw, "incident")?;
-    state
+    let out = state
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
@@ -637,10 +637,11 @@ async fn add_subscribers(
                 "UPDATE incidents SET subscribers = ?1 WHERE id = ?2",
                 params![subscribers::to_text(&list), id],
             )?;
-            Ok(())
+            Ok(subscribers::json_list(&list, &cat))
         })
         .await?;
-    Ok(reply::no_content())
+    // 202 with the list: ilert's Go client accepts only 202 and parses the body (spec/README.md).
+    Ok(reply::accepted(out))
 }
 
 #[cfg(test)]

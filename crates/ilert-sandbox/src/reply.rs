@@ -35,6 +35,11 @@ pub fn created(value: Value) -> Response {
     with_status(StatusCode::CREATED, value)
 }
 
+/// 202 with a body: how ilert answers the private-subscriber changes (spec/README.md).
+pub fn accepted(value: Value) -> Response {
+    with_status(StatusCode::ACCEPTED, value)
+}
+
 pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }

@@ -1286,6 +1286,29 @@ fn monday(now: i64, tz: Tz, weeks: i64) -> i64 {
     time::local_to_ms(tz, monday.and_time(NaiveTime::MIN))
 }
 
+/// The demo user's cover on "Checkout primary", so that his part of the story holds at any hour:
+/// from about three hours ago (before the newest Checkout alerts, which therefore reached him)
+/// to the first of the schedule's hand-overs (00:00, 08:00 or 16:00 Berlin) at least two hours
+/// ahead. So he is on call now, has open alerts of his own, and hands over within ten hours.
+/// It ends at tomorrow's 08:00 override at the latest, never overlapping it.
+fn demo_user_cover(now: i64) -> (i64, i64) {
+    let berlin: Tz = chrono_tz::Europe::Berlin;
+    let quarter = 15 * MINUTE;
+    let from = (now - 3 * HOUR).div_euclid(quarter) * quarter;
+    let earliest = now + 2 * HOUR;
+    let date =
+        time::ms_to_local(berlin, earliest).map_or_else(chrono::NaiveDate::default, |t| t.date());
+    let until = [(0, 8), (0, 16), (1, 0)]
+        .into_iter()
+        .map(|(days, hour)| {
+            let at = NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN);
+            time::local_to_ms(berlin, (date + Duration::days(days)).and_time(at))
+        })
+        .find(|&t| t >= earliest)
+        .unwrap_or(earliest);
+    (from, until)
+}
+
 /// Every day from `from` to `to` (`"00:00"` as an end is the next midnight).
 fn daily(from: &str, to: &str) -> Vec<StoredRestriction> {
     const DAYS: [&str; 7] = [
@@ -1406,6 +1429,11 @@ fn seed_schedules(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO schedule_overrides (schedule_id, user_id, start, end) VALUES (?1, ?2, ?3, ?4)",
         params![CHECKOUT_PRIMARY, standing_in, from, until],
+    )?;
+    let (covering_from, covering_until) = demo_user_cover(now);
+    tx.execute(
+        "INSERT INTO schedule_overrides (schedule_id, user_id, start, end) VALUES (?1, ?2, ?3, ?4)",
+        params![CHECKOUT_PRIMARY, JONAS, covering_from, covering_until],
     )?;
 
     let utc_start = monday(now, Tz::UTC, 8);
@@ -1766,10 +1794,44 @@ fn first_responder(conn: &Connection, alert: i64) -> rusqlite::Result<Option<i64
     rows.next().transpose()
 }
 
+/// The newest alert: a short spike that the on-call accepted and the source resolved within about
+/// a minute and a half. It is never older than the current week (Monday 00:00 UTC), so that every
+/// week, the one just begun included, has an accepted and a resolved alert for the metrics.
+fn newest_blip(now: i64) -> SeedAlert {
+    let week_began = monday(now, Tz::UTC, 0);
+    let ago = (100 * 1000).min((now - week_began) * 9 / 10).max(0);
+    SeedAlert {
+        id: 4726,
+        ago,
+        source: DATADOG,
+        summary: "Order confirmation e-mails queued above 500",
+        details: "Datadog monitor `mailer.queue.depth` crossed 500 (peak 612) and recovered.",
+        priority: "LOW",
+        severity: Some(4),
+        alert_key: "mailer/queue-depth",
+        labels: &[
+            ("env", "production"),
+            ("service", "mailer"),
+            ("team", "checkout"),
+        ],
+        links: &[],
+        custom_details: r#"{"monitor":"mailer.queue.depth","threshold":500,"peak":612}"#,
+        manual_by: None,
+        comments: &[],
+        outcome: Outcome::Resolved {
+            accepted: Some(ago / 5),
+            after: ago * 7 / 10,
+            by_source: true,
+        },
+    }
+}
+
 fn seed_alerts(tx: &Transaction<'_>, now: i64) -> Result<(), ApiError> {
     let cat = Catalog::load(tx)?;
+    let blip = newest_blip(now);
+    let all: Vec<&SeedAlert> = ALERTS.iter().chain([&blip]).collect();
     let mut steps: Vec<(i64, usize, Step)> = Vec::new();
-    for (i, a) in ALERTS.iter().enumerate() {
+    for (i, a) in all.iter().enumerate() {
         let reported = now - a.ago;
         steps.push((reported, i, Step::Create));
         for (after, creator, text) in a.comments {
@@ -1792,7 +1854,7 @@ fn seed_alerts(tx: &Transaction<'_>, now: i64) -> Result<(), ApiError> {
     }
     steps.sort_by_key(|(t, i, _)| (*t, *i));
     for (at, i, step) in steps {
-        let Some(a) = ALERTS.get(i) else { continue };
+        let Some(a) = all.get(i) else { continue };
         escalations::advance_due(tx, at)?;
         let source = cat
             .sources
@@ -1899,7 +1961,9 @@ mod tests {
 
     #[test]
     fn alert_ids_grow_with_report_time() {
-        for pair in ALERTS.windows(2) {
+        let blip = newest_blip(time::real_now_ms());
+        let all: Vec<&SeedAlert> = ALERTS.iter().chain([&blip]).collect();
+        for pair in all.windows(2) {
             assert!(pair[0].id < pair[1].id);
             assert!(
                 pair[0].ago > pair[1].ago,
@@ -1912,6 +1976,105 @@ mod tests {
                 .iter()
                 .all(|a| SOURCES.iter().any(|s| s.0 == a.source))
         );
+    }
+
+    /// The any-hour sweep's instants (`tests/sweep/instants.txt`: week, month and year
+    /// boundaries, both DST switches of Europe and North America, night in Berlin, Los Angeles
+    /// and Sydney), then every 7 h 13 min over five weeks, so that each hour of each weekday
+    /// comes round.
+    fn instants() -> Vec<i64> {
+        let listed: Vec<i64> = include_str!("../../../tests/sweep/instants.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let at = l.get(..19).unwrap();
+                chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S")
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_millis()
+            })
+            .collect();
+        assert!(listed.len() >= 10, "{listed:?}");
+        let start = listed[0];
+        listed
+            .into_iter()
+            .chain((0..117).map(|k| start + k * (7 * HOUR + 13 * MINUTE)))
+            .collect()
+    }
+
+    #[test]
+    fn the_demo_users_cover_holds_at_any_hour() {
+        let berlin: Tz = chrono_tz::Europe::Berlin;
+        for now in instants() {
+            let (from, until) = demo_user_cover(now);
+            let when = time::format_ms(now);
+            assert!(
+                from <= now - 3 * HOUR && from > now - 3 * HOUR - 15 * MINUTE,
+                "{when}"
+            );
+            assert!(
+                until >= now + 2 * HOUR,
+                "{when}: a hand-over at least two hours away"
+            );
+            assert!(
+                until <= now + 11 * HOUR,
+                "{when}: a hand-over within the next hours"
+            );
+            let local = time::ms_to_local(berlin, until).unwrap();
+            assert_eq!(local.time().format("%M:%S").to_string(), "00:00", "{when}");
+            assert!(
+                [0, 8, 16].contains(&chrono::Timelike::hour(&local)),
+                "{when}"
+            );
+            // Never overlapping tomorrow's 08:00-16:00 swap.
+            let tomorrow = time::ms_to_local(berlin, now + DAY).unwrap().date();
+            let swap = time::local_to_ms(berlin, tomorrow.and_hms_opt(8, 0, 0).unwrap());
+            assert!(until <= swap, "{when}");
+        }
+    }
+
+    /// Seeded at each instant, the demo user is on call on Checkout primary, has open alerts of
+    /// his own, and the current UTC week has an accepted and a resolved alert.
+    #[test]
+    fn the_story_holds_at_any_hour() {
+        for now in instants().into_iter().step_by(3) {
+            let when = time::format_ms(now);
+            let dir = tempfile::tempdir().unwrap();
+            let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
+            db.with_conn(|c| seed(c, now)).unwrap();
+            db.with_conn(|c| {
+                let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> i64 {
+                    c.query_row(sql, p, |r| r.get(0)).unwrap()
+                };
+                let mine = count(
+                    "SELECT COUNT(DISTINCT a.id) FROM alerts a JOIN alert_responders r ON r.alert_id = a.id \
+                     WHERE r.user_id = ?1 AND a.status != 'RESOLVED'",
+                    &[&JONAS],
+                );
+                assert!(mine >= 3, "{when}: {mine} open alerts of Jonas");
+                let covering = count(
+                    "SELECT COUNT(*) FROM schedule_overrides WHERE user_id = ?1 AND start <= ?2 AND end > ?2",
+                    &[&JONAS, &now],
+                );
+                assert_eq!(covering, 1, "{when}: Jonas covers Checkout primary now");
+                let week = monday(now, Tz::UTC, 0);
+                let this_week = |what: &str| {
+                    count(
+                        &format!("SELECT COUNT(*) FROM alerts WHERE report_time >= ?1 AND {what}"),
+                        &[&week],
+                    )
+                };
+                if now - week >= MINUTE {
+                    assert!(this_week("resolved_on IS NOT NULL") >= 1, "{when}");
+                    assert!(
+                        this_week("EXISTS (SELECT 1 FROM alert_responders r WHERE r.alert_id = alerts.id AND r.accepted_at IS NOT NULL)") >= 1,
+                        "{when}"
+                    );
+                }
+                let ongoing = count("SELECT COUNT(*) FROM incidents WHERE status != 'RESOLVED'", &[]);
+                assert!(ongoing >= 1, "{when}: an incident is ongoing");
+            });
+        }
     }
 
     #[test]
@@ -1928,7 +2091,7 @@ mod tests {
         );
         db.with_conn(|c| {
             let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
-            assert_eq!(count("SELECT COUNT(*) FROM alerts"), ALERTS.len() as i64);
+            assert_eq!(count("SELECT COUNT(*) FROM alerts"), ALERTS.len() as i64 + 1);
             assert_eq!(count("SELECT COUNT(*) FROM users"), 14);
             // Every alert reached someone and has a timeline.
             assert_eq!(count("SELECT COUNT(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM alert_responders r WHERE r.alert_id = a.id)"), 0);

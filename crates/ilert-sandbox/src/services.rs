@@ -356,7 +356,7 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     caller.require(Action::Configure, "create services")?;
     let s = ServiceInput::parse(&body)?;
     let now = state.clock.now_ms();
@@ -379,7 +379,8 @@ async fn create(
             render_one(conn, id, now)
         })
         .await?;
-    Ok(reply::json(out))
+    // 201, as ilert's Go client and Terraform provider require (spec/README.md).
+    Ok(reply::created(out))
 }
 
 async fn update(
@@ -448,7 +449,7 @@ async fn put_subscribers(
 ) -> ApiResult<Response> {
     caller.require(Action::Configure, "change service subscribers")?;
     let id = input::path_id(&raw, "service")?;
-    state
+    let out = state
         .db
         .call(move |conn| {
             let cat = Catalog::load(conn)?;
@@ -458,10 +459,11 @@ async fn put_subscribers(
                 "UPDATE services SET subscribers = ?1 WHERE id = ?2",
                 params![subscribers::to_text(&list), id],
             )?;
-            Ok(())
+            Ok(subscribers::json_list(&list, &cat))
         })
         .await?;
-    Ok(reply::no_content())
+    // 202 with the list: ilert's Go client accepts only 202 and parses the body (spec/README.md).
+    Ok(reply::accepted(out))
 }
 
 /// `GET /service-outages?service=&from=&until=`: outages of every (or one) service.

@@ -222,7 +222,7 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     caller.require(Action::Configure, "create teams")?;
     let team = TeamInput::parse(&body)?;
     let now = state.clock.now_ms();
@@ -240,7 +240,8 @@ async fn create(
             render_one(conn, id)
         })
         .await?;
-    Ok(reply::json(out))
+    // 201, as ilert's Go client and Terraform provider require (spec/README.md).
+    Ok(reply::created(out))
 }
 
 async fn update(

@@ -37,16 +37,16 @@ pub async fn small_body(
         let body = json!({"error": "invalid_request", "error_description": description});
         (status, axum::Json(body)).into_response()
     };
-    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => {
+    match tokio::time::timeout(BODY_TIMEOUT, read_body(body, limit)).await {
+        Ok(Read::Body(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Ok(Err(e)) if is_length_limit(&e) => oauth_error(
+        Ok(Read::TooLarge) => closing(oauth_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body exceeds {limit} bytes"),
-        ),
-        Ok(Err(_)) => oauth_error(
+        )),
+        Ok(Read::Broken) => oauth_error(
             StatusCode::BAD_REQUEST,
             "the request body could not be read".into(),
         ),
@@ -73,7 +73,7 @@ pub async fn guard_body(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await;
+    let read = tokio::time::timeout(BODY_TIMEOUT, read_body(body, limit)).await;
     let Ok(read) = read else {
         return rpc_error(
             StatusCode::REQUEST_TIMEOUT,
@@ -85,15 +85,15 @@ pub async fn guard_body(
         );
     };
     let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(e) if is_length_limit(&e) => {
-            return rpc_error(
+        Read::Body(bytes) => bytes,
+        Read::TooLarge => {
+            return closing(rpc_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 -32600,
                 format!("Request body exceeds {limit} bytes."),
-            );
+            ));
         }
-        Err(_) => {
+        Read::Broken => {
             return rpc_error(
                 StatusCode::BAD_REQUEST,
                 -32700,
@@ -412,15 +412,56 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         })
 }
 
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
+/// How many bytes of an oversized body are read and dropped before the 413 goes out. A client
+/// still sending when the server closes gets a reset connection instead of the answer; reading
+/// the rest (bounded, and within [`BODY_TIMEOUT`]) lets it read the 413.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A request body read whole, or why not.
+enum Read {
+    Body(Bytes),
+    /// Over the limit; what followed was read and dropped, up to [`DRAIN_LIMIT`].
+    TooLarge,
+    /// The stream failed before the limit.
+    Broken,
+}
+
+async fn read_body(body: Body, limit: usize) -> Read {
+    use futures::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return if seen > limit {
+                Read::TooLarge
+            } else {
+                Read::Broken
+            };
+        };
+        seen = seen.saturating_add(chunk.len());
+        if seen <= limit {
+            kept.extend_from_slice(&chunk);
+        } else if seen > DRAIN_LIMIT {
+            return Read::TooLarge;
+        } else {
+            kept = Vec::new();
         }
-        source = e.source();
     }
-    false
+    if seen > limit {
+        Read::TooLarge
+    } else {
+        Read::Body(Bytes::from(kept))
+    }
+}
+
+/// Tells the client this connection ends with the answer (after a refused body).
+fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 fn rpc_error(status: StatusCode, code: i64, message: String) -> Response {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::TimeZone;
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
@@ -32,6 +33,26 @@ async fn overrides(sandbox_url: &str, schedule: i64) -> Value {
         &format!("schedules/{schedule}/overrides"),
     )
     .await
+}
+
+/// The seeded override on Checkout primary for tomorrow 08:00-16:00 Berlin, found by its start
+/// among the schedule's overrides (the demo user's cover from a few hours ago is another).
+async fn tomorrows_swap(sandbox_url: &str, tomorrow: chrono::NaiveDate) -> Value {
+    let all = overrides(sandbox_url, 7001).await;
+    let eight = Tz::Europe__Berlin
+        .from_local_datetime(&tomorrow.and_hms_opt(8, 0, 0).unwrap())
+        .single()
+        .unwrap();
+    let found: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| {
+            chrono::DateTime::parse_from_rfc3339(o["start"].as_str().unwrap()).unwrap() == eight
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one override starts tomorrow 08:00: {all}");
+    found[0].clone()
 }
 
 #[tokio::test]
@@ -396,10 +417,9 @@ async fn list_schedules_shows_who_is_on_call_now_and_next() {
 async fn get_schedule_shifts_applies_the_seeded_override() {
     let h = start().await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
-    let seeded = overrides(&h.sandbox_url, 7001).await;
-    assert_eq!(seeded.as_array().unwrap().len(), 1);
-    let standing_in = seeded[0]["user"]["id"].as_i64().unwrap();
     let tomorrow = date_in(Tz::Europe__Berlin, 1);
+    let swap = tomorrows_swap(&h.sandbox_url, tomorrow).await;
+    let standing_in = swap["user"]["id"].as_i64().unwrap();
 
     let result = call(
         &client,
@@ -595,7 +615,10 @@ async fn create_schedule_override_refuses_the_past_overlaps_and_read_only_roles(
         &["would start in the past (2020-01-01T10:00:00Z)", "only cover the future"],
     );
     // Tomorrow 08:00-16:00 Berlin already has the seeded override.
-    let standing_in = before[0]["user"]["firstName"].as_str().unwrap().to_owned();
+    let standing_in = tomorrows_swap(&h.sandbox_url, tomorrow).await["user"]["firstName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     err(
         &call(
             &client,

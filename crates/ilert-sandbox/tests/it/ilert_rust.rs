@@ -298,7 +298,7 @@ async fn ilert_rust_5_2_drives_every_operation_it_offers() {
         .execute()
         .await
         .unwrap();
-    check(&r, 200, "create service");
+    check(&r, 201, "create service");
     let service = json_of(&r)["id"].as_i64().unwrap();
     let r = user
         .update()

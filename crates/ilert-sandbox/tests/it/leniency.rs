@@ -192,6 +192,43 @@ async fn ids_with(s: &Server, path: &str, header: Option<(&str, &str)>) -> Vec<i
     ids(&r.body)
 }
 
+/// `/alerts/count` scopes as the list does: under a team context it counts the alerts the list
+/// shows (issue 21: under team 501 the list had 16 alerts and the count said 34).
+#[tokio::test]
+async fn alert_count_follows_the_team_context_of_the_list() {
+    let s = start().await;
+    let count_with = |context: Option<&'static str>| {
+        let mut req = s
+            .client
+            .get(format!("{}/api/alerts/count", s.base))
+            .bearer_auth(ADMIN);
+        if let Some(team) = context {
+            req = req.header("x-team-context", team);
+        }
+        async move {
+            let r = reply(req.send().await.unwrap()).await;
+            assert_eq!(r.status, 200, "{context:?}: {}", r.body);
+            r.body["count"].as_u64().unwrap() as usize
+        }
+    };
+    let all = ids_with(&s, "/api/alerts?max-results=100", None)
+        .await
+        .len();
+    assert_eq!(count_with(None).await, all);
+    assert_eq!(count_with(Some("0")).await, all);
+    for team in ["501", "502", "503"] {
+        let listed = ids_with(
+            &s,
+            "/api/alerts?max-results=100",
+            Some(("x-team-context", team)),
+        )
+        .await
+        .len();
+        assert!(listed > 0 && listed < all, "team {team}: {listed} of {all}");
+        assert_eq!(count_with(Some(team)).await, listed, "team {team}");
+    }
+}
+
 /// ilert: "`0` for ALL teams, `-1` for MY teams or a specific team id". Expected sets come from
 /// each object's own `teams` (and, for alerts, their source's), read without a header.
 #[tokio::test]

@@ -293,13 +293,27 @@ async fn seeded_follow_the_sun_covers_every_hour_and_has_tomorrows_override() {
         }
     }
     let overrides = s.ok("/api/schedules/7001/overrides", ADMIN).await;
-    assert_eq!(overrides.as_array().unwrap().len(), 1);
-    let o = &overrides[0];
+    // Two: the demo user's cover, from a few hours ago to the next hand-over, and tomorrow's
+    // swap of the day shift.
+    let list = overrides.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{overrides}");
+    let now_iso = now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let cover = list
+        .iter()
+        .find(|o| o["start"].as_str().unwrap() <= now_iso.as_str())
+        .expect("the demo user's cover has begun");
+    assert_eq!(cover["user"]["id"], 10002);
+    assert!(cover["end"].as_str().unwrap() > now_iso.as_str());
+    let o = list
+        .iter()
+        .find(|o| o["start"].as_str().unwrap() > now_iso.as_str())
+        .expect("tomorrow's swap");
     let start = o["start"].as_str().unwrap();
     assert!(
         start > from.as_str() && start < until.as_str(),
         "the override is in the coming days"
     );
+    assert!(cover["end"].as_str().unwrap() <= start, "{overrides}");
     let with = s
         .ok(
             &format!(

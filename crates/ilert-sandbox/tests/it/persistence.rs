@@ -21,7 +21,7 @@ async fn changes_survive_a_restart_and_reset_reseeds() {
     assert_eq!(s.ok("/api/alerts/4723", ADMIN).await["status"], "RESOLVED");
     assert_eq!(
         s.ok("/api/alerts/count", ADMIN).await["count"],
-        31,
+        32,
         "no second seed"
     );
     s.stop().await;
@@ -91,6 +91,6 @@ async fn an_older_schema_version_is_reseeded() {
         "PENDING",
         "demo data from an old version is replaced"
     );
-    assert_eq!(s.ok("/api/alerts/count", ADMIN).await["count"], 31);
+    assert_eq!(s.ok("/api/alerts/count", ADMIN).await["count"], 32);
     s.stop().await;
 }

@@ -95,7 +95,7 @@ async fn metrics_by_period_and_filters() {
         .iter()
         .map(|r| r[4].as_i64().unwrap())
         .sum();
-    assert_eq!(total, 31, "COUNT by WEEK covers every alert");
+    assert_eq!(total, 32, "COUNT by WEEK covers every alert");
     let periods: Vec<&str> = weekly
         .as_array()
         .unwrap()
