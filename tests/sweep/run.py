@@ -1,7 +1,14 @@
 """The any-hour sweep (issue 21): the time-dependent tests and the scenario suite, run at each
-instant of tests/sweep/instants.txt with the clock pinned by libfaketime for the whole process
-tree (test, sandbox, server, MCP client). Prints one line per instant; exits non-zero if any
-instant fails, naming it and the failing tests.
+instant of tests/sweep/instants.txt with the wall clock of the whole process tree (test,
+sandbox, server, MCP client) moved there by libfaketime. Prints one line per instant; exits
+non-zero if any instant fails, naming it and the failing tests.
+
+The clock is moved by an offset from the real time (FAKETIME="+Ns"), computed when each process
+tree starts, so a test begins at the instant and every process it starts shares its clock; the
+monotonic clock is left alone (DONT_FAKE_MONOTONIC), so timers, timeouts and exporters tick as
+usual. The `faketime` wrapper's absolute mode shares its start time through a shared-memory
+semaphore, which a test that kills a child with SIGKILL can leave locked: seen as two tests
+hanging at one instant.
 
 Every integration test runs in its own process, as under nextest, because some of them capture
 the process-wide log subscriber. Run by scripts/sweep, which builds what this needs.
@@ -10,8 +17,10 @@ the process-wide log subscriber. Run by scripts/sweep, which builds what this ne
 from __future__ import annotations
 
 import argparse
+import calendar
 import concurrent.futures
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,8 +34,6 @@ INSTANTS = ROOT / "tests" / "sweep" / "instants.txt"
 SKIP_PREFIXES = {
     # builds and packs the bundle with external tools; no clock in it
     "packaging::": "builds packages",
-    # the OpenTelemetry batch exporter's timer thread does not tick under libfaketime
-    "traces::": "exporter timers",
 }
 PER_TEST_TIMEOUT = 180  # seconds; a hung test fails its instant instead of the whole run
 SCENARIOS_TIMEOUT = 300
@@ -41,12 +48,39 @@ def instants() -> list[tuple[str, str]]:
     return out
 
 
-def faked(at: str) -> dict[str, str]:
+LIBFAKETIME = ""  # set from --libfaketime
+
+
+def faked(at: str, monotonic_too: bool = False) -> dict[str, str]:
+    """The environment of a process tree whose wall clock reads `at` now and runs on from there.
+    `monotonic_too` moves the monotonic clock with it: Python's `time.sleep` fails with EINVAL
+    under libfaketime 0.9.10 when only the wall clock moves."""
     env = dict(os.environ)
-    # Every process of the tree starts at `at`; children continue the parent's fake clock.
-    env["FAKETIME_DONT_RESET"] = "1"
-    env.pop("FAKETIME", None)
+    target = calendar.timegm(time.strptime(at, "%Y-%m-%d %H:%M:%S"))
+    offset = round(target - time.time())
+    env["LD_PRELOAD"] = " ".join(p for p in (LIBFAKETIME, env.get("LD_PRELOAD", "")) if p)
+    env["FAKETIME"] = f"{offset:+d}s"
+    if monotonic_too:
+        env.pop("DONT_FAKE_MONOTONIC", None)
+    else:
+        env["DONT_FAKE_MONOTONIC"] = "1"
+    for name in ("FAKETIME_DONT_RESET", "FAKETIME_SHARED"):
+        env.pop(name, None)
     return env
+
+
+def run_bounded(args: list[str], env: dict[str, str], timeout: int) -> tuple[int | None, str]:
+    """Runs `args` in its own process group; on timeout the whole group is killed. The exit code
+    is None after a timeout."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return None, f"timed out after {timeout} s\n{out}"
 
 
 def list_tests(binary: str) -> list[str]:
@@ -57,38 +91,28 @@ def list_tests(binary: str) -> list[str]:
 
 def run_one(at: str, binary: str, test: str | None, log_dir: Path) -> tuple[str, bool, float]:
     """One test (or a whole unit-test binary when `test` is None) in its own process."""
-    args = ["faketime", "-f", f"@{at}", binary]
+    args = [binary]
     if test is not None:
         args += ["--exact", test]
     args += ["--quiet"]
     name = test or Path(binary).name
     started = time.monotonic()
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, env=faked(at), timeout=PER_TEST_TIMEOUT)
-        ok = done.returncode == 0
-        output = done.stdout + done.stderr
-    except subprocess.TimeoutExpired as e:
-        ok = False
-        output = f"timed out after {PER_TEST_TIMEOUT} s\n{e.stdout or ''}{e.stderr or ''}"
+    code, output = run_bounded(args, faked(at), PER_TEST_TIMEOUT)
+    ok = code == 0
     if not ok:
         safe = name.replace("::", "__").replace("/", "_")
-        (log_dir / f"{safe}.log").write_text(output if isinstance(output, str) else str(output))
+        (log_dir / f"{safe}.log").write_text(output)
     return name, ok, time.monotonic() - started
 
 
 def run_scenarios(at: str, python: str, mcp_bin: str, log_dir: Path) -> tuple[bool, str]:
-    args = ["faketime", "-f", f"@{at}", python, str(ROOT / "tests" / "scenarios" / "run.py"),
-            "--bin", mcp_bin, "--fail-on", "upstream"]
-    env = faked(at)
+    args = [python, str(ROOT / "tests" / "scenarios" / "run.py"), "--bin", mcp_bin, "--fail-on", "upstream"]
+    env = faked(at, monotonic_too=True)
     env["ILERT_MCP_TEST_LOG_DIR"] = str(log_dir / "scenarios")
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=SCENARIOS_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return False, f"timed out after {SCENARIOS_TIMEOUT} s"
-    out = done.stdout + done.stderr
+    code, out = run_bounded(args, env, SCENARIOS_TIMEOUT)
     (log_dir / "scenarios.log").write_text(out)
     summary = next((line for line in out.splitlines() if " passed; " in line), "no summary")
-    return done.returncode == 0, summary.split(";")[0]
+    return code == 0, summary.split(";")[0]
 
 
 def main() -> int:
@@ -100,7 +124,10 @@ def main() -> int:
     p.add_argument("--logs", required=True, help="where failing tests' output goes")
     p.add_argument("--only", help="run only instants whose line contains this text")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--libfaketime", required=True, help="path of libfaketime.so.1")
     a = p.parse_args()
+    global LIBFAKETIME
+    LIBFAKETIME = a.libfaketime
 
     jobs: list[tuple[str, str | None]] = [(b, None) for b in a.unit]
     skipped = 0
@@ -114,6 +141,13 @@ def main() -> int:
     print(f"[sweep] {len(chosen)} instants x ({len(jobs)} test processes + the scenario suite); "
           f"{skipped} tests left to the current time ({', '.join(sorted(set(SKIP_PREFIXES.values())))})",
           flush=True)
+    # The clock really moves: a process under the preload must read the first instant.
+    probe = subprocess.run([sys.executable, "-c", "import time; print(int(time.time()))"], capture_output=True,
+                           text=True, env=faked(chosen[0][0]), check=True).stdout
+    want = calendar.timegm(time.strptime(chosen[0][0], "%Y-%m-%d %H:%M:%S"))
+    if abs(int(probe) - want) > 5:
+        print(f"[sweep] ERROR: libfaketime did not move the clock ({probe.strip()} for {want})", flush=True)
+        return 2
     failed_instants = []
     total_started = time.monotonic()
     for at, why in chosen:
