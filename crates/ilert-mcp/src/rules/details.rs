@@ -1,6 +1,7 @@
 //! One alert, one incident, one schedule in full: the rendering that `get_alert`,
 //! `get_incident`, ChatGPT's `fetch` and the `ilert://` resources share, so they read alike.
 
+use crate::rules::untrusted;
 use std::collections::BTreeMap;
 
 use chrono::Duration;
@@ -78,7 +79,7 @@ pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
         match alert.details.as_deref().filter(|d| !d.trim().is_empty()) {
             Some(d) => {
                 let (text, cut) = render::clip(d, render::MAX_DETAILS_CHARS);
-                (Some(text), cut)
+                (Some(untrusted::block(&text, usize::MAX).into_owned()), cut)
             }
             None => (None, false),
         };
@@ -100,16 +101,27 @@ pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
                 id: u.id,
                 name: Some(u.display_name()),
             }),
-        labels: alert.labels.clone().unwrap_or_default(),
+        labels: alert
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    untrusted::inline_owned(k.clone()),
+                    untrusted::inline_owned(v.clone()),
+                )
+            })
+            .collect(),
         timeline: Vec::new(),
         actions: Vec::new(),
         links: alert
             .links
             .iter()
             .filter_map(|l| {
+                // Only http(s) addresses are links; a `javascript:` or `data:` one is dropped.
                 Some(LinkOut {
-                    href: l.href.clone()?,
-                    text: l.text.clone(),
+                    href: untrusted::link(l.href.as_deref()?)?.into_owned(),
+                    text: l.text.as_deref().map(|t| untrusted::inline(t).into_owned()),
                 })
             })
             .collect(),
@@ -125,17 +137,24 @@ pub fn detail_text(d: &AlertDetail) -> String {
             user.name.as_deref().unwrap_or("?")
         ));
     }
+    // Third-party text: details behind a quote bar, values in quotes (rules/untrusted.rs).
     if let Some(details) = &d.details {
-        text.push_str(&format!("\nDetails: {details}"));
+        text.push_str("\nDetails (as the alert source sent them):\n");
+        text.push_str(&untrusted::quoted_block(details, usize::MAX));
     }
     if !d.labels.is_empty() {
-        let labels: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let labels: Vec<String> = d
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{}={}", untrusted::quoted(k), untrusted::quoted(v)))
+            .collect();
         text.push_str(&format!("\nLabels: {}", labels.join(", ")));
     }
     for link in &d.links {
+        let label = link.text.as_deref().map(untrusted::quoted);
         text.push_str(&format!(
             "\nLink: {} {}",
-            link.text.as_deref().unwrap_or(""),
+            label.as_deref().unwrap_or(""),
             link.href
         ));
     }
@@ -145,7 +164,7 @@ pub fn detail_text(d: &AlertDetail) -> String {
             text.push_str(&format!(
                 "\n  {} {}",
                 e.at.as_deref().unwrap_or("?"),
-                e.text
+                untrusted::inline(&e.text)
             ));
         }
     }
@@ -209,9 +228,13 @@ pub fn incident_url(app_url: &str, id: i64) -> String {
 pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
     IncidentOut {
         id: i.id,
-        summary: i.summary.clone().unwrap_or_default(),
+        summary: untrusted::inline_owned(i.summary.clone().unwrap_or_default()),
         status: i.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
-        message: i.message.clone().filter(|m| !m.is_empty()),
+        message: i
+            .message
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .map(|m| untrusted::block(m, usize::MAX).into_owned()),
         services: i
             .affected_services
             .iter()
@@ -234,7 +257,8 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
             .iter()
             .map(|u| UpdateOut {
                 status: u.incident_status.clone().unwrap_or_default(),
-                message: u.content.clone().unwrap_or_default(),
+                message: untrusted::block(u.content.as_deref().unwrap_or_default(), usize::MAX)
+                    .into_owned(),
                 by: u.creator.as_ref().map(|c| c.display_name()),
                 at: time(u.created_at.as_deref()),
             })
@@ -259,8 +283,10 @@ pub fn incident_line(i: &IncidentOut) -> String {
         _ => format!("open since {opened}"),
     };
     format!(
-        "#{} {} \"{}\" · {services} · {when}",
-        i.id, i.status, i.summary
+        "#{} {} {} · {services} · {when}",
+        i.id,
+        i.status,
+        untrusted::quoted(&i.summary)
     )
 }
 
@@ -275,11 +301,11 @@ pub fn incident_text(i: &IncidentOut) -> String {
     let mut text = incident_line(i);
     for u in &i.updates {
         text.push_str(&format!(
-            "\n  {} {} ({}): {}",
+            "\n  {} {} ({}):\n{}",
             u.at.as_deref().unwrap_or("?"),
             u.status,
             u.by.as_deref().unwrap_or("?"),
-            u.message
+            untrusted::quoted_block(&u.message, usize::MAX)
         ));
     }
     text.push_str(&format!("\n{}", i.url));

@@ -1,5 +1,6 @@
 //! The shared rules every tool uses, so a fix lands everywhere: arguments, times, names, rendering,
-//! previews, confirmation, answers and schemas, and the toolbox a tool is handed.
+//! previews, confirmation, answers and schemas, the toolbox a tool is handed, and the boundary
+//! every third-party string from ilert passes before a model or a person sees it (`untrusted`).
 
 pub mod answers;
 pub mod args;
@@ -11,6 +12,7 @@ pub mod render;
 pub mod schemas;
 pub mod times;
 pub mod toolbox;
+pub mod untrusted;
 
 pub(crate) use answers::{check, ilert, session};
 pub use answers::{

@@ -14,6 +14,7 @@ use ilert_client::{
 use crate::rules::confirm::Preview;
 use crate::rules::names::Named;
 use crate::rules::times::{show, show_raw, wire};
+use crate::rules::untrusted::{quoted, quoted_block};
 
 /// Raising an alert on `source`: the named `responders` only, or the source's escalation policy.
 pub async fn paging(
@@ -25,7 +26,8 @@ pub async fn paging(
     priority: &str,
 ) -> Preview {
     let preview = Preview::new("Create alert: this pages people.").line(format!(
-        "Alert: \"{summary}\" ({priority}) on alert source {}",
+        "Alert: {} ({priority}) on alert source {}",
+        quoted(summary),
         source.name
     ));
     if !escalate {
@@ -53,7 +55,7 @@ pub async fn event(
         || "the alert source whose integration key was given".to_owned(),
         |s| format!("alert source {}", s.name),
     );
-    let key = alert_key.map_or_else(String::new, |k| format!(", alert key \"{k}\""));
+    let key = alert_key.map_or_else(String::new, |k| format!(", alert key {}", quoted(k)));
     let what = match event_type {
         "ALERT" => "raises an alert (or updates the open one with the same key) and pages people",
         "ACCEPT" => "accepts the open alert with this key",
@@ -61,7 +63,7 @@ pub async fn event(
         _ => "adds a comment to the open alert with this key",
     };
     let preview = Preview::new(format!("Send a {event_type} event: it {what}."))
-        .line(format!("Event: \"{summary}\" on {on}{key}"));
+        .line(format!("Event: {} on {on}{key}", quoted(summary)));
     if event_type != "ALERT" {
         return preview;
     }
@@ -135,10 +137,14 @@ pub async fn incident(
         Some(id) => format!("Update incident #{id}: this publishes on status pages."),
     };
     let mut preview = Preview::new(headline)
-        .line(format!("Headline: \"{}\" ({})", body.summary, body.status))
         .line(format!(
-            "Text subscribers read: \"{}\"",
-            body.message.as_deref().unwrap_or("")
+            "Headline: {} ({})",
+            quoted(&body.summary),
+            body.status
+        ))
+        .line(format!(
+            "Text subscribers read:\n{}",
+            quoted_block(body.message.as_deref().unwrap_or(""), usize::MAX)
         ));
     let service_ids: Vec<i64> = body
         .affected_services
@@ -205,7 +211,8 @@ pub fn maintenance(
         "Create maintenance window: alerts from these sources are suppressed while it runs.",
     )
     .line(format!(
-        "\"{summary}\" from {} to {}",
+        "{} from {} to {}",
+        quoted(summary),
         show(start, tz),
         show(end, tz)
     ));
@@ -271,9 +278,9 @@ pub async fn alerts(api: &Session, ids: &[i64], verb: &str) -> Preview {
     for id in ids {
         let line = match open.iter().find(|a| a.id == *id) {
             Some(a) => format!(
-                "#{id} {} \"{}\"",
+                "#{id} {} {}",
                 a.status.as_ref().map_or("?", |s| s.as_str()),
-                a.summary.as_deref().unwrap_or("")
+                quoted(a.summary.as_deref().unwrap_or(""))
             ),
             None => format!("#{id} (not among your open alerts: resolved, unknown or not visible)"),
         };

@@ -1,5 +1,6 @@
 //! Compact projections of ilert objects for a model's context window, and their one-line text forms.
 
+use crate::rules::untrusted;
 use std::borrow::Cow;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -150,7 +151,10 @@ pub struct AlertItem {
 pub fn alert_item(alert: AlertSummary<'_>, app_url: Option<&str>) -> AlertItem {
     AlertItem {
         id: alert.id,
-        summary: alert.summary.map(Cow::into_owned).unwrap_or_default(),
+        summary: alert
+            .summary
+            .map(|s| untrusted::inline_owned(s.into_owned()))
+            .unwrap_or_default(),
         status: match alert.status {
             Some(AlertStatus::Other(other)) => other,
             Some(known) => known.as_str().to_owned(),
@@ -261,9 +265,8 @@ pub fn push_alert_line(out: &mut String, item: &AlertItem) {
         out.push_str(" sev");
         out.push_str(digits.format(s));
     }
-    out.push_str(" \"");
-    out.push_str(&item.summary);
-    out.push('"');
+    out.push(' ');
+    untrusted::push_quoted(out, &item.summary);
     if let Some(name) = item.source.as_ref().and_then(|s| s.name.as_deref()) {
         out.push_str(" · ");
         out.push_str(name);
@@ -389,9 +392,10 @@ mod tests {
             responders: Vec::new(),
             url: None,
         };
+        // The summary's own quotes are escaped: it cannot close the quotes around it.
         assert_eq!(
             alert_line(&full),
-            "#4711 PENDING HIGH sev2 \"Checkout \"latency\"\" · Prometheus → Checkout on-call · 2026-11-23T21:40:03Z · \
+            "#4711 PENDING HIGH sev2 \"Checkout \\\"latency\\\"\" · Prometheus → Checkout on-call · 2026-11-23T21:40:03Z · \
              Jonas Weber (accepted), Ana (notified)"
         );
         assert_eq!(alert_line(&bare), "#1 RESOLVED \"\"");

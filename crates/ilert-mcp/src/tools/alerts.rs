@@ -1,6 +1,7 @@
 //! Alerts toolset: `list_alerts`, `get_alert`, `accept_alerts`, `resolve_alerts`
 //! (`GET /alerts`, `GET /alerts/{id}`, `PUT /alerts/{id}/accept`, `PUT /alerts/{id}/resolve`).
 
+use crate::rules::untrusted;
 use std::fmt::Write as _;
 
 use futures::StreamExt;
@@ -287,11 +288,13 @@ impl Toolbox {
                     .skip(skipped)
                     .map(|e| TimelineEntry {
                         at: render::time(e.timestamp.as_deref()),
-                        text: e
-                            .text
-                            .clone()
-                            .or_else(|| e.log_entry_type.clone())
-                            .unwrap_or_default(),
+                        // Log entries quote comments and event text: third-party text.
+                        text: untrusted::inline_owned(
+                            e.text
+                                .clone()
+                                .or_else(|| e.log_entry_type.clone())
+                                .unwrap_or_default(),
+                        ),
                     })
                     .collect();
             }

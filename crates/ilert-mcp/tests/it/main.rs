@@ -41,4 +41,5 @@ mod tools_support;
 mod tools_trust;
 mod traces;
 mod transport;
+mod untrusted;
 mod views;

@@ -231,8 +231,9 @@ async fn get_incident_has_the_whole_history_oldest_first(model: IncidentModel) {
     );
     let mirror = text(&result);
     assert!(
+        // The update's text is someone's words: quoted behind the bar, under the server's line.
         mirror.contains(
-            "INVESTIGATING (Jonas Weber): Some customers see errors when paying by card."
+            "INVESTIGATING (Jonas Weber):\n  │ Some customers see errors when paying by card."
         ),
         "{mirror}"
     );
