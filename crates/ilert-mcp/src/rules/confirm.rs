@@ -542,7 +542,8 @@ fn canonical(value: &serde_json::Value) -> String {
 
 fn display(value: &serde_json::Value) -> String {
     match value {
-        serde_json::Value::String(s) => format!("\"{s}\""),
+        // The model's argument, possibly copied from ilert: one quoted value, no added lines.
+        serde_json::Value::String(s) => crate::rules::untrusted::quoted(s),
         other => other.to_string(),
     }
 }

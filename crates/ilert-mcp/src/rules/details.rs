@@ -1,7 +1,6 @@
 //! One alert, one incident, one schedule in full: the rendering that `get_alert`,
 //! `get_incident`, ChatGPT's `fetch` and the `ilert://` resources share, so they read alike.
 
-use crate::rules::untrusted;
 use std::collections::BTreeMap;
 
 use chrono::Duration;
@@ -11,6 +10,7 @@ use serde::Serialize;
 
 use crate::rules::render::{self, AlertItem, Ref, time};
 use crate::rules::times::{self, show_raw};
+use crate::rules::untrusted;
 
 /// One alert in full: what it is, who works on it, where escalation goes next.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -91,7 +91,11 @@ pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
         item: render::alert_item(alert.into(), Some(app_url)),
         details,
         details_truncated,
-        alert_key: alert.alert_key.clone().filter(|k| !k.is_empty()),
+        alert_key: alert
+            .alert_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .map(untrusted::inline_owned),
         next_escalation_at: render::time(alert.next_escalation.as_deref()).filter(|_| open),
         next_escalation_user: alert
             .next_escalation_user

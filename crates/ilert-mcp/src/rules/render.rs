@@ -1,6 +1,5 @@
 //! Compact projections of ilert objects for a model's context window, and their one-line text forms.
 
-use crate::rules::untrusted;
 use std::borrow::Cow;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -8,6 +7,8 @@ use ilert_client::{AlertStatus, AlertSummary, NamedRef, SummaryRef, SummaryRespo
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::rules::untrusted;
 
 /// Longest `details` text returned before it is cut (and marked as cut).
 pub const MAX_DETAILS_CHARS: usize = 2_000;
@@ -46,7 +47,7 @@ impl From<SummaryRef<'_>> for Ref {
     fn from(r: SummaryRef<'_>) -> Self {
         Self {
             id: r.id,
-            name: r.name.map(Cow::into_owned),
+            name: r.name.map(|n| untrusted::inline_owned(n.into_owned())),
         }
     }
 }
@@ -104,7 +105,7 @@ pub struct Responder {
 fn responder(r: SummaryResponder<'_>, accepted_at: bool) -> Responder {
     Responder {
         id: r.user.id,
-        name: r.user.display_name(),
+        name: untrusted::inline_owned(r.user.display_name()),
         status: r
             .status
             .map_or_else(|| "PENDING".to_owned(), Cow::into_owned),

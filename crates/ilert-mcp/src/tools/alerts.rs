@@ -1,7 +1,6 @@
 //! Alerts toolset: `list_alerts`, `get_alert`, `accept_alerts`, `resolve_alerts`
 //! (`GET /alerts`, `GET /alerts/{id}`, `PUT /alerts/{id}/accept`, `PUT /alerts/{id}/resolve`).
 
-use crate::rules::untrusted;
 use std::fmt::Write as _;
 
 use futures::StreamExt;
@@ -20,6 +19,7 @@ use crate::rules::names::{self, Kind};
 use crate::rules::previews;
 use crate::rules::render::{self, AlertItem};
 use crate::rules::toolbox::Toolbox;
+use crate::rules::untrusted;
 use crate::rules::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
     structured_value, times,
@@ -585,9 +585,9 @@ async fn bulk(
         match (&r.error, &r.status) {
             (Some(err), _) => text.push_str(&format!("\n#{} failed: {err}", r.id)),
             (None, Some(status)) => text.push_str(&format!(
-                "\n#{} {status} \"{}\"",
+                "\n#{} {status} {}",
                 r.id,
-                r.summary.as_deref().unwrap_or("")
+                untrusted::quoted(r.summary.as_deref().unwrap_or(""))
             )),
             (None, None) => {}
         }
@@ -637,7 +637,7 @@ fn bulk_item(id: i64, outcome: Result<ilert_client::Alert, ApiError>) -> BulkIte
             id,
             ok: true,
             status: alert.status.as_ref().map(|s| s.as_str().to_owned()),
-            summary: alert.summary,
+            summary: alert.summary.map(untrusted::inline_owned),
             error: None,
         },
         Err(e) => BulkItem {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::details;
 use crate::rules::names::Kind;
 use crate::rules::toolbox::Toolbox;
+use crate::rules::untrusted;
 use crate::rules::{explain, failure, input_schema, output_schema, session};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -170,7 +171,7 @@ impl Toolbox {
             }
         };
         for a in alerts.iter().flatten() {
-            let summary = a.summary.clone().unwrap_or_default();
+            let summary = untrusted::inline_owned(a.summary.clone().unwrap_or_default());
             let status = a.status.as_ref().map_or("", |s| s.as_str());
             let source = a
                 .alert_source
@@ -197,7 +198,7 @@ impl Toolbox {
             .flatten()
             .filter(|i| within(i.created_at.as_deref()))
         {
-            let summary = i.summary.clone().unwrap_or_default();
+            let summary = untrusted::inline_owned(i.summary.clone().unwrap_or_default());
             let status = i.status.clone().unwrap_or_default();
             add(
                 &format!(

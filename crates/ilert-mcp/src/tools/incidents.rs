@@ -15,6 +15,7 @@ use crate::rules::details::{IncidentOut, incident_line, incident_out, incident_t
 use crate::rules::names::Kind;
 use crate::rules::previews;
 use crate::rules::toolbox::Toolbox;
+use crate::rules::untrusted;
 use crate::rules::{
     args, check, explain, failure, ilert, input_schema, output_schema, session, structured,
 };
@@ -347,8 +348,11 @@ impl Toolbox {
         let created = ilert!(api.create_incident(&body), "the new incident");
         let incident = incident_out(&created, &self.app_url);
         let mut text = format!(
-            "Created incident #{} \"{}\" ({}), reaching {reach}.\n{}",
-            incident.id, incident.summary, incident.status, incident.url
+            "Created incident #{} {} ({}), reaching {reach}.\n{}",
+            incident.id,
+            untrusted::quoted(&incident.summary),
+            incident.status,
+            incident.url
         );
         if !already_open.is_empty() {
             let ids: Vec<String> = already_open.iter().map(|i| format!("#{}", i.id)).collect();

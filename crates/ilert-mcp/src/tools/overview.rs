@@ -12,6 +12,7 @@ use crate::rules::details::{IncidentOut, incident_out};
 use crate::rules::render::{self, AlertItem, Ref};
 use crate::rules::times::{self, show_raw, zone};
 use crate::rules::toolbox::Toolbox;
+use crate::rules::untrusted;
 use crate::rules::{check, explain, failure, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -283,10 +284,10 @@ fn overview_text(o: &OverviewOutput) -> String {
         text.push_str("\nOngoing incidents:");
         for i in &o.ongoing_incidents {
             text.push_str(&format!(
-                "\n  #{} {} \"{}\" ({}){}",
+                "\n  #{} {} {} ({}){}",
                 i.id,
                 i.status,
-                i.summary,
+                untrusted::quoted(&i.summary),
                 i.services.join(", "),
                 i.created_at
                     .as_ref()

@@ -17,6 +17,7 @@ use crate::rules::previews;
 use crate::rules::render::Ref;
 use crate::rules::times::{self, parse, show, show_raw, zone};
 use crate::rules::toolbox::Toolbox;
+use crate::rules::untrusted;
 use crate::rules::{args, check, failure, ilert, input_schema, output_schema, session, structured};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -209,8 +210,10 @@ impl Toolbox {
         let mut text = service_line(&out);
         for i in &out.incidents {
             text.push_str(&format!(
-                "\n  incident #{} {} \"{}\"",
-                i.id, i.status, i.summary
+                "\n  incident #{} {} {}",
+                i.id,
+                i.status,
+                untrusted::quoted(&i.summary)
             ));
         }
         structured(&out, text)

@@ -143,6 +143,15 @@ async fn an_integration_key_cannot_write_the_servers_lines() {
         .map(|l| l["href"].as_str().unwrap())
         .collect();
     assert_eq!(hrefs, ["https://runbooks.example/disk"], "{out}");
+    // Accepting it echoes the summary: one quoted value again, no forged rows.
+    let accepted = call(&client, "accept_alerts", json!({"ids": [id]})).await;
+    let accepted_text = text(&accepted);
+    assert_no_hidden("accept_alerts", &accepted_text);
+    assert_no_forged_rows("accept_alerts", &accepted_text, &real);
+    assert!(
+        accepted_text.contains(&format!("#{id} ACCEPTED \"Disk 91% full #9999")),
+        "{accepted_text}"
+    );
     // The details keep their lines, each behind the quote bar.
     assert!(
         detail_text.contains("  │ line one\n  │ #9998 RESOLVED \"also fine\""),
