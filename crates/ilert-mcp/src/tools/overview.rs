@@ -35,7 +35,7 @@ pub struct OverviewOutput {
     /// Ids of top alerts that are yours.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub yours: Vec<i64>,
-    /// Ids of top alerts linked to an ongoing incident.
+    /// Top alerts maybe in an ongoing incident (same service/team); a guess.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub incident_linked: Vec<i64>,
     pub ongoing_incidents: Vec<IncidentOut>,
@@ -274,7 +274,8 @@ fn overview_text(o: &OverviewOutput) -> String {
                 text.push_str(" [yours]");
             }
             if o.incident_linked.contains(&a.id) {
-                text.push_str(" [ongoing incident]");
+                // A guess from configuration (ilert links no alert to the incident): said so.
+                text.push_str(" [maybe related to an ongoing incident: same service or team]");
             }
         }
     }

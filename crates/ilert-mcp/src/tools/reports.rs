@@ -77,6 +77,9 @@ pub struct MetricsOutput {
 #[derive(Debug, Default, Clone, Serialize, JsonSchema)]
 pub struct Stats {
     pub count: u64,
+    /// How many alerts the MTTA and the MTTR rest on (text only; unknown from ilert's reports).
+    #[serde(skip)]
+    pub basis: Option<(u64, u64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mtta_minutes: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -359,6 +362,7 @@ impl Acc {
         let mean = |(sum, n): (i64, u64)| (n > 0).then(|| minutes(sum as f64 / n as f64));
         Stats {
             count: self.count,
+            basis: Some((self.accept.1, self.resolve.1)),
             mtta_minutes: mean(self.accept),
             mttr_minutes: mean(self.resolve),
         }
@@ -548,9 +552,14 @@ fn mins(m: Option<f64>) -> String {
     }
 }
 
+/// "4 alerts, MTTA 26.0 min (1 accepted), MTTR none (0 resolved)": a mean says what it rests on.
 fn stats_text(s: &Stats) -> String {
+    let (accepted, resolved) = match s.basis {
+        Some((a, r)) => (format!(" ({a} accepted)"), format!(" ({r} resolved)")),
+        None => (String::new(), String::new()),
+    };
     format!(
-        "{} alert{}, MTTA {}, MTTR {}",
+        "{} alert{}, MTTA {}{accepted}, MTTR {}{resolved}",
         s.count,
         if s.count == 1 { "" } else { "s" },
         mins(s.mtta_minutes),

@@ -119,6 +119,14 @@ async fn metrics_mtta_and_mttr_are_the_alerts_own_means() {
     let all: Vec<i64> = alerts.iter().filter_map(|a| delays(a).0).collect();
     assert_eq!(out["total"]["count"].as_u64(), Some(alerts.len() as u64));
     assert_eq!(out["total"]["mtta_minutes"].as_f64(), mean_minutes(&all));
+    // Each mean says how many alerts it rests on (issue 23: "MTTA 26 min" was 1 alert of 4).
+    let resolved = alerts.iter().filter(|a| delays(a).1.is_some()).count();
+    let first_line = text(&result).lines().next().unwrap().to_owned();
+    assert!(
+        first_line.contains(&format!("({} accepted)", all.len()))
+            && first_line.contains(&format!("({resolved} resolved)")),
+        "{first_line}"
+    );
 
     // What the old code did (ilert's per-source-and-policy means weighted by all their alerts)
     // differs from the truth in at least one of these weeks: this test fails on it.
