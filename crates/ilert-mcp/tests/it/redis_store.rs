@@ -35,6 +35,11 @@ impl RedisServer {
 
     fn start_on(bin: &str, port: u16) -> Option<Self> {
         let child = Command::new(bin)
+            // Redis keeps the real clock when the any-hour sweep (scripts/sweep) moves this
+            // test's with libfaketime: redis-server does not start under it, and the store sets
+            // relative expiries, so a replica whose clock differs from Redis's is the real case.
+            .env_remove("LD_PRELOAD")
+            .env_remove("FAKETIME")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .args([
                 "--save",
