@@ -2,7 +2,6 @@
 //! `create_schedule_override` (`/on-calls`, `/schedules*`).
 
 use chrono::{DateTime, Duration, Utc};
-use futures::future::join_all;
 use ilert_client::{IdOnly, OnCallQuery, OverrideWrite, Page, Session};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Extensions};
@@ -572,31 +571,64 @@ fn overlaps(shift: &ilert_client::Shift, start: DateTime<Utc>, end: DateTime<Utc
 }
 
 /// For entries from a schedule, asks the schedule who takes over at the end of the shift.
+/// Who takes over after each entry: one `/on-calls` request over the entries' schedules, from the
+/// earliest end to the latest, whatever the number of entries (so the cost of `who_is_on_call`
+/// does not grow with the duties). An entry whose successor is not in the answer keeps `next`
+/// empty rather than a guess.
 async fn fill_next(api: &Session, on_call: &mut [OnCallOut]) {
-    let lookups = on_call.iter().map(|o| async move {
-        let schedule = o.schedule.as_ref()?;
-        let end = DateTime::parse_from_rfc3339(o.until.as_deref()?)
-            .ok()?
-            .with_timezone(&Utc);
-        let after = end + Duration::seconds(1);
-        let shifts = api
-            .schedule_shifts(
-                schedule.id,
-                &times::wire(after),
-                &times::wire(after + Duration::minutes(1)),
-            )
-            .await
-            .ok()?;
-        let user = shifts.first()?.user.as_ref()?;
-        Some(Ref {
+    // For each entry, its schedule and the instant just after its end.
+    let wanted: Vec<Option<(i64, DateTime<Utc>)>> = on_call
+        .iter()
+        .map(|o| {
+            let schedule = o.schedule.as_ref()?;
+            let end = DateTime::parse_from_rfc3339(o.until.as_deref()?).ok()?;
+            Some((schedule.id, end.with_timezone(&Utc) + Duration::seconds(1)))
+        })
+        .collect();
+    let afters = || wanted.iter().flatten().map(|w| w.1);
+    let (Some(first), Some(last)) = (afters().min(), afters().max()) else {
+        return;
+    };
+    // ilert refuses a range over 3 months; a successor further out than 60 days is left unnamed.
+    let last = last.min(first + Duration::days(60));
+    let mut schedules: Vec<i64> = wanted.iter().flatten().map(|w| w.0).collect();
+    schedules.sort_unstable();
+    schedules.dedup();
+    let query = OnCallQuery {
+        schedules,
+        from: Some(times::wire(first)),
+        until: Some(times::wire(last + Duration::minutes(1))),
+        ..Default::default()
+    };
+    let Ok(shifts) = api.list_on_calls(&query).await else {
+        return;
+    };
+    for (entry, want) in on_call.iter_mut().zip(wanted) {
+        let Some((schedule, after)) = want else {
+            continue;
+        };
+        let next = shifts.iter().find(|s| {
+            s.schedule.as_ref().map(|r| r.id) == Some(schedule)
+                && covers(s.start.as_deref(), s.end.as_deref(), after)
+        });
+        entry.next = next.and_then(|s| s.user.as_ref()).map(|user| Ref {
             id: user.id,
             name: Some(user.display_name()),
-        })
-    });
-    let nexts = join_all(lookups).await;
-    for (entry, next) in on_call.iter_mut().zip(nexts) {
-        entry.next = next;
+        });
     }
+}
+
+/// Whether a shift from `start` to `end` (RFC 3339; an open end runs on) holds the instant `at`.
+fn covers(start: Option<&str>, end: Option<&str>, at: DateTime<Utc>) -> bool {
+    let parse = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let Some(start) = start.and_then(parse) else {
+        return false;
+    };
+    start <= at && end.and_then(parse).is_none_or(|end| at < end)
 }
 
 fn name(r: &Ref) -> String {
