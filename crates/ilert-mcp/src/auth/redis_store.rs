@@ -20,6 +20,17 @@ const OP_TIMEOUT: Duration = Duration::from_secs(2);
 /// the one that recorded the use still find it.
 const CLOCK_MARGIN_SECS: i64 = 300;
 
+/// KEYS[1] the tally; ARGV: now, window, count, a batch id, the key's lifetime. Forgets events a
+/// window old, adds `count` members scored `now`, and answers how many remain.
+const TALLY_SCRIPT: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+for i = 1, tonumber(ARGV[3]) do
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4] .. ':' .. i)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return redis.call('ZCARD', KEYS[1])
+";
+
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
@@ -122,6 +133,43 @@ impl UsedIds for RedisStore {
                     crate::observe::metrics::global().store_error();
                     Err(StoreError::Unavailable(format!(
                         "unexpected answer to EXISTS: {}",
+                        kind(&other)
+                    )))
+                }
+            }
+        })
+    }
+
+    fn tally<'a>(
+        &'a self,
+        key: &'a str,
+        count: u32,
+        now: i64,
+        window: i64,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            // One sorted set per key, a member per event scored by its time; the script runs
+            // atomically, so replicas adding at once all count. The key holds a digest.
+            let key = format!(
+                "{}tally:{}",
+                self.prefix,
+                URL_SAFE_NO_PAD.encode(Sha256::digest(key.as_bytes()))
+            );
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(TALLY_SCRIPT)
+                .arg(1)
+                .arg(key)
+                .arg(now)
+                .arg(window)
+                .arg(count)
+                .arg(super::seal::random_id())
+                .arg(window + CLOCK_MARGIN_SECS);
+            match self.query(cmd).await? {
+                Value::Int(n) => Ok(u64::try_from(n).unwrap_or(0)),
+                other => {
+                    crate::observe::metrics::global().store_error();
+                    Err(StoreError::Unavailable(format!(
+                        "unexpected answer to the tally script: {}",
                         kind(&other)
                     )))
                 }

@@ -1,5 +1,7 @@
-//! The little state OAuth needs: single-use authorization codes and rotated refresh tokens. Each
-//! is remembered by id until it would have expired anyway, so a second use is refused.
+//! The little state the server shares between replicas: single-use authorization codes, rotated
+//! refresh tokens and answered confirmations, each remembered by id until it would have expired
+//! anyway, so a second use is refused; and per-caller tallies over a sliding window (how many
+//! alerts a caller changed lately, for the bulk rule).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,6 +34,16 @@ pub trait UsedIds: Send + Sync {
     /// families, which every replica sharing the store must see.
     fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 
+    /// Adds `count` events at `now` (unix seconds) to the tally `key`, forgets events older than
+    /// `window` seconds, and returns how many remain (these included). Atomic per key.
+    fn tally<'a>(
+        &'a self,
+        key: &'a str,
+        count: u32,
+        now: i64,
+        window: i64,
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
+
     /// Whether the store answers now (for `/readyz`).
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
@@ -42,6 +54,8 @@ pub trait UsedIds: Send + Sync {
 #[derive(Default)]
 pub struct InMemory {
     used: Mutex<HashMap<String, i64>>,
+    /// Per key, (when, how many) of each tallied batch.
+    tallies: Mutex<HashMap<String, Vec<(i64, u32)>>>,
 }
 
 const MAX_REMEMBERED: usize = 100_000;
@@ -66,6 +80,25 @@ impl InMemory {
         Ok(true)
     }
 
+    fn count(&self, key: &str, count: u32, now: i64, window: i64) -> Result<u64, StoreError> {
+        let mut tallies = self
+            .tallies
+            .lock()
+            .map_err(|_| StoreError::Unavailable("a lock was poisoned".into()))?;
+        if tallies.len() >= MAX_REMEMBERED {
+            tallies.retain(|_, batches| batches.iter().any(|(at, _)| *at > now - window));
+            if tallies.len() >= MAX_REMEMBERED {
+                return Err(StoreError::Full);
+            }
+        }
+        let batches = tallies.entry(key.to_owned()).or_default();
+        batches.retain(|(at, _)| *at > now - window);
+        if count > 0 {
+            batches.push((now, count));
+        }
+        Ok(batches.iter().map(|(_, n)| u64::from(*n)).sum())
+    }
+
     fn seen(&self, id: &str) -> Result<bool, StoreError> {
         let used = self
             .used
@@ -87,6 +120,16 @@ impl UsedIds for InMemory {
 
     fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(std::future::ready(self.seen(id)))
+    }
+
+    fn tally<'a>(
+        &'a self,
+        key: &'a str,
+        count: u32,
+        now: i64,
+        window: i64,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(self.count(key, count, now, window)))
     }
 
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -120,5 +163,17 @@ mod tests {
         assert!(store.first_use("old", now() - 1).await.unwrap());
         assert!(!store.is_used("old").await.unwrap(), "expired ids are gone");
         assert!(store.check().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_tally_counts_within_its_sliding_window_only() {
+        let store = InMemory::default();
+        assert_eq!(store.tally("c", 3, 1_000, 600).await.unwrap(), 3);
+        assert_eq!(store.tally("c", 3, 1_300, 600).await.unwrap(), 6);
+        // Another caller's tally is its own.
+        assert_eq!(store.tally("d", 1, 1_300, 600).await.unwrap(), 1);
+        // At 1_600 the first batch is exactly a window old and drops out.
+        assert_eq!(store.tally("c", 0, 1_600, 600).await.unwrap(), 3);
+        assert_eq!(store.tally("c", 0, 1_900, 600).await.unwrap(), 0);
     }
 }

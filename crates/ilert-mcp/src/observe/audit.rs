@@ -183,6 +183,12 @@ impl AuditLog {
         }
     }
 
+    /// The ilert user id behind `api`: the key check usually told us already, so this rarely
+    /// asks ilert. `None` when ilert cannot say.
+    pub async fn user_id(&self, api: &Session) -> Option<i64> {
+        self.user(api).await.map(|u| u.id)
+    }
+
     /// The ilert user behind `api`, remembered per key for a few minutes. `None` when ilert
     /// cannot say (the event is still written, without the user).
     async fn user(&self, api: &Session) -> Option<User> {

@@ -5,7 +5,13 @@
 //! - **internal**: inside ilert and easy to undo (a comment, accepting one alert, a responder);
 //! - **outward**: reaches people or systems outside the chat, or is hard to undo (pages,
 //!   subscriber or public notifications, alert actions, maintenance, on-call overrides);
-//! - **bulk**: accept/resolve many alerts; outward above [`BULK_CONFIRM_ABOVE`] alerts.
+//! - **bulk**: accept/resolve alerts; outward once a caller has changed more than
+//!   [`BULK_CONFIRM_ABOVE`] alerts within [`BULK_WINDOW_SECS`], counted across calls and (with
+//!   Redis) replicas, so 3 + 3 + 3 asks on the second call.
+//!
+//! A write that is outward only when it reaches someone else (assigning an alert, adding a
+//! responder) is classed outward, and its checkpoint says when it only reaches the caller
+//! (`confirm!(ext, only_caller = true, ...)`), which makes it internal.
 //!
 //! Where the client can answer (protocol 2026-07-28 with elicitation declared), an outward call
 //! first answers `input_required`: an elicitation that says exactly what will happen, and a
@@ -32,10 +38,14 @@ use crate::rules::failure;
 /// Where a tool's class is written in its record (`_meta` in tools/list, so hosts can read it).
 pub const META_KEY: &str = "com.ilert/write";
 
-/// Accepting or resolving more alerts than this in one call is outward. Three covers the everyday
-/// "accept the two checkout alerts" without a prompt, while a sweep across the board (what a
-/// runaway or prompt-injected model does) needs a person's yes.
+/// Accepting or resolving more alerts than this within [`BULK_WINDOW_SECS`] is outward. Three
+/// covers the everyday "accept the two checkout alerts" without a prompt, while a sweep across the
+/// board (what a runaway or prompt-injected model does, in one call or in many) needs a person's
+/// yes.
 pub const BULK_CONFIRM_ABOVE: usize = 3;
+
+/// The sliding window of the bulk rule, per caller: ten minutes.
+pub const BULK_WINDOW_SECS: i64 = 600;
 
 /// How long a confirmation prompt stays answerable: long enough to read it, short enough that
 /// what it showed (who is on call, which alerts are open) is still true.
@@ -270,6 +280,9 @@ impl Confirmer {
                 confirmed,
                 binding: binding.clone(),
                 preview: Mutex::new(None),
+                tally: self.used.clone(),
+                clock: self.clock.clone(),
+                tallied: Default::default(),
             }))
         };
         if self.policy == Policy::Never {
@@ -422,6 +435,22 @@ struct StageInner {
     confirmed: bool,
     binding: Binding,
     preview: Mutex<Option<Preview>>,
+    /// Where the bulk rule counts this caller's changes, and its clock.
+    tally: Arc<dyn UsedIds>,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// The caller's tally once this call was counted (0 before): the question says it.
+    tallied: std::sync::atomic::AtomicU64,
+}
+
+/// How far a write reaches, as its checkpoint knows it once the arguments are resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// This many alerts accepted or resolved (bulk tools).
+    Alerts(usize),
+    /// Only the caller (assigning an alert to oneself): an outward tool acting as internal.
+    OnlyCaller,
+    /// Whatever the tool's class says.
+    Class,
 }
 
 /// What a tool's checkpoint does.
@@ -432,13 +461,22 @@ pub enum Step {
 }
 
 impl Stage {
-    /// Whether a write changing `count` alerts (1 for other writes) must wait for a person.
-    pub fn step(&self, count: usize) -> Step {
+    /// Whether a write of this `reach` must wait for a person. For bulk tools the alerts are
+    /// added to the caller's tally (unless confirmed): the total within [`BULK_WINDOW_SECS`]
+    /// decides. A tally the store cannot keep counts as over the threshold (fail closed).
+    pub async fn step(&self, reach: Reach) -> Step {
         let s = &self.0;
-        let outward = match s.class {
-            Class::Outward => true,
-            Class::Bulk => count > BULK_CONFIRM_ABOVE,
-            Class::Internal => false,
+        let outward = match (s.class, reach) {
+            (_, Reach::OnlyCaller) => false,
+            (Class::Bulk, reach) => {
+                let count = match reach {
+                    Reach::Alerts(count) => count,
+                    _ => 1,
+                };
+                s.policy != Policy::Never && !s.confirmed && self.over_bulk(count).await
+            }
+            (Class::Outward, _) => true,
+            (Class::Internal, _) => false,
         };
         let asks = match s.policy {
             Policy::Never => false,
@@ -463,9 +501,45 @@ impl Stage {
         Step::Go
     }
 
+    /// Adds `count` alerts to the caller's tally; whether the window now holds more than allowed.
+    async fn over_bulk(&self, count: usize) -> bool {
+        let s = &self.0;
+        if count > BULK_CONFIRM_ABOVE {
+            return true;
+        }
+        let key = format!("bulk:{}", s.binding.caller);
+        let added = u32::try_from(count).unwrap_or(u32::MAX);
+        match s
+            .tally
+            .tally(&key, added, (s.clock)(), BULK_WINDOW_SECS)
+            .await
+        {
+            Ok(total) => {
+                s.tallied.store(total, std::sync::atomic::Ordering::Relaxed);
+                total > BULK_CONFIRM_ABOVE as u64
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, store = s.tally.name(), "could not count a caller's alert changes; asking");
+                true
+            }
+        }
+    }
+
     /// Records what the person must see; the server answers `input_required` with it. The result
     /// returned here never reaches a client unless the server is miswired, and then it is true.
-    pub fn ask(&self, preview: Preview) -> CallToolResult {
+    pub fn ask(&self, mut preview: Preview) -> CallToolResult {
+        let tallied = self.0.tallied.load(std::sync::atomic::Ordering::Relaxed);
+        if tallied > 0 {
+            // Why a small batch asks: the caller's own recent changes, counted by the server.
+            preview.lines.insert(
+                0,
+                format!(
+                    "This call makes {tallied} alerts accepted or resolved with your key within {} \
+                     minutes; more than {BULK_CONFIRM_ABOVE} needs your yes.",
+                    BULK_WINDOW_SECS / 60
+                ),
+            );
+        }
         if let Ok(mut slot) = self.0.preview.lock() {
             *slot = Some(preview);
         }
@@ -491,31 +565,49 @@ impl Stage {
             confirmed: true,
             binding: s.binding.clone(),
             preview: Mutex::new(None),
+            tally: s.tally.clone(),
+            clock: s.clock.clone(),
+            tallied: Default::default(),
         }))
     }
 }
 
 /// The checkpoint's decision for this call (`Go` when the server attached no stage).
-pub fn step(ext: &Extensions, count: usize) -> Step {
+pub async fn step(ext: &Extensions, reach: Reach) -> Step {
     match ext.get::<Stage>() {
-        Some(stage) => stage.step(count),
+        Some(stage) => stage.step(reach).await,
         None => Step::Go,
     }
 }
 
-/// Stops before an outward write until a person confirms: `confirm!(ext, preview_future)`, or
-/// `confirm!(ext, count = n, preview_future)` for bulk changes of `n` alerts. The preview is
-/// only built when the person is asked.
+/// Stops before an outward write until a person confirms: `confirm!(ext, preview_future)`;
+/// `confirm!(ext, count = n, preview_future)` for bulk changes of `n` alerts;
+/// `confirm!(ext, only_caller = b, preview_future)` for a write that is internal when it reaches
+/// only the caller. The preview is only built when the person is asked.
 macro_rules! confirm {
-    ($ext:expr, count = $count:expr, $preview:expr) => {
-        match $crate::rules::confirm::step(&$ext, $count) {
+    (@reach $ext:expr, $reach:expr, $preview:expr) => {
+        match $crate::rules::confirm::step(&$ext, $reach).await {
             $crate::rules::confirm::Step::Go => {}
             $crate::rules::confirm::Step::Refuse(result) => return result,
             $crate::rules::confirm::Step::Ask(stage) => return stage.ask($preview.await),
         }
     };
+    ($ext:expr, count = $count:expr, $preview:expr) => {
+        confirm!(@reach $ext, $crate::rules::confirm::Reach::Alerts($count), $preview)
+    };
+    ($ext:expr, only_caller = $only:expr, $preview:expr) => {
+        confirm!(
+            @reach $ext,
+            if $only {
+                $crate::rules::confirm::Reach::OnlyCaller
+            } else {
+                $crate::rules::confirm::Reach::Class
+            },
+            $preview
+        )
+    };
     ($ext:expr, $preview:expr) => {
-        confirm!($ext, count = 1, $preview)
+        confirm!(@reach $ext, $crate::rules::confirm::Reach::Class, $preview)
     };
 }
 pub(crate) use confirm;
@@ -565,38 +657,118 @@ mod tests {
         assert_ne!(canonical(&a), canonical(&c));
     }
 
-    #[test]
-    fn bulk_is_outward_only_above_the_threshold() {
-        let stage = |class, policy, can_ask| {
-            Stage(Arc::new(StageInner {
-                policy,
-                class,
-                can_ask,
-                confirmed: false,
-                binding: Binding::new("c", "t", None),
-                preview: Mutex::new(None),
-            }))
-        };
-        let asks = |s: &Stage, n| matches!(s.step(n), Step::Ask(_));
-        let bulk = stage(Class::Bulk, Policy::Outward, true);
-        assert!(!asks(&bulk, BULK_CONFIRM_ABOVE));
-        assert!(asks(&bulk, BULK_CONFIRM_ABOVE + 1));
-        assert!(asks(&stage(Class::Outward, Policy::Outward, true), 1));
-        assert!(!asks(&stage(Class::Internal, Policy::Outward, true), 1));
-        assert!(asks(&stage(Class::Internal, Policy::Always, true), 1));
-        assert!(!asks(&stage(Class::Outward, Policy::Never, true), 1));
+    fn stage_at(
+        class: Class,
+        policy: Policy,
+        can_ask: bool,
+        caller: &str,
+        store: Arc<dyn UsedIds>,
+        now: Arc<std::sync::atomic::AtomicI64>,
+    ) -> Stage {
+        Stage(Arc::new(StageInner {
+            policy,
+            class,
+            can_ask,
+            confirmed: false,
+            binding: Binding::new(caller, "t", None),
+            preview: Mutex::new(None),
+            tally: store,
+            clock: Arc::new(move || now.load(std::sync::atomic::Ordering::SeqCst)),
+            tallied: Default::default(),
+        }))
+    }
+
+    fn stage(class: Class, policy: Policy, can_ask: bool) -> Stage {
+        let now = Arc::new(std::sync::atomic::AtomicI64::new(1_000_000));
+        stage_at(
+            class,
+            policy,
+            can_ask,
+            "c",
+            Arc::new(InMemory::default()),
+            now,
+        )
+    }
+
+    async fn asks(s: &Stage, reach: Reach) -> bool {
+        matches!(s.step(reach).await, Step::Ask(_))
+    }
+
+    #[tokio::test]
+    async fn classes_and_policies_decide_who_asks() {
+        assert!(!asks(&stage(Class::Bulk, Policy::Outward, true), Reach::Alerts(3)).await);
+        assert!(asks(&stage(Class::Bulk, Policy::Outward, true), Reach::Alerts(4)).await);
+        assert!(asks(&stage(Class::Outward, Policy::Outward, true), Reach::Class).await);
+        assert!(
+            !asks(
+                &stage(Class::Outward, Policy::Outward, true),
+                Reach::OnlyCaller
+            )
+            .await
+        );
+        assert!(!asks(&stage(Class::Internal, Policy::Outward, true), Reach::Class).await);
+        assert!(asks(&stage(Class::Internal, Policy::Always, true), Reach::Class).await);
+        assert!(
+            asks(
+                &stage(Class::Outward, Policy::Always, true),
+                Reach::OnlyCaller
+            )
+            .await
+        );
+        assert!(!asks(&stage(Class::Outward, Policy::Never, true), Reach::Class).await);
         // A client that cannot ask: go ahead under `outward`, refused under `always`.
         assert!(matches!(
-            stage(Class::Outward, Policy::Outward, false).step(1),
+            stage(Class::Outward, Policy::Outward, false)
+                .step(Reach::Class)
+                .await,
             Step::Go
         ));
         assert!(matches!(
-            stage(Class::Outward, Policy::Always, false).step(1),
+            stage(Class::Outward, Policy::Always, false)
+                .step(Reach::Class)
+                .await,
             Step::Refuse(_)
         ));
         assert!(matches!(
-            stage(Class::Internal, Policy::Always, false).step(1),
+            stage(Class::Outward, Policy::Always, false)
+                .step(Reach::OnlyCaller)
+                .await,
             Step::Go
         ));
+        assert!(matches!(
+            stage(Class::Internal, Policy::Always, false)
+                .step(Reach::Class)
+                .await,
+            Step::Go
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_bulk_rule_counts_across_calls_within_its_window() {
+        let store: Arc<dyn UsedIds> = Arc::new(InMemory::default());
+        let now = Arc::new(std::sync::atomic::AtomicI64::new(1_000_000));
+        let call = |caller: &str| {
+            stage_at(
+                Class::Bulk,
+                Policy::Outward,
+                true,
+                caller,
+                store.clone(),
+                now.clone(),
+            )
+        };
+        // 3 alerts go ahead; 3 more within ten minutes ask, in a new call.
+        assert!(!asks(&call("a"), Reach::Alerts(3)).await);
+        now.fetch_add(60, std::sync::atomic::Ordering::SeqCst);
+        assert!(asks(&call("a"), Reach::Alerts(3)).await);
+        // Another caller has a tally of its own.
+        assert!(!asks(&call("b"), Reach::Alerts(2)).await);
+        // Once the window has passed, the caller starts afresh.
+        now.fetch_add(BULK_WINDOW_SECS, std::sync::atomic::Ordering::SeqCst);
+        assert!(!asks(&call("a"), Reach::Alerts(1)).await);
+        // A confirmed call goes ahead and is not counted.
+        let confirmed = call("a").confirmed();
+        assert!(matches!(confirmed.step(Reach::Alerts(10)).await, Step::Go));
+        assert!(!asks(&call("a"), Reach::Alerts(2)).await);
     }
 }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ilert_client::{
-    AlertQuery, AlertStatus, IncidentWrite, OnCallQuery, Page, PublishInfo, Session,
+    Alert, AlertQuery, AlertStatus, IncidentWrite, OnCallQuery, Page, PublishInfo, Session,
 };
 
 use crate::rules::confirm::Preview;
@@ -41,6 +41,82 @@ pub async fn paging(
         preview.line(format!("Also paged now: {}", names(responders)))
     };
     escalation(api, source.policy_id, preview).await
+}
+
+/// Whom an assignment or a new responder reaches.
+pub enum Assignee<'a> {
+    User(&'a Named),
+    Policy(&'a Named),
+    Schedule(&'a Named),
+}
+
+/// Assigning `alert` (`replaces`: an assignment replaces the responders; adding one does not),
+/// with whose acceptance it undoes, counted from the alert the server fetched.
+pub async fn assignment(
+    api: &Session,
+    alert: &Alert,
+    to: Assignee<'_>,
+    replaces: bool,
+    undone: &[String],
+) -> Preview {
+    let headline = if replaces {
+        format!("Assign alert #{}: this notifies people.", alert.id)
+    } else {
+        format!(
+            "Add a responder to alert #{}: this notifies them.",
+            alert.id
+        )
+    };
+    let status = alert.status.as_ref().map_or("?", |s| s.as_str());
+    let mut preview = Preview::new(headline);
+    if !undone.is_empty() {
+        preview = preview.line(format!(
+            "Undoes the acceptance by {}: the alert goes back to PENDING.",
+            undone.join(", ")
+        ));
+    }
+    preview = match to {
+        Assignee::User(user) => preview.line(format!("Notified now: {}", user.name)),
+        Assignee::Schedule(schedule) => {
+            let query = OnCallQuery {
+                schedules: vec![schedule.id],
+                ..Default::default()
+            };
+            let now: Vec<String> = match api.list_on_calls(&query).await {
+                Ok(on_calls) => {
+                    let mut people: Vec<String> = on_calls
+                        .iter()
+                        .filter_map(|o| o.user.as_ref().map(|u| u.display_name()))
+                        .collect();
+                    people.dedup();
+                    people
+                }
+                Err(_) => vec!["(ilert-mcp could not look it up now)".to_owned()],
+            };
+            preview.line(format!(
+                "Notified now: {} (on call for schedule {})",
+                list_or(&now, "nobody is on call"),
+                schedule.name
+            ))
+        }
+        Assignee::Policy(policy) => {
+            let preview = preview.line(format!("Escalation restarts on policy {}.", policy.name));
+            escalation(api, Some(policy.id), preview).await
+        }
+    };
+    if replaces && !alert.responders.is_empty() {
+        let current: Vec<String> = alert
+            .responders
+            .iter()
+            .map(|r| r.user.display_name())
+            .collect();
+        preview = preview.line(format!("Replaces the responders: {}", current.join(", ")));
+    }
+    preview.line(format!(
+        "Alert: #{} {status} {}",
+        alert.id,
+        quoted(alert.summary.as_deref().unwrap_or(""))
+    ))
 }
 
 /// An event sent to an alert source (`source` is unknown when only an integration key was given).

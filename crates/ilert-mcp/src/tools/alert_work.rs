@@ -127,14 +127,15 @@ pub struct CreateAlertOutput {
 #[tool_router(router = alert_work_router, vis = "pub(crate)")]
 impl Toolbox {
     /// Assign an alert to a user, escalation policy or schedule's on-call (id, name or e-mail),
-    /// replacing its responders; each call notifies the assignee again.
+    /// replacing its responders and notifying the assignee; ACCEPTED returns to PENDING.
+    /// Asks first unless it is you.
     #[tool(
         title = "Assign alert",
         input_schema = input_schema::<AssignParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
-        meta = crate::rules::confirm::internal(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Assign alert", read_only_hint = false, destructive_hint = false,
-                    idempotent_hint = false, open_world_hint = false)
+                    idempotent_hint = false, open_world_hint = true)
     )]
     pub async fn assign_alert(
         &self,
@@ -143,44 +144,68 @@ impl Toolbox {
     ) -> CallToolResult {
         let api = session!(self, ext);
         let refs = &self.refs;
-        let (target, who) = match (&p.user, &p.policy, &p.schedule) {
-            (Some(u), None, None) => {
-                let n = check!(refs.resolve(&api, Kind::User, u).await);
-                (AssignTarget::User(n.id), names::resolved(&n))
-            }
-            (None, Some(pol), None) => {
-                let n = check!(refs.resolve(&api, Kind::Policy, pol).await);
-                (
-                    AssignTarget::Policy(n.id),
-                    format!("escalation policy {}", names::resolved(&n)),
-                )
-            }
-            (None, None, Some(s)) => {
-                let n = check!(refs.resolve(&api, Kind::Schedule, s).await);
-                (
-                    AssignTarget::Schedule(n.id),
-                    format!("the on-call of {}", names::resolved(&n)),
-                )
-            }
+        let (kind, asked) = match (&p.user, &p.policy, &p.schedule) {
+            (Some(u), None, None) => (Kind::User, u),
+            (None, Some(pol), None) => (Kind::Policy, pol),
+            (None, None, Some(s)) => (Kind::Schedule, s),
             _ => return failure("Give exactly one of `user`, `policy` or `schedule`."),
         };
+        let named = check!(refs.resolve(&api, kind, asked).await);
+        let (target, who, to) = match kind {
+            Kind::Policy => (
+                AssignTarget::Policy(named.id),
+                format!("escalation policy {}", names::resolved(&named)),
+                previews::Assignee::Policy(&named),
+            ),
+            Kind::Schedule => (
+                AssignTarget::Schedule(named.id),
+                format!("the on-call of {}", names::resolved(&named)),
+                previews::Assignee::Schedule(&named),
+            ),
+            _ => (
+                AssignTarget::User(named.id),
+                names::resolved(&named),
+                previews::Assignee::User(&named),
+            ),
+        };
+        let before = ilert!(api.get_alert(p.id, &[]), format!("alert {}", p.id));
+        let me = self.audit.user_id(&api).await;
+        let accepted = acceptances(&before);
+        let others_undone = accepted.iter().any(|(id, _)| *id != me);
+        let only_caller =
+            matches!(target, AssignTarget::User(id) if Some(id) == me) && !others_undone;
+        let undone: Vec<String> = accepted.into_iter().map(|(_, name)| name).collect();
+        confirm!(
+            ext,
+            only_caller = only_caller,
+            previews::assignment(&api, &before, to, true, &undone)
+        );
         let alert = ilert!(api.assign_alert(p.id, target), format!("alert {}", p.id));
+        let mut done = format!("Alert #{} assigned to {who}.", p.id);
+        if !undone.is_empty() {
+            let now = alert.status.as_ref().map_or("?", |s| s.as_str());
+            done.push_str(&format!(
+                " This undid the acceptance by {}: the alert is {now} now.",
+                undone.join(", ")
+            ));
+        }
         let out = AlertChangeOutput {
             alert: render::alert_item((&alert).into(), Some(&self.app_url)),
-            done: format!("Alert #{} assigned to {who}.", p.id),
+            done,
         };
         let text = format!("{}\n{}", out.done, render::alert_line(&out.alert));
         structured(&out, text)
     }
 
-    /// Add a user (id, name, e-mail or "me") as responder to an alert; they are notified.
+    /// Add a user (id, name, e-mail or "me") as responder to an alert; they are notified. Asks
+    /// first unless it is you.
     #[tool(
         title = "Add alert responder",
         input_schema = input_schema::<ResponderParams>(),
         output_schema = output_schema::<AlertChangeOutput>(),
-        meta = crate::rules::confirm::internal(),
+        meta = crate::rules::confirm::outward(),
         annotations(title = "Add alert responder", read_only_hint = false, destructive_hint = false,
-                    idempotent_hint = true, open_world_hint = false)
+                    idempotent_hint = true, open_world_hint = true)
     )]
     pub async fn add_alert_responder(
         &self,
@@ -189,6 +214,20 @@ impl Toolbox {
     ) -> CallToolResult {
         let api = session!(self, ext);
         let user = check!(self.refs.resolve(&api, Kind::User, &p.user).await);
+        let me = self.audit.user_id(&api).await;
+        confirm!(ext, only_caller = Some(user.id) == me, async {
+            match api.get_alert(p.id, &[]).await {
+                Ok(alert) => {
+                    previews::assignment(&api, &alert, previews::Assignee::User(&user), false, &[])
+                        .await
+                }
+                Err(_) => crate::rules::confirm::Preview::new(format!(
+                    "Add a responder to alert #{}: this notifies them.",
+                    p.id
+                ))
+                .line(format!("Notified now: {}", user.name)),
+            }
+        });
         let done = match api.add_alert_responder(p.id, user.id).await {
             Ok(_) => format!(
                 "{} added as responder to alert #{} and notified.",
@@ -609,5 +648,24 @@ impl Toolbox {
                     .join(", ")
             )),
         }
+    }
+}
+
+/// Who accepted `alert` (user id, name), from its responders; "someone" when ilert says ACCEPTED
+/// without naming who.
+fn acceptances(alert: &ilert_client::Alert) -> Vec<(Option<i64>, String)> {
+    if alert.status != Some(ilert_client::AlertStatus::Accepted) {
+        return Vec::new();
+    }
+    let named: Vec<(Option<i64>, String)> = alert
+        .responders
+        .iter()
+        .filter(|r| r.status.as_deref() == Some("ACCEPTED"))
+        .map(|r| (Some(r.user.id), r.user.display_name()))
+        .collect();
+    if named.is_empty() {
+        vec![(None, "someone (ilert does not say who)".to_owned())]
+    } else {
+        named
     }
 }

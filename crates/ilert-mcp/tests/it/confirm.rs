@@ -111,6 +111,7 @@ enum Probe {
     ActionRuns(i64),
     MaintenanceCount,
     Overrides(i64),
+    LogEntries(i64),
 }
 
 async fn probe(p: Probe, sandbox: &str) -> Value {
@@ -138,6 +139,7 @@ async fn probe(p: Probe, sandbox: &str) -> Value {
         }
         Probe::MaintenanceCount => len(get("maintenance-windows?max-results=100".into()).await),
         Probe::Overrides(schedule) => len(get(format!("schedules/{schedule}/overrides")).await),
+        Probe::LogEntries(alert) => len(get(format!("alerts/{alert}/log-entries")).await),
     }
 }
 
@@ -879,4 +881,231 @@ async fn handshake_era_stdio_clients_with_elicitation_are_asked_in_band() {
             before + raised
         );
     }
+}
+
+/// "First Last" of the key's owner, from the sandbox.
+async fn owner_name(sandbox: &str, key: &str) -> (i64, String) {
+    let me = sandbox_get(sandbox, key, "users/current").await;
+    (
+        me["id"].as_i64().unwrap(),
+        format!(
+            "{} {}",
+            me["firstName"].as_str().unwrap(),
+            me["lastName"].as_str().unwrap()
+        ),
+    )
+}
+
+/// An escalation policy's id, name and level-1 on-call names, from the sandbox.
+async fn a_policy(sandbox: &str) -> (i64, String, Vec<String>) {
+    let policies = sandbox_get(sandbox, ADMIN_KEY, "escalation-policies").await;
+    let policy = &policies.as_array().unwrap()[0];
+    let id = policy["id"].as_i64().unwrap();
+    let on_calls = sandbox_get(
+        sandbox,
+        ADMIN_KEY,
+        &format!("on-calls?policies={id}&expand=user"),
+    )
+    .await;
+    let level1 = on_calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["escalationLevel"] == 1)
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["user"]["firstName"].as_str().unwrap(),
+                o["user"]["lastName"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (id, policy["name"].as_str().unwrap().to_owned(), level1)
+}
+
+/// Assigning an alert to a policy pages its on-call: the whole confirmation protocol applies, and
+/// the question names the policy and who is paged now (issue 23 §3).
+#[tokio::test]
+async fn assigning_an_alert_to_a_policy_asks_who_is_paged() {
+    exercise(async |sandbox: &str| {
+        let alert = alert_ids(sandbox, "PENDING").await[0];
+        let (policy, name, level1) = a_policy(sandbox).await;
+        let mut shows = vec![format!("Escalation restarts on policy {name}")];
+        shows.extend(level1);
+        Case {
+            tool: "assign_alert",
+            args: json!({"id": alert, "policy": policy.to_string()}),
+            changed: json!({"id": alert, "policy": name}),
+            probe: Probe::LogEntries(alert),
+            shows,
+        }
+    })
+    .await;
+}
+
+/// Another user as assignee or responder is notified, so the person is asked; the caller
+/// assigning or adding themselves is not.
+#[tokio::test]
+async fn notifying_someone_else_asks_and_taking_it_yourself_does_not() {
+    let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
+    let alerts = alert_ids(&h.sandbox_url, "PENDING").await;
+    let (alert, other_alert) = (alerts[0], alerts[1]);
+    let (_, admin) = owner_name(&h.sandbox_url, ADMIN_KEY).await;
+    let url = &h.mcp_url;
+    let log_before = probe(Probe::LogEntries(alert), &h.sandbox_url).await;
+    let (_, message) = asked(
+        &rpc(
+            url,
+            USER_KEY,
+            "assign_alert",
+            &json!({"id": alert, "user": admin}),
+            None,
+        )
+        .await,
+    );
+    assert!(
+        message.contains(&format!("Notified now: {admin}")),
+        "{message}"
+    );
+    let (_, message) = asked(
+        &rpc(
+            url,
+            USER_KEY,
+            "add_alert_responder",
+            &json!({"id": alert, "user": admin}),
+            None,
+        )
+        .await,
+    );
+    assert!(
+        message.contains(&format!("Notified now: {admin}")),
+        "{message}"
+    );
+    assert_eq!(
+        probe(Probe::LogEntries(alert), &h.sandbox_url).await,
+        log_before,
+        "asking changed ilert"
+    );
+    // Yourself: no question, done.
+    done(
+        &rpc(
+            url,
+            USER_KEY,
+            "assign_alert",
+            &json!({"id": alert, "user": "me"}),
+            None,
+        )
+        .await,
+    );
+    done(
+        &rpc(
+            url,
+            USER_KEY,
+            "add_alert_responder",
+            &json!({"id": other_alert, "user": "me"}),
+            None,
+        )
+        .await,
+    );
+}
+
+/// Assigning an alert someone else accepted takes their acceptance away: the question says so,
+/// and so does the answer, which the sandbox's status confirms.
+#[tokio::test]
+async fn assigning_an_accepted_alert_asks_and_says_what_it_undid() {
+    let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
+    let alert = alert_ids(&h.sandbox_url, "PENDING").await[0];
+    let (_, admin) = owner_name(&h.sandbox_url, ADMIN_KEY).await;
+    let accepted = reqwest::Client::new()
+        .put(format!("{}/alerts/{alert}/accept", h.sandbox_url))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(accepted.status().is_success(), "{}", accepted.status());
+    let args = json!({"id": alert, "user": "me"});
+    let (state, message) = asked(&rpc(&h.mcp_url, USER_KEY, "assign_alert", &args, None).await);
+    assert!(
+        message.contains(&format!("Undoes the acceptance by {admin}")),
+        "{message}"
+    );
+    let r = rpc(
+        &h.mcp_url,
+        USER_KEY,
+        "assign_alert",
+        &args,
+        Some((&state, accept())),
+    )
+    .await;
+    done(&r);
+    let status =
+        sandbox_get(&h.sandbox_url, ADMIN_KEY, &format!("alerts/{alert}")).await["status"].clone();
+    let text = r["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!(
+            "This undid the acceptance by {admin}: the alert is {} now.",
+            status.as_str().unwrap()
+        )),
+        "{text}"
+    );
+}
+
+/// The bulk rule counts across calls: 2 accepts go ahead, 2 more within ten minutes make 4, more
+/// than the 3 one call may take, so they ask, and the question says how many the caller changed.
+#[tokio::test]
+async fn accepts_across_calls_ask_once_the_window_holds_more_than_three() {
+    let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
+    let ids = alert_ids(&h.sandbox_url, "PENDING").await;
+    assert!(ids.len() >= 5, "the seed has {} pending alerts", ids.len());
+    let first = &ids[..2];
+    let second = &ids[2..4];
+    let r = rpc(
+        &h.mcp_url,
+        USER_KEY,
+        "accept_alerts",
+        &json!({"ids": first}),
+        None,
+    )
+    .await;
+    done(&r);
+    let pending = probe(Probe::PendingAlertCount, &h.sandbox_url).await;
+    let (state, message) = asked(
+        &rpc(
+            &h.mcp_url,
+            USER_KEY,
+            "accept_alerts",
+            &json!({"ids": second}),
+            None,
+        )
+        .await,
+    );
+    assert!(message.contains("This call makes 4 alerts"), "{message}");
+    for id in second {
+        assert!(message.contains(&format!("#{id} ")), "{message}");
+    }
+    assert_eq!(
+        probe(Probe::PendingAlertCount, &h.sandbox_url).await,
+        pending,
+        "asking changed ilert"
+    );
+    // Another caller is counted on its own.
+    let r = rpc(
+        &h.mcp_url,
+        ADMIN_KEY,
+        "accept_alerts",
+        &json!({"ids": [ids[4]]}),
+        None,
+    )
+    .await;
+    done(&r);
+    let r = rpc(
+        &h.mcp_url,
+        USER_KEY,
+        "accept_alerts",
+        &json!({"ids": second}),
+        Some((&state, accept())),
+    )
+    .await;
+    done(&r);
+    assert_eq!(r["structuredContent"]["succeeded"], 2, "{r}");
 }

@@ -124,6 +124,32 @@ async fn a_revoked_family_is_seen_by_every_replica() {
     assert!(!other.is_used("family:f1").await.unwrap());
 }
 
+/// The bulk rule's tally is one count for every replica: 16 concurrent additions from two
+/// replicas all count, and events a window old drop out.
+#[tokio::test]
+async fn a_tally_is_shared_by_every_replica() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let a: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
+    let b: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
+    let at = 1_000_000;
+    let adds = (0..16).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move { store.tally("bulk:c", 1, at, 600).await.unwrap() })
+    });
+    let totals: Vec<u64> = futures::future::join_all(adds)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(totals.iter().max(), Some(&16), "{totals:?}");
+    assert_eq!(b.tally("bulk:c", 2, at + 300, 600).await.unwrap(), 18);
+    assert_eq!(a.tally("bulk:other", 1, at + 300, 600).await.unwrap(), 1);
+    // A window after the first 16, only the 2 added later remain.
+    assert_eq!(a.tally("bulk:c", 0, at + 600, 600).await.unwrap(), 2);
+}
+
 #[tokio::test]
 async fn keys_expire_with_the_value_and_hold_no_id() {
     let Some(redis) = RedisServer::start() else {

@@ -194,8 +194,9 @@ fn tools_list_size() {
 fn every_write_declares_its_class_and_its_hints_follow() {
     // (tool, class, reaches people or systems outside ilert)
     let writes = [
-        ("assign_alert", "internal", false),
-        ("add_alert_responder", "internal", false),
+        // Outward: they notify whoever they name (the checkpoint makes it internal for oneself).
+        ("assign_alert", "outward", true),
+        ("add_alert_responder", "outward", true),
         ("comment_on_alert", "internal", false),
         ("accept_alerts", "bulk", false),
         ("resolve_alerts", "bulk", false),
