@@ -103,7 +103,7 @@ pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
             .filter(|_| open)
             .map(|u| Ref {
                 id: u.id,
-                name: Some(u.display_name()),
+                name: Some(untrusted::inline_owned(u.display_name())),
             }),
         labels: alert
             .labels
@@ -238,7 +238,7 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
             .message
             .as_deref()
             .filter(|m| !m.is_empty())
-            .map(|m| untrusted::block(m, usize::MAX).into_owned()),
+            .map(|m| untrusted::block(m, render::MAX_DETAILS_CHARS).into_owned()),
         services: i
             .affected_services
             .iter()
@@ -261,9 +261,15 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
             .iter()
             .map(|u| UpdateOut {
                 status: u.incident_status.clone().unwrap_or_default(),
-                message: untrusted::block(u.content.as_deref().unwrap_or_default(), usize::MAX)
-                    .into_owned(),
-                by: u.creator.as_ref().map(|c| c.display_name()),
+                message: untrusted::block(
+                    u.content.as_deref().unwrap_or_default(),
+                    render::MAX_DETAILS_CHARS,
+                )
+                .into_owned(),
+                by: u
+                    .creator
+                    .as_ref()
+                    .map(|c| untrusted::inline_owned(c.display_name())),
                 at: time(u.created_at.as_deref()),
             })
             .collect(),
@@ -330,7 +336,7 @@ pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
         .await?;
     let mut text = format!(
         "{} (id {id}), time zone {}, next 7 days:",
-        schedule.name.unwrap_or_default(),
+        untrusted::inline_owned(schedule.name.unwrap_or_default()),
         tz.name()
     );
     for s in shifts {
@@ -339,7 +345,7 @@ pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
             show_raw(s.start.as_deref(), tz).unwrap_or_default(),
             show_raw(s.end.as_deref(), tz).unwrap_or_default(),
             s.user
-                .map(|u| u.display_name())
+                .map(|u| untrusted::inline_owned(u.display_name()))
                 .unwrap_or_else(|| "nobody".into())
         ));
     }

@@ -3,6 +3,7 @@
 //! "4711") to ilert ids. Entries are keyed by the SHA-256 of the caller's key, so one caller's data
 //! is never served to another.
 
+use crate::rules::untrusted;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -117,7 +118,7 @@ impl RefCache {
                 .await
                 .map(|me| Named {
                     id: me.id,
-                    name: me.display_name(),
+                    name: untrusted::inline_owned(me.display_name()),
                     detail: me.email,
                     policy_id: None,
                 })
@@ -146,7 +147,7 @@ impl RefCache {
             return match api.find_user_by_email(query).await {
                 Ok(user) => Ok(Named {
                     id: user.id,
-                    name: user.display_name(),
+                    name: untrusted::inline_owned(user.display_name()),
                     detail: user.email,
                     policy_id: None,
                 }),
@@ -269,7 +270,7 @@ async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
                 .into_iter()
                 .map(|u| Named {
                     id: u.id,
-                    name: u.display_name(),
+                    name: untrusted::inline_owned(u.display_name()),
                     detail: u.email.clone(),
                     policy_id: None,
                 })
@@ -280,7 +281,7 @@ async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
                 .into_iter()
                 .map(|p| Named {
                     id: p.id,
-                    name: p.name.unwrap_or_default(),
+                    name: untrusted::inline_owned(p.name.unwrap_or_default()),
                     detail: p.routing_key,
                     policy_id: Some(p.id),
                 })
@@ -291,7 +292,7 @@ async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
                 .into_iter()
                 .map(|s| Named {
                     id: s.id,
-                    name: s.name.unwrap_or_default(),
+                    name: untrusted::inline_owned(s.name.unwrap_or_default()),
                     detail: s.timezone,
                     policy_id: None,
                 })
@@ -302,7 +303,7 @@ async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
                 .into_iter()
                 .map(|s| Named {
                     id: s.id,
-                    name: s.name.unwrap_or_default(),
+                    name: untrusted::inline_owned(s.name.unwrap_or_default()),
                     detail: s.alias,
                     policy_id: None,
                 })
@@ -313,7 +314,7 @@ async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
                 .into_iter()
                 .map(|s| Named {
                     id: s.id,
-                    name: s.name.unwrap_or_default(),
+                    name: untrusted::inline_owned(s.name.unwrap_or_default()),
                     detail: s.integration_type,
                     policy_id: s.escalation_policy.map(|p| p.id),
                 })
@@ -324,7 +325,7 @@ async fn fetch(api: &Session, kind: Kind) -> Result<Vec<Named>, ApiError> {
                 .into_iter()
                 .map(|t| Named {
                     id: t.id,
-                    name: t.name.unwrap_or_default(),
+                    name: untrusted::inline_owned(t.name.unwrap_or_default()),
                     detail: None,
                     policy_id: None,
                 })

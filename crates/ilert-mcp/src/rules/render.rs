@@ -56,7 +56,7 @@ impl From<&NamedRef> for Ref {
     fn from(r: &NamedRef) -> Self {
         Self {
             id: r.id,
-            name: r.name.clone(),
+            name: r.name.clone().map(untrusted::inline_owned),
         }
     }
 }

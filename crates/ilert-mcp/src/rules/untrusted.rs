@@ -10,7 +10,9 @@
 //!   person reads is what the model reads.
 //! - [`block`]: the same, but line breaks kept (details, comments, messages); every line is then
 //!   shown behind a quote bar by [`quoted_block`].
-//! - [`link`]: only `http` and `https` addresses are links; anything else is dropped.
+//! - [`link`]: only `http` and `https` addresses are links; anything else is dropped. Inside
+//!   text, a Markdown link or autolink to anything else is broken with a space, so no renderer
+//!   makes it a link; runs of line breaks keep one blank line at most.
 //!
 //! Each is a single pass over the text and returns it borrowed when nothing had to change.
 
@@ -39,9 +41,12 @@ fn invisible(c: char) -> bool {
 /// Whether `text` holds anything [`clean`] would change (the common case is "no": one scan).
 fn needs_cleaning(text: &str, keep_newlines: bool, max: usize) -> bool {
     let mut count = 0usize;
+    let mut newlines = 0usize;
     for c in text.chars() {
         count += 1;
+        newlines = if c == '\n' { newlines + 1 } else { 0 };
         if count > max
+            || newlines > MAX_NEWLINES
             || invisible(c)
             || (c.is_control() && !(keep_newlines && c == '\n'))
             || c == '\u{2028}'
@@ -52,6 +57,10 @@ fn needs_cleaning(text: &str, keep_newlines: bool, max: usize) -> bool {
     }
     false
 }
+
+/// Line breaks kept in a row: one blank line at most, so a flood of newlines cannot push the
+/// server's own lines out of sight.
+const MAX_NEWLINES: usize = 2;
 
 fn clean(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
     if !needs_cleaning(text, keep_newlines, max) {
@@ -113,8 +122,10 @@ fn clean(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
             if c == '\r' && chars.peek() == Some(&'\n') {
                 continue;
             }
-            out.push('\n');
-            shown += 1;
+            if !out.ends_with(&"\n".repeat(MAX_NEWLINES)) {
+                out.push('\n');
+                shown += 1;
+            }
             last_space = false;
             continue;
         }
@@ -136,9 +147,61 @@ fn clean(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `rest` (what follows a link's opening) is a web address.
+fn web(rest: &str) -> bool {
+    let head: String = rest
+        .trim_start()
+        .chars()
+        .take(8)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    head.starts_with("https://") || head.starts_with("http://")
+}
+
+/// Where `text` would make a Markdown link (`[label](target)`) or an autolink (`<scheme:...>`)
+/// to anything but a web address: the byte offsets at which a space breaks the syntax.
+fn link_breaks(text: &str) -> Vec<usize> {
+    let mut breaks = Vec::new();
+    for (at, _) in text.match_indices("](") {
+        if !web(text.get(at + 2..).unwrap_or("")) {
+            breaks.push(at + 1);
+        }
+    }
+    for (at, _) in text.match_indices('<') {
+        let rest = text.get(at + 1..).unwrap_or("");
+        let scheme = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .unwrap_or(rest.len());
+        if scheme > 0 && rest.get(scheme..).is_some_and(|r| r.starts_with(':')) && !web(rest) {
+            breaks.push(at + 1);
+        }
+    }
+    breaks.sort_unstable();
+    breaks
+}
+
+/// [`clean`], then links to anything but web addresses broken (`[x] (javascript:...)`,
+/// `< javascript:...>`), so that no renderer makes them links.
+fn clean_and_defuse(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
+    let cleaned = clean(text, keep_newlines, max);
+    let breaks = link_breaks(&cleaned);
+    if breaks.is_empty() {
+        return cleaned;
+    }
+    let mut out = String::with_capacity(cleaned.len() + breaks.len());
+    let mut from = 0;
+    for at in breaks {
+        out.push_str(cleaned.get(from..at).unwrap_or(""));
+        out.push(' ');
+        from = at;
+    }
+    out.push_str(cleaned.get(from..).unwrap_or(""));
+    Cow::Owned(out)
+}
+
 /// Third-party text for one line: see the module's documentation.
 pub fn inline(text: &str) -> Cow<'_, str> {
-    clean(text, false, INLINE_MAX)
+    clean_and_defuse(text, false, INLINE_MAX)
 }
 
 /// [`inline`] for an owned string, reusing it when nothing changes.
@@ -152,7 +215,7 @@ pub fn inline_owned(text: String) -> String {
 /// Third-party text of several lines (details, comments, messages), cleaned as [`inline`] is but
 /// with its line breaks kept, and cut at `max` characters.
 pub fn block(text: &str, max: usize) -> Cow<'_, str> {
-    clean(text, true, max)
+    clean_and_defuse(text, true, max)
 }
 
 /// Third-party text as a quoted value inside one of the server's own lines: cleaned, and its
@@ -250,6 +313,23 @@ mod tests {
     fn an_unbounded_block_is_fine() {
         let text = format!("a\u{202E}\n{}", "b".repeat(10));
         assert_eq!(block(&text, usize::MAX), format!("a\n{}", "b".repeat(10)));
+    }
+
+    #[test]
+    fn only_web_addresses_stay_markdown_links() {
+        assert_eq!(
+            inline(
+                "[click](javascript:alert(1)) [ok](https://a.example) <data:x> <https://b.example>"
+            ),
+            "[click] (javascript:alert(1)) [ok](https://a.example) < data:x> <https://b.example>"
+        );
+        assert_eq!(inline("[x](jav\u{200B}ascript:1)"), "[x] (javascript:1)");
+    }
+
+    #[test]
+    fn a_flood_of_newlines_keeps_one_blank_line() {
+        let flood = format!("a{}b\n\nc", "\n".repeat(5000));
+        assert_eq!(block(&flood, usize::MAX), "a\n\nb\n\nc");
     }
 
     #[test]

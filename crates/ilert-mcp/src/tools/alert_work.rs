@@ -2,6 +2,7 @@
 //! `comment_on_alert`, `run_alert_action`, `create_alert` (`/alerts/{id}/assign`,
 //! `/alerts/{id}/responders`, `/events` COMMENT, `/alerts/{id}/actions`, `POST /alerts`).
 
+use crate::rules::untrusted;
 use ilert_client::{
     AlertInclude, ApiError, AssignTarget, Event, EventComment, IdOnly, ManualAlert, Page,
     ResponderWrite, Session,
@@ -494,7 +495,7 @@ impl Toolbox {
             .iter()
             .map(|r| Ref {
                 id: r.id,
-                name: Some(r.name.clone()),
+                name: Some(untrusted::inline_owned(r.name.clone())),
             })
             .collect();
         let names: Vec<String> = paged.iter().filter_map(|r| r.name.clone()).collect();
@@ -529,7 +530,7 @@ impl Toolbox {
                 alert: detail.item,
                 source: Ref {
                     id: source.id,
-                    name: Some(source.name),
+                    name: Some(untrusted::inline_owned(source.name)),
                 },
                 responders: paged,
             },
@@ -578,7 +579,7 @@ pub(crate) async fn add_comment(
         summary: alert.summary.clone().unwrap_or_default(),
         alert_key: Some(alert_key),
         comments: vec![EventComment {
-            creator: me.display_name(),
+            creator: untrusted::inline_owned(me.display_name()),
             content: comment.trim().to_owned(),
         }],
         ..Default::default()
@@ -586,7 +587,7 @@ pub(crate) async fn add_comment(
     api.send_event(&event)
         .await
         .map_err(|e| explain(&e, &format!("alert {}", alert.id)))?;
-    Ok(me.display_name())
+    Ok(untrusted::inline_owned(me.display_name()))
 }
 
 impl Toolbox {
@@ -631,7 +632,7 @@ impl Toolbox {
         match by_name.as_slice() {
             [one] => Ok(Named {
                 id: one.id,
-                name: one.name.clone().unwrap_or_default(),
+                name: untrusted::inline_owned(one.name.clone().unwrap_or_default()),
                 detail: one.integration_type.clone(),
                 policy_id: one.escalation_policy.as_ref().map(|p| p.id),
             }),

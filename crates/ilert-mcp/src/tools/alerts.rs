@@ -309,7 +309,7 @@ impl Toolbox {
                 .filter_map(|a| {
                     Some(ActionRef {
                         id: a.alert_action_id.clone()?,
-                        name: a.name.clone().unwrap_or_default(),
+                        name: untrusted::inline_owned(a.name.clone().unwrap_or_default()),
                         kind: a.kind.clone().filter(|k| !k.is_empty()),
                         runs: a.history.len(),
                     })

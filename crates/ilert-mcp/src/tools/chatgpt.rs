@@ -340,7 +340,7 @@ impl Toolbox {
                     .map_err(|e| explain(&e, &subject))?;
                 let status = service.status.clone().unwrap_or_default();
                 metadata.insert("status".into(), status.clone().into());
-                let name = service.name.clone().unwrap_or_default();
+                let name = untrusted::inline_owned(service.name.clone().unwrap_or_default());
                 let mut text = format!("Service {name} (id {id}) is {status}.");
                 if let Some(d) = service.description.as_deref().filter(|d| !d.is_empty()) {
                     text.push_str(&format!(" {d}"));

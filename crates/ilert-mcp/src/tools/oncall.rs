@@ -1,6 +1,7 @@
 //! On-call toolset: `who_is_on_call`, `list_schedules`, `get_schedule_shifts`,
 //! `create_schedule_override` (`/on-calls`, `/schedules*`).
 
+use crate::rules::untrusted;
 use chrono::{DateTime, Duration, Utc};
 use ilert_client::{IdOnly, OnCallQuery, OverrideWrite, Page, Session};
 use rmcp::handler::server::wrapper::Parameters;
@@ -233,7 +234,7 @@ impl Toolbox {
                     level: e.escalation_level.map(|l| l as i64),
                     user: Ref {
                         id: user.id,
-                        name: Some(user.display_name()),
+                        name: Some(untrusted::inline_owned(user.display_name())),
                     },
                     schedule: e.schedule.as_ref().map(Ref::from),
                     since: show_raw(e.start.as_deref(), tz),
@@ -278,7 +279,7 @@ impl Toolbox {
                 Some(ShiftOut {
                     user: Ref {
                         id: user.id,
-                        name: Some(user.display_name()),
+                        name: Some(untrusted::inline_owned(user.display_name())),
                     },
                     start: show_raw(s.start.as_deref(), tz),
                     end: show_raw(s.end.as_deref(), tz),
@@ -291,7 +292,7 @@ impl Toolbox {
             .iter()
             .map(|s| ScheduleOut {
                 id: s.id,
-                name: s.name.clone().unwrap_or_default(),
+                name: untrusted::inline_owned(s.name.clone().unwrap_or_default()),
                 kind: s.kind.clone(),
                 schedule_timezone: s.timezone.clone(),
                 current: shift(&s.current_shift),
@@ -396,7 +397,7 @@ impl Toolbox {
                         {
                             replaces.push(Ref {
                                 id: bu.id,
-                                name: Some(bu.display_name()),
+                                name: Some(untrusted::inline_owned(bu.display_name())),
                             });
                         }
                     }
@@ -404,7 +405,7 @@ impl Toolbox {
                 Some(ShiftOut {
                     user: Ref {
                         id: user.id,
-                        name: Some(user.display_name()),
+                        name: Some(untrusted::inline_owned(user.display_name())),
                     },
                     start: show_raw(s.start.as_deref(), tz),
                     end: show_raw(s.end.as_deref(), tz),
@@ -441,7 +442,7 @@ impl Toolbox {
         let out = ShiftsOutput {
             schedule: Ref {
                 id: schedule.id,
-                name: Some(schedule.name),
+                name: Some(untrusted::inline_owned(schedule.name)),
             },
             timezone: tz.name().to_owned(),
             shifts,
@@ -492,7 +493,7 @@ impl Toolbox {
                 clash
                     .user
                     .as_ref()
-                    .map(|u| u.display_name())
+                    .map(|u| untrusted::inline_owned(u.display_name()))
                     .unwrap_or_else(|| "someone".into())
             ));
         }
@@ -512,11 +513,11 @@ impl Toolbox {
         let out = OverrideOutput {
             schedule: Ref {
                 id: schedule.id,
-                name: Some(schedule.name.clone()),
+                name: Some(untrusted::inline_owned(schedule.name.clone())),
             },
             user: Ref {
                 id: user.id,
-                name: Some(user.name.clone()),
+                name: Some(untrusted::inline_owned(user.name.clone())),
             },
             start: show(start, tz),
             end: show(end, tz),
@@ -613,7 +614,7 @@ async fn fill_next(api: &Session, on_call: &mut [OnCallOut]) {
         });
         entry.next = next.and_then(|s| s.user.as_ref()).map(|user| Ref {
             id: user.id,
-            name: Some(user.display_name()),
+            name: Some(untrusted::inline_owned(user.display_name())),
         });
     }
 }

@@ -219,7 +219,7 @@ impl Toolbox {
                         .name
                         .clone()
                         .unwrap_or_default(),
-                    user: o.user.as_ref()?.display_name(),
+                    user: untrusted::inline_owned(o.user.as_ref()?.display_name()),
                     until: show_raw(o.end.as_deref(), tz),
                 })
             })
@@ -229,7 +229,7 @@ impl Toolbox {
             now: times::show(times::now(), tz),
             you: Ref {
                 id: me.id,
-                name: Some(me.display_name()),
+                name: Some(untrusted::inline_owned(me.display_name())),
             },
             open_alerts: counts,
             top_alerts: top,

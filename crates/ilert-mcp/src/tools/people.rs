@@ -1,6 +1,7 @@
 //! People toolset: `get_current_user`, `find_users`, `list_teams`, `list_escalation_policies`,
 //! `get_escalation_policy` (`/users*`, `/teams`, `/escalation-policies*`).
 
+use crate::rules::untrusted;
 use ilert_client::{EscalationPolicy, Page};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Extensions};
@@ -37,7 +38,7 @@ impl From<&ilert_client::User> for Person {
     fn from(u: &ilert_client::User) -> Self {
         Self {
             id: u.id,
-            name: u.display_name(),
+            name: untrusted::inline_owned(u.display_name()),
             email: u.email.clone(),
             role: u.role.clone(),
             timezone: u.timezone.clone(),
@@ -134,12 +135,12 @@ pub fn policy_out(p: &EscalationPolicy) -> PolicyOut {
                 .iter()
                 .map(|u| Ref {
                     id: u.id,
-                    name: Some(u.display_name()),
+                    name: Some(untrusted::inline_owned(u.display_name())),
                 })
                 .collect();
             users.extend(r.user.iter().map(|u| Ref {
                 id: u.id,
-                name: Some(u.display_name()),
+                name: Some(untrusted::inline_owned(u.display_name())),
             }));
             let mut schedules: Vec<Ref> = r.schedules.iter().map(Ref::from).collect();
             schedules.extend(r.schedule.iter().map(Ref::from));
@@ -153,7 +154,7 @@ pub fn policy_out(p: &EscalationPolicy) -> PolicyOut {
                     .iter()
                     .map(|t| Ref {
                         id: t.id,
-                        name: t.name.clone(),
+                        name: t.name.clone().map(untrusted::inline_owned),
                     })
                     .collect(),
             }
@@ -161,7 +162,7 @@ pub fn policy_out(p: &EscalationPolicy) -> PolicyOut {
         .collect();
     PolicyOut {
         id: p.id,
-        name: p.name.clone().unwrap_or_default(),
+        name: untrusted::inline_owned(p.name.clone().unwrap_or_default()),
         routing_key: p.routing_key.clone(),
         levels,
         repeating: p.repeating,
@@ -252,8 +253,12 @@ impl Toolbox {
             let words: Vec<&str> = query.split_whitespace().collect();
             all.into_iter()
                 .filter(|u| {
-                    let hay = format!("{} {}", u.display_name(), u.email.as_deref().unwrap_or(""))
-                        .to_lowercase();
+                    let hay = format!(
+                        "{} {}",
+                        untrusted::inline_owned(u.display_name()),
+                        u.email.as_deref().unwrap_or("")
+                    )
+                    .to_lowercase();
                     words.iter().all(|w| hay.contains(w))
                 })
                 .collect()
@@ -290,14 +295,14 @@ impl Toolbox {
             .iter()
             .map(|t| TeamOut {
                 id: t.id,
-                name: t.name.clone().unwrap_or_default(),
+                name: untrusted::inline_owned(t.name.clone().unwrap_or_default()),
                 members: t
                     .members
                     .iter()
                     .filter_map(|m| {
                         Some(format!(
                             "{} ({})",
-                            m.user.as_ref()?.display_name(),
+                            untrusted::inline_owned(m.user.as_ref()?.display_name()),
                             m.role.as_deref().unwrap_or("?")
                         ))
                     })

@@ -139,7 +139,7 @@ fn service_out(s: &Service, app_url: &str) -> ServiceOut {
         .and_then(|u| u.uptime_percentage.as_ref());
     ServiceOut {
         id: s.id,
-        name: s.name.clone().unwrap_or_default(),
+        name: untrusted::inline_owned(s.name.clone().unwrap_or_default()),
         status: s.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
         description: s.description.clone().filter(|d| !d.is_empty()),
         uptime_30d: pct.and_then(|p| p.p30),
@@ -241,7 +241,7 @@ impl Toolbox {
             .iter()
             .map(|p| StatusPageOut {
                 id: p.id,
-                name: p.name.clone().unwrap_or_default(),
+                name: untrusted::inline_owned(p.name.clone().unwrap_or_default()),
                 visibility: p.visibility.clone(),
                 status: p.status.clone(),
                 // Only a full host name makes a link; a bare label ("acme-internal") would not.
@@ -257,7 +257,7 @@ impl Toolbox {
                     .iter()
                     .map(|s| Ref {
                         id: s.id,
-                        name: s.name.clone(),
+                        name: s.name.clone().map(untrusted::inline_owned),
                     })
                     .collect(),
             })

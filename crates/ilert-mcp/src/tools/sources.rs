@@ -1,6 +1,7 @@
 //! Sources toolset: `list_alert_sources`, `list_heartbeat_monitors`, `send_event`
 //! (`/alert-sources`, `/heartbeat-monitors`, `/events`).
 
+use crate::rules::untrusted;
 use std::collections::BTreeMap;
 
 use ilert_client::{Event, EventComment, Page};
@@ -153,7 +154,7 @@ impl Toolbox {
             .iter()
             .map(|s| SourceOut {
                 id: s.id,
-                name: s.name.clone().unwrap_or_default(),
+                name: untrusted::inline_owned(s.name.clone().unwrap_or_default()),
                 integration: s.integration_type.clone(),
                 status: s.status.clone(),
                 policy: s.escalation_policy.as_ref().map(Ref::from),
@@ -209,7 +210,7 @@ impl Toolbox {
             .iter()
             .map(|m| HeartbeatOut {
                 id: m.id,
-                name: m.name.clone().unwrap_or_default(),
+                name: untrusted::inline_owned(m.name.clone().unwrap_or_default()),
                 state: m.state.clone().unwrap_or_else(|| "UNKNOWN".into()),
                 interval_sec: m.interval_sec,
                 alert_source: m.alert_source.as_ref().map(Ref::from),
@@ -340,7 +341,7 @@ impl Toolbox {
         );
         let source = found.map(|f| Ref {
             id: f.id,
-            name: Some(f.name),
+            name: Some(untrusted::inline_owned(f.name)),
         });
         let receipt = match api.send_event(&event).await {
             Ok(receipt) => receipt,

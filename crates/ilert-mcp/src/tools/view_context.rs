@@ -2,6 +2,7 @@
 //! they render: the ilert web app root for "Open in ilert" links and the alert sources
 //! (`/alert-sources`) the metrics view breaks down by. Only views call it (`visibility: ["app"]`).
 
+use crate::rules::untrusted;
 use ilert_client::Page;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Extensions};
@@ -63,7 +64,7 @@ impl Toolbox {
             .iter()
             .map(|s| Ref {
                 id: s.id,
-                name: s.name.clone(),
+                name: s.name.clone().map(untrusted::inline_owned),
             })
             .collect();
         if params.schedules.len() > 10 {
@@ -79,7 +80,7 @@ impl Toolbox {
                 schedule,
                 user: s.user.map(|u| Ref {
                     id: u.id,
-                    name: Some(u.display_name()),
+                    name: Some(untrusted::inline_owned(u.display_name())),
                 }),
                 start: s.start,
                 end: s.end,

@@ -18,6 +18,7 @@ mod confirm;
 mod connect;
 mod fuzz;
 mod grants;
+mod hostile;
 mod oauth;
 mod operations;
 mod packaging;
