@@ -68,6 +68,45 @@ pub struct Grant {
 #[derive(Clone)]
 pub struct CallerKey(pub ApiKey);
 
+/// The ilert role of the HTTP caller's key, as the key check learnt it from ilert
+/// (`GET /users/current`) and cached with the key; absent when it is not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Guest,
+    Stakeholder,
+    Responder,
+    User,
+    Admin,
+}
+
+impl Role {
+    /// ilert's role name (`RESPONDER`, ...); `None` for one this server does not know.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_uppercase().as_str() {
+            "GUEST" => Some(Self::Guest),
+            "STAKEHOLDER" => Some(Self::Stakeholder),
+            "RESPONDER" => Some(Self::Responder),
+            "USER" => Some(Self::User),
+            "ADMIN" | "OWNER" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guest => "GUEST",
+            Self::Stakeholder => "STAKEHOLDER",
+            Self::Responder => "RESPONDER",
+            Self::User => "USER",
+            Self::Admin => "ADMIN",
+        }
+    }
+}
+
+/// [`Role`] in a request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct CallerRole(pub Role);
+
 /// Attached to a request authenticated with an access token.
 #[derive(Debug, Clone)]
 pub struct GrantInfo {

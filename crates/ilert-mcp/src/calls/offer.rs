@@ -1,7 +1,8 @@
 //! Stage 1, selection and grant: whether this request is offered the tool at all. The server's
 //! own selection already built the catalogue; a request can only narrow it (`X-MCP-*` headers,
-//! read-only first) and an OAuth grant covers only the groups it was given. `tools/list` applies
-//! the same rule, so a tool hidden from the list is refused when called, not just hidden.
+//! read-only first), an OAuth grant covers only the groups it was given, and the caller's ilert
+//! role (learnt with the key) leaves out writes it cannot make. `tools/list` applies the same rule,
+//! so a tool hidden from the list is refused when called, before anyone is asked to confirm it.
 
 use std::sync::OnceLock;
 
@@ -9,7 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock, Tool};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 
-use crate::auth::{GrantInfo, Scope};
+use crate::auth::{CallerRole, GrantInfo, Role, Scope};
 use crate::calls::catalogue::{Catalogue, Selection, is_read_only};
 use crate::rules::{failure, result_text, without_tools};
 
@@ -24,6 +25,31 @@ pub const HEADER_READ_ONLY: &str = "x-mcp-readonly";
 pub struct Offer {
     pub narrowing: Option<Selection>,
     pub grant: Option<Scope>,
+    /// The caller's ilert role, when the key check learnt it.
+    pub role: Option<Role>,
+}
+
+/// Writes that configure ilert (ilert lets USER and ADMIN do them, not RESPONDER).
+const CONFIGURE: &[&str] = &["create_maintenance_window", "create_schedule_override"];
+
+/// Why `role` cannot make the write `tool`, or `None` (reads, and writes the role may make).
+pub fn role_refusal(role: Role, tool: &Tool) -> Option<&'static str> {
+    crate::rules::confirm::class_of(tool)?;
+    if role < Role::Responder {
+        return Some(match role {
+            Role::Guest => {
+                "your ilert role, GUEST, is not allowed to change anything (it can read)"
+            }
+            _ => "your ilert role, STAKEHOLDER, is not allowed to change anything (it can read)",
+        });
+    }
+    if role < Role::User && CONFIGURE.contains(&tool.name.as_ref()) {
+        return Some(
+            "your ilert role, RESPONDER, is not allowed to change configuration such as \
+             maintenance windows and schedule overrides (USER or ADMIN can)",
+        );
+    }
+    None
 }
 
 /// The tool `name` from the catalogue; an unknown name is a protocol error.
@@ -50,6 +76,7 @@ impl Offer {
         Self {
             narrowing: narrowing(&parts.headers),
             grant: parts.extensions.get::<GrantInfo>().map(|g| g.scope),
+            role: parts.extensions.get::<CallerRole>().map(|r| r.0),
         }
     }
 
@@ -67,12 +94,14 @@ impl Offer {
                 "this connection's tool selection excludes it"
             });
         }
-        match &self.grant {
-            Some(scope) if !scope.covers(&needed_scope(set, tool)) => Some(
+        if let Some(scope) = &self.grant
+            && !scope.covers(&needed_scope(set, tool))
+        {
+            return Some(
                 "the access granted to this app does not include it (sign in again and allow it)",
-            ),
-            _ => None,
+            );
         }
+        self.role.and_then(|role| role_refusal(role, tool))
     }
 
     /// The catalogue's tools this request is offered, in catalogue order.

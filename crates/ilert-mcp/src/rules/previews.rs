@@ -283,21 +283,27 @@ pub fn maintenance(
     services: &[String],
     sources: &[String],
 ) -> Preview {
-    let mut preview = Preview::new(
-        "Create maintenance window: alerts from these sources are suppressed while it runs.",
-    )
-    .line(format!(
+    let headline = if sources.is_empty() {
+        "Create maintenance window: it silences no alerts, as it names no alert source; the \
+         services only show as under maintenance."
+    } else {
+        "Create maintenance window: alerts from the alert sources it names are suppressed while it \
+         runs, and only those."
+    };
+    let mut preview = Preview::new(headline).line(format!(
         "{} from {} to {}",
         quoted(summary),
         show(start, tz),
         show(end, tz)
     ));
-    if !sources.is_empty() {
-        preview = preview.line(format!("Alert sources silenced: {}", sources.join(", ")));
-    }
+    preview = preview.line(if sources.is_empty() {
+        "Alert sources silenced: none (alerts keep paging people)".to_owned()
+    } else {
+        format!("Alert sources silenced: {}", sources.join(", "))
+    });
     if !services.is_empty() {
         preview = preview.line(format!(
-            "Services shown under maintenance: {}",
+            "Services shown under maintenance (this alone silences nothing): {}",
             services.join(", ")
         ));
     }

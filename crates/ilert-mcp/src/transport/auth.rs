@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use ilert_client::{ApiError, ApiKey, Client};
 use sha2::{Digest, Sha256};
 
-use crate::auth::CallerKey;
 use crate::auth::{ACCESS_PREFIX, GrantInfo, OAuth, Scope};
+use crate::auth::{CallerKey, CallerRole, Role};
 use crate::calls::catalogue::Catalogue;
 use crate::observe::audit::{AuditLog, Entry, Outcome};
 use crate::transport::guard::ToolCall;
@@ -61,7 +61,8 @@ pub struct BearerAuth {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Verdict {
-    Valid,
+    /// ilert accepted the key; its owner's role, when ilert named one this server knows.
+    Valid(Option<Role>),
     Rejected,
 }
 
@@ -97,7 +98,7 @@ impl BearerAuth {
     fn cached(&self, digest: &[u8; 32]) -> Option<Verdict> {
         let verdicts = self.verdicts.lock().ok()?;
         let (at, verdict) = verdicts.get(digest)?;
-        let ttl = if *verdict == Verdict::Valid {
+        let ttl = if matches!(verdict, Verdict::Valid(_)) {
             VALID_TTL
         } else {
             REJECTED_TTL
@@ -137,12 +138,13 @@ impl BearerAuth {
         }
     }
 
-    /// Asks ilert about a key unless the answer is cached. A key ilert could not be asked about
-    /// (429, 5xx, unreachable, circuit open) is not let through: fail closed, with a 503.
-    async fn verify(&self, key: &ApiKey) -> Result<(), Refusal> {
+    /// Asks ilert about a key unless the answer is cached, and says its owner's role. A key ilert
+    /// could not be asked about (429, 5xx, unreachable, circuit open) is not let through: fail
+    /// closed, with a 503.
+    async fn verify(&self, key: &ApiKey) -> Result<Option<Role>, Refusal> {
         let digest: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
         match self.cached(&digest) {
-            Some(Verdict::Valid) => return Ok(()),
+            Some(Verdict::Valid(role)) => return Ok(role),
             Some(Verdict::Rejected) => return Err(Refusal::Rejected),
             None => {}
         }
@@ -151,11 +153,12 @@ impl BearerAuth {
         }
         match self.client.session(key.clone()).current_user().await {
             Ok(user) => {
-                self.remember(digest, Verdict::Valid);
+                let role = user.role.as_deref().and_then(Role::parse);
+                self.remember(digest, Verdict::Valid(role));
                 if let Some(audit) = &self.audit {
                     audit.remember_user(key, user.id, user.email);
                 }
-                Ok(())
+                Ok(role)
             }
             Err(ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. }) => {
                 self.remember(digest, Verdict::Rejected);
@@ -243,6 +246,11 @@ pub async fn require_bearer(
         };
         match oauth.verify_access(key.expose()) {
             Ok((ilert_key, grant)) => {
+                // The role narrows the tools offered; not knowing it (ilert unavailable) is no
+                // reason to refuse a valid token: ilert still checks each call.
+                if let Ok(Some(role)) = auth.verify(&ilert_key).await {
+                    request.extensions_mut().insert(CallerRole(role));
+                }
                 request.extensions_mut().insert(CallerKey(ilert_key));
                 request.extensions_mut().insert(grant);
             }
@@ -251,7 +259,11 @@ pub async fn require_bearer(
         return next.run(request).await;
     }
     match auth.verify(&key).await {
-        Ok(()) => {}
+        Ok(role) => {
+            if let Some(role) = role {
+                request.extensions_mut().insert(CallerRole(role));
+            }
+        }
         Err(Refusal::Rejected) => {
             return challenge(&auth, Some("invalid_token"), &rejected_message());
         }

@@ -113,7 +113,7 @@ async fn every_write_leaves_one_event_and_no_secret() {
         call_as(url, USER_KEY, &ro, "resolve_alerts", json!({"ids": [b]})).await,
         200
     );
-    // Failed: ilert refuses a stakeholder.
+    // Refused by this server: a stakeholder's role makes no changes.
     assert_eq!(
         call_as(
             url,
@@ -167,7 +167,7 @@ async fn every_write_leaves_one_event_and_no_secret() {
             ("accept_alerts", "done"),
             ("comment_on_alert", "done"),
             ("resolve_alerts", "refused"),
-            ("accept_alerts", "failed"),
+            ("accept_alerts", "refused"),
             ("send_event", "failed"),
             ("resolve_alerts", "refused"),
         ],

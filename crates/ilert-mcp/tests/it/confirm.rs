@@ -1109,3 +1109,29 @@ async fn accepts_across_calls_ask_once_the_window_holds_more_than_three() {
     done(&r);
     assert_eq!(r["structuredContent"]["succeeded"], 2, "{r}");
 }
+
+/// A window that names only services silences nothing: the question says so instead of claiming
+/// that alerts are suppressed (issue 23 §2).
+#[tokio::test]
+async fn a_window_for_services_alone_says_it_silences_nothing() {
+    let (h, _) = start_confirming(vec![confirmer(Policy::Outward)]).await;
+    let day = date_in(chrono_tz::Tz::UTC, 2);
+    let args = json!({"summary": "Search reindex", "start": format!("{day} 22:00"),
+                      "end": format!("{day} 23:00"), "services": ["Search"]});
+    let (_, message) = asked(
+        &rpc(
+            &h.mcp_url,
+            USER_KEY,
+            "create_maintenance_window",
+            &args,
+            None,
+        )
+        .await,
+    );
+    assert!(message.contains("it silences no alerts"), "{message}");
+    assert!(
+        message.contains("Alert sources silenced: none"),
+        "{message}"
+    );
+    assert!(!message.contains("are suppressed"), "{message}");
+}

@@ -699,3 +699,89 @@ async fn token_lifetimes_are_configurable_and_refresh_comes_without_offline_acce
     .unwrap();
     assert_eq!((oauth.access_ttl, oauth.refresh_ttl), (7_200, 86_400));
 }
+
+/// The tools offered follow the key's ilert role (issue 23 §4): a stakeholder is offered no write,
+/// a responder no configuration, and a call of a tool the role cannot use is refused before any
+/// question, changing nothing. The roles come from the sandbox's own users.
+#[tokio::test]
+async fn the_tools_offered_follow_the_keys_role() {
+    let h = start().await;
+    let role = |key: &'static str| {
+        let sandbox = h.sandbox_url.clone();
+        async move {
+            crate::tools_support::sandbox_get(&sandbox, key, "users/current").await["role"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(role(STAKEHOLDER_KEY).await, "STAKEHOLDER");
+    assert_eq!(role("demo-key-responder").await, "RESPONDER");
+    assert_eq!(role(USER_KEY).await, "USER");
+
+    let everything = listed(&h.mcp_url, USER_KEY, &[]).await;
+    let reads: BTreeSet<String> = everything
+        .iter()
+        .filter(|(_, read_only)| *read_only)
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert!(
+        everything.iter().any(|(_, ro)| !ro),
+        "a USER is offered writes"
+    );
+
+    // A stakeholder: exactly the reads.
+    let stakeholder = listed(&h.mcp_url, STAKEHOLDER_KEY, &[]).await;
+    assert_eq!(names(&stakeholder), reads);
+
+    // A responder: everything but configuration.
+    let responder = names(&listed(&h.mcp_url, "demo-key-responder", &[]).await);
+    let configure: BTreeSet<String> = ["create_maintenance_window", "create_schedule_override"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let expected: BTreeSet<String> = names(&everything).difference(&configure).cloned().collect();
+    assert_eq!(responder, expected);
+
+    // Called anyway: refused with the role named, before any confirmation question (the client
+    // declares elicitation in 2026-07-28, so a question would have been an input_required).
+    let windows = || async {
+        crate::tools_support::sandbox_get(&h.sandbox_url, USER_KEY, "maintenance-windows")
+            .await
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = windows().await;
+    let response = reqwest::Client::new()
+        .post(&h.mcp_url)
+        .bearer_auth("demo-key-responder")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "create_maintenance_window")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "create_maintenance_window",
+            "arguments": {"summary": "DB upgrade", "start": "in 1 hour", "end": "in 2 hours",
+                          "services": ["Checkout"]},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "role-test", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
+            }}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let result = &body["result"];
+    assert_ne!(
+        result["resultType"], "input_required",
+        "asked first: {body}"
+    );
+    assert_eq!(result["isError"], true, "{body}");
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("RESPONDER"), "{text}");
+    assert_eq!(windows().await, before, "nothing changed");
+}

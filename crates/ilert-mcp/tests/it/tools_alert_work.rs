@@ -458,22 +458,31 @@ async fn comment_on_alert_refusals_say_why_and_change_nothing() {
         &["unknown field `text`"],
     );
 
-    // Neither a stakeholder nor a responder sees integration keys, which commenting needs.
-    for key in [STAKEHOLDER_KEY, RESPONDER_KEY] {
-        let other = connect(&h.mcp_url, key, Era::Stateless).await;
-        err(
-            &call(
-                &other,
-                "comment_on_alert",
-                json!({"id": id, "comment": "from someone else"}),
-            )
-            .await,
-            &[
-                "only users and admins may see the key",
-                "Comment in the ilert app",
-            ],
-        );
-    }
+    // A stakeholder changes nothing: refused by role before ilert is asked.
+    let stakeholder = connect(&h.mcp_url, STAKEHOLDER_KEY, Era::Stateless).await;
+    err(
+        &call(
+            &stakeholder,
+            "comment_on_alert",
+            json!({"id": id, "comment": "from someone else"}),
+        )
+        .await,
+        &["not allowed", "STAKEHOLDER"],
+    );
+    // A responder does not see integration keys, which commenting needs.
+    let responder = connect(&h.mcp_url, RESPONDER_KEY, Era::Stateless).await;
+    err(
+        &call(
+            &responder,
+            "comment_on_alert",
+            json!({"id": id, "comment": "from someone else"}),
+        )
+        .await,
+        &[
+            "only users and admins may see the key",
+            "Comment in the ilert app",
+        ],
+    );
     let log = sandbox_get(
         &h.sandbox_url,
         USER_KEY,
@@ -565,7 +574,7 @@ async fn run_alert_action_lists_the_real_actions_when_the_name_is_wrong() {
             json!({"id": id, "action": "Create Jira issue"}),
         )
         .await,
-        &["not allowed", "run alert actions"],
+        &["not allowed", "STAKEHOLDER"],
     );
     let actions = sandbox_get(&h.sandbox_url, USER_KEY, &format!("alerts/{id}/actions")).await;
     assert!(
@@ -707,7 +716,7 @@ async fn create_alert_refusals_create_nothing() {
             json!({"summary": "x", "source": "Checkout API"}),
         )
         .await,
-        &["not allowed", "create alerts"],
+        &["not allowed", "STAKEHOLDER"],
     );
     assert_eq!(
         open_alerts(&h.sandbox_url).await.len(),
