@@ -270,6 +270,7 @@ mod tests {
                 ..Default::default()
             }),
             grant: Some(Scope::NONE),
+            role: Some(Role::Stakeholder),
         };
         assert!(
             read_only
@@ -286,6 +287,7 @@ mod tests {
         let granted_nothing = Offer {
             narrowing: None,
             grant: Some(Scope::NONE),
+            role: None,
         };
         assert!(
             granted_nothing
@@ -312,5 +314,22 @@ mod tests {
             result_text(&answer),
             "create_alert is not available: this connection is read-only."
         );
+    }
+
+    #[test]
+    fn a_role_is_offered_the_writes_it_can_make() {
+        let catalogue = Catalogue::full();
+        let tool = |name| find(&catalogue, name).unwrap();
+        for role in [Role::Guest, Role::Stakeholder] {
+            assert!(role_refusal(role, tool("accept_alerts")).is_some());
+            assert!(role_refusal(role, tool("list_alerts")).is_none());
+        }
+        assert!(role_refusal(Role::Responder, tool("accept_alerts")).is_none());
+        assert!(role_refusal(Role::Responder, tool("create_maintenance_window")).is_some());
+        assert!(role_refusal(Role::Responder, tool("create_schedule_override")).is_some());
+        assert!(role_refusal(Role::User, tool("create_maintenance_window")).is_none());
+        assert_eq!(Role::parse("responder"), Some(Role::Responder));
+        assert_eq!(Role::parse("OWNER"), Some(Role::Admin));
+        assert_eq!(Role::parse("ROBOT"), None);
     }
 }
