@@ -321,6 +321,17 @@ async fn the_consent_page_shows_scheme_and_host() {
             "<strong>http://127.0.0.1:33418</strong>, an app on this device",
             true,
         ),
+        // Issue 23 §5: a website's port is shown unless it is the default one.
+        (
+            "https://claude.ai:8443/api/mcp/auth_callback",
+            "<strong>https://claude.ai:8443</strong>.",
+            false,
+        ),
+        (
+            "https://claude.ai:443/api/mcp/auth_callback",
+            "<strong>https://claude.ai</strong>.",
+            false,
+        ),
     ];
     for (redirect, shown, app) in cases {
         let id = client_id(&base, redirect).await;
