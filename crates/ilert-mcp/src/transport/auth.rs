@@ -386,7 +386,10 @@ pub async fn require_scope(
             .as_ref()
             .and_then(|m| m.pointer("/params/_meta/io.modelcontextprotocol~1clientInfo"))
             .and_then(|c| serde_json::from_value(c.clone()).ok());
-        let entry = Entry::open(&tool_name, arguments, Some(&parts), client, None);
+        let mut entry = Entry::open(&tool_name, arguments, Some(&parts), client, None);
+        entry.confirmation(crate::observe::audit::Confirmation::not_asked(
+            crate::calls::trail::REFUSED_FIRST,
+        ));
         let api = parts
             .extensions
             .get::<CallerKey>()
