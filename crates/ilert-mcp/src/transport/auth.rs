@@ -242,6 +242,13 @@ pub async fn require_bearer(
             );
         };
         match oauth.verify_access(key.expose()) {
+            Ok((_, grant)) if oauth.family_revoked(&grant.family).await => {
+                return challenge(
+                    &auth,
+                    Some("invalid_token"),
+                    "this sign-in was revoked because one of its refresh tokens was used twice; sign in again",
+                );
+            }
             Ok((ilert_key, grant)) => {
                 request.extensions_mut().insert(CallerKey(ilert_key));
                 request.extensions_mut().insert(grant);

@@ -273,6 +273,23 @@ async fn reuse_of_a_rotated_refresh_token_revokes_its_family() {
     let (status, thief) = refresh(&base, &id, &thief_1).await;
     assert_eq!(status, 200, "{thief}");
     let thief_2 = thief["refresh_token"].as_str().unwrap().to_owned();
+    let thief_access = thief["access_token"].as_str().unwrap().to_owned();
+    let list_tools = |token: String| {
+        let url = h.mcp_url.clone();
+        async move {
+            http_client()
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2025-11-25")
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(list_tools(thief_access.clone()).await.status(), 200);
     // The real client uses its (already rotated) token: refused, and the family revoked.
     let (status, body) = refresh(&base, &id, &stolen).await;
     assert_eq!(
@@ -293,9 +310,20 @@ async fn reuse_of_a_rotated_refresh_token_revokes_its_family() {
             .contains("revoked"),
         "{body}"
     );
-    // Another sign-in's family goes on.
+    // Issue 23 §5: the family's access tokens stop working now, not at their expiry.
+    let refused = list_tools(thief_access).await;
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    assert!(refused.text().await.unwrap().contains("revoked"));
+    // Another sign-in's family goes on, its access token too.
     let (status, body) = refresh(&base, &other_id, &other).await;
     assert_eq!(status, 200, "{body}");
+    let other_access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(list_tools(other_access).await.status(), 200);
 }
 
 /// Finding 5: the consent page shows scheme and host, and a redirect that is neither https nor a
