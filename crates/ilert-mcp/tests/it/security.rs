@@ -811,6 +811,36 @@ fn serve_args(args: &[&str]) -> ilert_mcp::commands::cli::HttpArgs {
     }
 }
 
+/// Issue 23 §5: a token key without Redis lets replicas that share the key each accept one
+/// confirmation once; `serve` warns at start, and not when Redis is set or no key is.
+#[tokio::test]
+async fn a_shared_key_without_redis_is_warned_about_at_start() {
+    use ilert_mcp::rules::confirm::Policy;
+    let warned = |args: &[&str]| {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            ilert_mcp::confirmer(&serve_args(args), Policy::Outward).unwrap();
+        });
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .any(|l| l.contains("WARN") && l.contains("replayed once per replica"))
+    };
+    let key = TokenKey::generate().to_base64();
+    assert!(warned(&["--token-key", &key]));
+    assert!(!warned(&[
+        "--token-key",
+        &key,
+        "--redis-url",
+        "redis://127.0.0.1:1/0"
+    ]));
+    assert!(!warned(&[]));
+}
+
 /// Finding 14: an http:// public URL on a host other than loopback needs an explicit flag, and
 /// without a public URL a server bound to every interface names no issuer.
 #[tokio::test]
