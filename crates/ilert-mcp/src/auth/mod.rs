@@ -36,8 +36,8 @@ pub const CSRF_PREFIX: &str = "imcp_csrf.";
 /// Default lifetimes, in seconds; `--access-token-secs` and `--refresh-token-secs` change them.
 pub const ACCESS_TTL: i64 = 3_600;
 pub const REFRESH_TTL: i64 = 30 * 86_400;
-/// The bounds an operator may choose within: access tokens cannot be revoked before they expire,
-/// so they stay at most a day; refresh tokens at most a year.
+/// The bounds an operator may choose within: access tokens end early only when their family is
+/// revoked (see [`OAuth::family_revoked`]), so they stay at most a day; refresh tokens at most a year.
 pub const ACCESS_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 pub const REFRESH_TTL_RANGE: std::ops::RangeInclusive<i64> = 300..=365 * 86_400;
 pub const CODE_TTL: i64 = 120;
