@@ -133,6 +133,14 @@ pub fn oauth(
     Ok(Some(oauth))
 }
 
+/// Logged at start when a token key is set but no Redis: replicas sharing the key would each
+/// remember used one-time values only in their own memory.
+pub const REPLAY_PER_REPLICA: &str = "ILERT_MCP_TOKEN_KEY is set but ILERT_MCP_REDIS_URL is not: \
+     used confirmations, authorization codes and rotated refresh tokens are remembered only in this \
+     process. If several replicas share this key, each one accepts the same confirmation (and code \
+     or refresh token) once: a person's single yes can be replayed once per replica. Set \
+     ILERT_MCP_REDIS_URL on every replica, or run exactly one";
+
 /// Confirmation of outward writes for `serve`: sealed with ILERT_MCP_TOKEN_KEY (the same on every
 /// replica, so any of them can finish a confirmation another one asked), replays refused through
 /// Redis when `--redis-url` is set, else in this process.
@@ -151,6 +159,9 @@ pub fn confirmer(
         )?),
         None => std::sync::Arc::new(auth::store::InMemory::default()),
     };
+    if args.token_key.is_some() && args.redis_url.is_none() {
+        tracing::warn!("{REPLAY_PER_REPLICA}");
+    }
     if policy != rules::confirm::Policy::Never && args.token_key.is_none() {
         tracing::info!(
             "confirmations are sealed with a per-process key; behind a load balancer set ILERT_MCP_TOKEN_KEY \

@@ -427,19 +427,19 @@ fn consent_fieldset(oauth: &OAuth, scope: Scope) -> String {
 }
 
 /// Where the browser goes after consent, as HTML: scheme and host, so `x-evil://claude.ai` does not
-/// read as claude.ai; the port too for loopback apps (they differ by port alone); and anything
-/// that is neither https on the internet is marked as an app on this device.
+/// read as claude.ai; any port that is not the scheme's default, so `https://claude.ai:8443` does
+/// not read as claude.ai either and loopback apps (they differ by port alone) are told apart; and
+/// anything that is neither https on the internet is marked as an app on this device.
 fn destination(target: Option<&url::Url>, raw: &str) -> String {
     let Some(u) = target else {
         return format!("<strong>{}</strong>", escape(raw));
     };
     let host = u.host_str().unwrap_or("");
+    // `port()` is None for the scheme's default port.
     let shown = match u.port() {
-        Some(port) if super::clients::is_loopback(u) => {
-            format!("{}://{host}:{port}", u.scheme())
-        }
         _ if host.is_empty() => format!("{}:", u.scheme()),
-        _ => format!("{}://{host}", u.scheme()),
+        Some(port) => format!("{}://{host}:{port}", u.scheme()),
+        None => format!("{}://{host}", u.scheme()),
     };
     if u.scheme() == "https" && !super::clients::is_loopback(u) {
         format!("<strong>{}</strong>", escape(&shown))

@@ -3,7 +3,7 @@
 //! fetched with care: https only, public addresses only, no redirects, 64 KiB, 5 s.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -338,9 +338,14 @@ fn is_public(ip: IpAddr) -> bool {
                 || (a == 198 && (b == 18 || b == 19)))
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments().first().copied().unwrap_or(0);
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            let segments = v6.segments();
+            let first = segments.first().copied().unwrap_or(0);
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_public(IpAddr::V4(v4));
+            }
+            // Local-use NAT64 (RFC 8215): the IPv4 part sits where the site chose; reaches inside.
+            if segments.get(..3) == Some(&[0x64, 0xff9b, 1][..]) {
+                return false;
             }
             !(v6.is_loopback()
                 || v6.is_unspecified()
@@ -348,6 +353,29 @@ fn is_public(ip: IpAddr) -> bool {
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80)
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address reaches through a translator or tunnel: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), NAT64 with the well-known prefix
+/// (`64:ff9b::a.b.c.d`, RFC 6052) and 6to4 (`2002:aabb:ccdd::/48`, RFC 3056). `::` and `::1`
+/// are left to the IPv6 checks.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    if v6.is_loopback() || v6.is_unspecified() {
+        return None;
+    }
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        [0, 0, 0, 0, 0, 0xffff | 0, hi, lo] => Some(v4(hi, lo)),
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
     }
 }
 
@@ -421,10 +449,31 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "0.0.0.0",
+            // IPv4-compatible IPv6 of private IPv4
+            "::10.0.0.1",
+            "::127.0.0.1",
+            "::169.254.169.254",
+            "::ffff:0:10.0.0.1",
+            // NAT64, well-known prefix and local-use prefix
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::8.8.8.8",
+            // 6to4 of private IPv4
+            "2002:0a00:0001::1",
+            "2002:7f00:0001::",
+            "2002:c0a8:0101:1::1",
+            "2002:a9fe:a9fe::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "2606:4700::1111"] {
+        for ip in [
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:0808:0808::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }

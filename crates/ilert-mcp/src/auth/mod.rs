@@ -12,7 +12,9 @@ pub mod seal;
 pub mod store;
 pub mod token;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -34,8 +36,8 @@ pub const CSRF_PREFIX: &str = "imcp_csrf.";
 /// Default lifetimes, in seconds; `--access-token-secs` and `--refresh-token-secs` change them.
 pub const ACCESS_TTL: i64 = 3_600;
 pub const REFRESH_TTL: i64 = 30 * 86_400;
-/// The bounds an operator may choose within: access tokens cannot be revoked before they expire,
-/// so they stay at most a day; refresh tokens at most a year.
+/// The bounds an operator may choose within: access tokens end early only when their family is
+/// revoked (see [`OAuth::family_revoked`]), so they stay at most a day; refresh tokens at most a year.
 pub const ACCESS_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 pub const REFRESH_TTL_RANGE: std::ops::RangeInclusive<i64> = 300..=365 * 86_400;
 pub const CODE_TTL: i64 = 120;
@@ -117,6 +119,45 @@ pub struct GrantInfo {
     pub client_name: Option<String>,
     /// The ilert user who granted it.
     pub uid: i64,
+    /// The token family (see [`Grant::fam`]); empty in tokens made before families existed.
+    pub family: String,
+}
+
+/// How long a replica trusts its last look at whether a token family is revoked. An access token
+/// of a family revoked on another replica stops working within this time (the store is shared,
+/// Redis); on the replica that revoked it, at once.
+pub const FAMILY_CHECK_TTL: Duration = Duration::from_secs(30);
+const MAX_FAMILIES: usize = 10_000;
+
+/// What this replica last learnt about token families: revoked ones are remembered for good (a
+/// revocation is never undone), unrevoked ones for [`FAMILY_CHECK_TTL`].
+#[derive(Default)]
+pub struct RevokedFamilies {
+    seen: Mutex<HashMap<String, (Instant, bool)>>,
+}
+
+impl RevokedFamilies {
+    /// Whether `family` is revoked, if known at `now` without asking the store.
+    pub fn known(&self, family: &str, now: Instant) -> Option<bool> {
+        let seen = self.seen.lock().ok()?;
+        let (at, revoked) = seen.get(family)?;
+        (*revoked || now.saturating_duration_since(*at) < FAMILY_CHECK_TTL).then_some(*revoked)
+    }
+
+    /// Remembers what the store said about `family` at `now`.
+    pub fn remember(&self, family: &str, revoked: bool, now: Instant) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() >= MAX_FAMILIES {
+                seen.retain(|_, (at, revoked)| {
+                    *revoked && now.saturating_duration_since(*at) < Duration::from_secs(86_400)
+                });
+                if seen.len() >= MAX_FAMILIES {
+                    seen.clear();
+                }
+            }
+            seen.insert(family.to_owned(), (now, revoked));
+        }
+    }
 }
 
 impl std::fmt::Debug for OAuth {
@@ -146,6 +187,8 @@ pub struct OAuth {
     pub ceiling: Scope,
     /// Private redirect schemes accepted besides the known native clients' (`--redirect-scheme`).
     pub redirect_schemes: Vec<String>,
+    /// Token families this replica knows to be revoked, or not, lately.
+    pub families: RevokedFamilies,
 }
 
 impl OAuth {
@@ -168,6 +211,7 @@ impl OAuth {
             refresh_ttl: REFRESH_TTL,
             ceiling: Scope::Write,
             redirect_schemes: Vec::new(),
+            families: RevokedFamilies::default(),
         })
     }
 
@@ -205,8 +249,32 @@ impl OAuth {
                     .map(|c| c.name),
                 client: grant.cid,
                 uid: grant.uid,
+                family: grant.fam,
             },
         ))
+    }
+
+    /// Whether the access token's `family` was revoked (a rotated refresh token of it was used
+    /// again), on any replica sharing the store: asked of the store at most every
+    /// [`FAMILY_CHECK_TTL`] per family. If the store does not answer, the token is let through
+    /// (as access tokens are while Redis is down) and the store is asked again after the TTL.
+    pub async fn family_revoked(&self, family: &str) -> bool {
+        if family.is_empty() {
+            return false;
+        }
+        let now = Instant::now();
+        if let Some(revoked) = self.families.known(family, now) {
+            return revoked;
+        }
+        let revoked = match self.used.is_used(&format!("family:{family}")).await {
+            Ok(revoked) => revoked,
+            Err(e) => {
+                tracing::warn!(store = self.used.name(), error = %e, "could not check whether a token family is revoked; letting its access token through");
+                false
+            }
+        };
+        self.families.remember(family, revoked, now);
+        revoked
     }
 }
 
@@ -285,4 +353,31 @@ pub async fn cors(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod family_tests {
+    use super::*;
+
+    #[test]
+    fn revoked_families_stay_known_and_others_are_asked_again_after_the_ttl() {
+        let families = RevokedFamilies::default();
+        let t0 = Instant::now();
+        assert_eq!(families.known("f", t0), None);
+        families.remember("f", false, t0);
+        families.remember("g", true, t0);
+        assert_eq!(
+            families.known("f", t0 + Duration::from_secs(29)),
+            Some(false)
+        );
+        assert_eq!(
+            families.known("f", t0 + FAMILY_CHECK_TTL),
+            None,
+            "asked again"
+        );
+        assert_eq!(
+            families.known("g", t0 + Duration::from_secs(3_600)),
+            Some(true)
+        );
+    }
 }

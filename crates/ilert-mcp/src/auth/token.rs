@@ -187,11 +187,17 @@ async fn refresh(oauth: &OAuth, req: TokenRequest) -> Response {
             // Reuse of a rotated token: one of the two holders is not the client. Revoke the
             // whole family, so the chain the other holder got from it ends too.
             if !grant.fam.is_empty() {
-                let until = store::now() + oauth.refresh_ttl;
+                // Long enough for the family's refresh and access tokens alike to run out.
+                let until = store::now() + oauth.refresh_ttl.max(oauth.access_ttl);
                 if let Err(e) = oauth.used.first_use(&family, until).await {
                     tracing::warn!(store = oauth.used.name(), error = %e, "could not record a revoked token family");
                     return unavailable(oauth, "a revoked token family", &e);
                 }
+                // This replica refuses the family's access tokens at once; the others within
+                // `FAMILY_CHECK_TTL`.
+                oauth
+                    .families
+                    .remember(&grant.fam, true, std::time::Instant::now());
                 tracing::warn!(
                     user = grant.uid,
                     "a rotated refresh token was used again: its whole family is revoked"

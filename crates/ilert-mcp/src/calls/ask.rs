@@ -11,26 +11,26 @@ use crate::calls::permit::answered;
 use crate::calls::run::Runner;
 use crate::rules::confirm::{self, Confirmer, Outcome, Preview, Stage};
 
-/// The tool's answer, or the question its checkpoint raised; `true` when the person said no.
-/// `retry` is the call again, kept when a stage was given.
+/// The tool's answer, or the question its checkpoint raised; with the person's answer when they
+/// were asked in band. `retry` is the call again, kept when a stage was given.
 pub async fn after(
     runner: &Runner<'_>,
     confirmer: &Confirmer,
     stage: Option<&Stage>,
     retry: Option<(CallToolRequestParams, RequestContext<RoleServer>)>,
     result: Result<CallToolResponse, ErrorData>,
-) -> (Result<CallToolResponse, ErrorData>, bool) {
+) -> (Result<CallToolResponse, ErrorData>, Option<Outcome>) {
     let (Some(stage), Some((request, context))) = (stage, retry) else {
-        return (result, false);
+        return (result, None);
     };
     let Some(preview) = stage.take_preview() else {
-        return (result, false);
+        return (result, None);
     };
     if super::is_2026_era(&context) {
-        return (Ok(confirmer.ask(stage.binding(), &preview).into()), false);
+        return (Ok(confirmer.ask(stage.binding(), &preview).into()), None);
     }
     let (result, outcome) = in_band(runner, &preview, stage, request, context).await;
-    (result, outcome != Outcome::Accepted)
+    (result, Some(outcome))
 }
 
 /// Handshake-era stdio, where the server may send requests mid-call: ask with

@@ -32,8 +32,9 @@ impl Answered {
     }
 }
 
-/// Whether `tool` may run for this call: `Ok(stage)` to run it (the stage goes into the tool's
-/// extensions for its checkpoint; `None` for reads), `Err` to answer without running it.
+/// Whether `tool` may run for this call: `Ok((stage, outcome))` to run it (the stage goes into the
+/// tool's extensions for its checkpoint; `None` for reads; `outcome` is `Accepted` when the call
+/// brought the person's yes), `Err` to answer without running it.
 /// `caller` names who calls (see [`confirm::caller_id`]); `can_ask` comes from [`can_ask`].
 pub async fn check(
     confirmer: &Confirmer,
@@ -41,9 +42,9 @@ pub async fn check(
     request: &CallToolRequestParams,
     caller: impl FnOnce() -> String,
     can_ask: bool,
-) -> Result<Option<Stage>, Answered> {
+) -> Result<(Option<Stage>, Option<Outcome>), Answered> {
     let Some(class) = confirm::class_of(tool) else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let title = tool.title.as_deref().unwrap_or(tool.name.as_ref());
     let binding = Binding::new(&caller(), &tool.name, request.arguments.as_ref());
@@ -54,7 +55,7 @@ pub async fn check(
         answered(&tool.name, outcome);
     }
     match before {
-        Before::Run(stage) => Ok(Some(stage)),
+        Before::Run(stage) => Ok((Some(stage), outcome)),
         Before::Answer(answer) => Err(Answered { answer, outcome }),
     }
 }
@@ -100,11 +101,11 @@ mod tests {
         let read = find(&catalogue, "list_alerts").unwrap();
         let request = CallToolRequestParams::new("list_alerts");
         let stage = check(&confirmer, read, &request, || unreachable!(), true).await;
-        assert!(matches!(stage, Ok(None)));
+        assert!(matches!(stage, Ok((None, None))));
         let write = find(&catalogue, "create_alert").unwrap();
         let request = CallToolRequestParams::new("create_alert");
         let stage = check(&confirmer, write, &request, || "caller".into(), true).await;
-        assert!(matches!(stage, Ok(Some(_))));
+        assert!(matches!(stage, Ok((Some(_), None))));
     }
 
     #[tokio::test]

@@ -192,24 +192,26 @@ impl ServerHandler for IlertMcp {
         // 2. Permission: only now, with selection, read-only and grants applied, may a write ask.
         let caller = || self.tools.caller_id(&context.extensions);
         let can_ask = permit::can_ask(&context);
-        let stage = match permit::check(&self.tools.confirm, tool, &request, caller, can_ask).await
-        {
-            Ok(stage) => stage,
-            Err(answered) => {
-                meter.record("confirmation");
-                trail.close(answered.audited()).await;
-                return Ok(answered.answer);
-            }
-        };
+        let (stage, said) =
+            match permit::check(&self.tools.confirm, tool, &request, caller, can_ask).await {
+                Ok(permitted) => permitted,
+                Err(answered) => {
+                    meter.record("confirmation");
+                    let asked = trail::Asked::answered(answered.outcome);
+                    trail.close(answered.audited(), asked).await;
+                    return Ok(answered.answer);
+                }
+            };
         // 3. The tool in its span; 4. confirmation: ask the person what its checkpoint showed.
         let runner = Runner::new(&self.tools, &self.catalogue, &offer);
         let retry = stage.as_ref().map(|_| (request.clone(), context.clone()));
         let result = runner.call(request, context, stage.as_ref()).await;
         let confirm = &self.tools.confirm;
-        let (result, declined) = ask::after(&runner, confirm, stage.as_ref(), retry, result).await;
+        let (result, in_band) = ask::after(&runner, confirm, stage.as_ref(), retry, result).await;
         // 5. Metrics, then 6. the audit outcome.
         meter.record(meter::outcome(&result));
-        trail.close(trail::verdict(&result, declined)).await;
+        let asked = trail::Asked::ran(in_band.or(said), confirm.policy, can_ask);
+        trail.ended(&result, asked).await;
         result
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! An event says who (the ilert user's id and e-mail), how they authenticated (a prefix of the
 //! SHA-256 of their key, or the OAuth client id and name), through which MCP client, which tool,
-//! on which ids, and the outcome. It never holds an argument value that could be a secret: ids are
+//! on which ids, the outcome, whether a person was asked to confirm and what they answered (or why
+//! nobody was), and the ids of anything the write created. It never holds an argument value that could be a secret: ids are
 //! kept, every other argument is recorded by its kind and length only.
 //!
 //! The tool-call path opens an [`Entry`] where a call starts and finishes it once; the HTTP scope
@@ -43,6 +44,50 @@ pub enum Outcome {
     Failed,
     /// The human said no when asked to confirm.
     Declined,
+}
+
+/// Whether a person was asked to confirm a write and what they said, or why nobody was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Confirmation {
+    pub asked: bool,
+    /// The answer, when a person was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
+    /// Why nobody was asked: this server's own words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<&'static str>,
+}
+
+impl Confirmation {
+    /// A person was asked and answered `answer`.
+    pub fn answered(answer: Answer) -> Self {
+        Self {
+            asked: true,
+            answer: Some(answer),
+            why_not: None,
+        }
+    }
+
+    /// Nobody was asked, because `why`.
+    pub fn not_asked(why: &'static str) -> Self {
+        Self {
+            asked: false,
+            answer: None,
+            why_not: Some(why),
+        }
+    }
+}
+
+/// A person's answer to a confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Accepted,
+    Declined,
+    Cancelled,
+    /// The answer came with a state this server would not take (altered, expired, already used,
+    /// another caller's): what the person said is unknown.
+    Invalid,
 }
 
 /// How the caller authenticated.
@@ -97,6 +142,12 @@ pub struct Event {
     /// Why, for refused, failed and declined: this server's own words, never ilert's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether a person was asked and what they answered, or why nobody was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// The ids of what the write created (an alert, an incident, a maintenance window).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<Value>,
 }
 
 enum Sink {
@@ -289,8 +340,25 @@ impl Entry {
                 arguments,
                 outcome: Outcome::Done,
                 reason: None,
+                confirmation: None,
+                created: Vec::new(),
             },
         }
+    }
+
+    /// The tool called.
+    pub fn tool(&self) -> &str {
+        &self.event.tool
+    }
+
+    /// Records whether a person was asked to confirm, and what they said.
+    pub fn confirmation(&mut self, confirmation: Confirmation) {
+        self.event.confirmation = Some(confirmation);
+    }
+
+    /// Records the ids of what the write created.
+    pub fn created(&mut self, ids: Vec<Value>) {
+        self.event.created = ids;
     }
 
     /// Writes the event with `outcome`, naming the ilert user (asked of ilert through `api`, or

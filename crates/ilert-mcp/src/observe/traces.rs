@@ -5,7 +5,7 @@
 //! call made for it is a client span below it (see `ilert-client`'s `fetch`).
 //!
 //! Spans carry names, methods, route templates, status codes and outcomes: never a key, a token or
-//! an argument value. Without an endpoint nothing here runs past one atomic load per request: the
+//! an argument value; a method or tool name the server does not know is `unknown`. Without an endpoint nothing here runs past one atomic load per request: the
 //! spans' targets (`otel::…`) are switched off for the log output, so no layer is interested in
 //! them and `tracing` skips them at the call site.
 
@@ -165,18 +165,75 @@ impl<S: Service<RoleServer>> Service<RoleServer> for Traced<S> {
     }
 }
 
-/// What a request span is made of.
-struct Request<'a> {
-    method: &'a str,
-    tool: Option<&'a str>,
+/// What a request span is made of. Method and tool are names this server knows or
+/// [`UNKNOWN`]: a client's made-up name never becomes a span name or attribute (it could carry
+/// data, and every distinct name is a new span name in the collector).
+struct Request {
+    method: &'static str,
+    tool: Option<&'static str>,
     id: String,
     version: Option<String>,
     over_http: bool,
 }
 
+/// What a span says in place of a method or tool name this server does not know.
+pub const UNKNOWN: &str = "unknown";
+
+/// The JSON-RPC request methods of MCP a client may send (rmcp's `ClientRequest`, less its
+/// catch-all `CustomRequest`).
+const METHODS: [&str; 21] = [
+    "initialize",
+    "ping",
+    "server/discover",
+    "completion/complete",
+    "logging/setLevel",
+    "prompts/get",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "resources/directory/read",
+    "subscriptions/listen",
+    "tools/call",
+    "tools/list",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
+    "skills/list",
+    "skills/get",
+];
+
+/// `method` if MCP defines it, else [`UNKNOWN`].
+fn known_method(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or(UNKNOWN)
+}
+
+/// `name` if it is one of this build's tools (in any toolset, selected or not), else [`UNKNOWN`].
+fn known_tool(name: &str) -> &'static str {
+    static TOOLS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+        std::sync::OnceLock::new();
+    TOOLS
+        .get_or_init(|| {
+            crate::calls::catalogue::toolsets()
+                .iter()
+                .flat_map(|set| (set.router)().list_all())
+                .map(|tool| tool.name.to_string())
+                .collect()
+        })
+        .get(name)
+        .map(String::as_str)
+        .unwrap_or(UNKNOWN)
+}
+
 /// The server span of one MCP request (`tools/call get_alert`), child of the caller's trace when
 /// `carrier` holds its context.
-fn mcp_span(request: &Request<'_>, carrier: &dyn Extractor) -> tracing::Span {
+fn mcp_span(request: &Request, carrier: &dyn Extractor) -> tracing::Span {
     let name = match request.tool {
         Some(tool) => format!("{} {tool}", request.method),
         None => request.method.to_owned(),
@@ -205,11 +262,11 @@ fn mcp_span(request: &Request<'_>, carrier: &dyn Extractor) -> tracing::Span {
 /// Over stdio the request is typed already: the span comes from it and its `_meta`.
 fn request_span(request: &ClientRequest, context: &RequestContext<RoleServer>) -> tracing::Span {
     let tool = match request {
-        ClientRequest::CallToolRequest(call) => Some(call.params.name.as_ref()),
+        ClientRequest::CallToolRequest(call) => Some(known_tool(call.params.name.as_ref())),
         _ => None,
     };
     let described = Request {
-        method: request.method(),
+        method: known_method(request.method()),
         tool,
         id: context.id.to_string(),
         version: context.protocol_version().map(|v| v.to_string()),
@@ -320,11 +377,11 @@ pub async fn http_span(
         .or(envelope.params.protocol_version.as_deref())
         .or_else(|| parts.headers.get("mcp-protocol-version")?.to_str().ok())
         .map(str::to_owned);
+    let method = known_method(method);
     let described = Request {
         method,
         tool: (method == "tools/call")
-            .then_some(envelope.params.name.as_deref())
-            .flatten(),
+            .then(|| known_tool(envelope.params.name.as_deref().unwrap_or(""))),
         id: envelope
             .id
             .as_ref()
@@ -398,4 +455,23 @@ fn answer_error(body: &[u8]) -> Option<String> {
 fn record_error(span: &tracing::Span, error: &str) {
     span.record("error.type", error);
     span.record("otel.status_code", "ERROR");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_methods_and_tools_name_spans() {
+        assert_eq!(known_method("tools/call"), "tools/call");
+        assert_eq!(known_method("server/discover"), "server/discover");
+        assert_eq!(known_method("tools/call "), UNKNOWN);
+        assert_eq!(known_method("x/4111111111111111"), UNKNOWN);
+        assert_eq!(known_tool("get_alert"), "get_alert");
+        assert_eq!(known_tool("who_is_on_call"), "who_is_on_call");
+        assert_eq!(known_tool("search"), "search");
+        assert_eq!(known_tool("get_alert\nx"), UNKNOWN);
+        assert_eq!(known_tool("jonas.weber@example.com"), UNKNOWN);
+        assert_eq!(known_tool(""), UNKNOWN);
+    }
 }

@@ -245,6 +245,13 @@ pub async fn require_bearer(
             );
         };
         match oauth.verify_access(key.expose()) {
+            Ok((_, grant)) if oauth.family_revoked(&grant.family).await => {
+                return challenge(
+                    &auth,
+                    Some("invalid_token"),
+                    "this sign-in was revoked because one of its refresh tokens was used twice; sign in again",
+                );
+            }
             Ok((ilert_key, grant)) => {
                 // The role narrows the tools offered; not knowing it (ilert unavailable) is no
                 // reason to refuse a valid token: ilert still checks each call.
@@ -398,7 +405,10 @@ pub async fn require_scope(
             .as_ref()
             .and_then(|m| m.pointer("/params/_meta/io.modelcontextprotocol~1clientInfo"))
             .and_then(|c| serde_json::from_value(c.clone()).ok());
-        let entry = Entry::open(&tool_name, arguments, Some(&parts), client, None);
+        let mut entry = Entry::open(&tool_name, arguments, Some(&parts), client, None);
+        entry.confirmation(crate::observe::audit::Confirmation::not_asked(
+            crate::calls::trail::REFUSED_FIRST,
+        ));
         let api = parts
             .extensions
             .get::<CallerKey>()

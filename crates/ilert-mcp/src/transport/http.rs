@@ -1,6 +1,6 @@
 //! Streamable HTTP on `/mcp`: stateless (any replica answers any request), JSON answers, both
 //! protocol eras (2025-03-26 to 2025-11-25 with `initialize`, 2026-07-28 with `server/discover`),
-//! Host and Origin validation, a body limit, and `/healthz`.
+//! Host and Origin validation, a body limit, and `/healthz`, `/readyz` and `/metrics` (Host checked too).
 
 use std::sync::Arc;
 
@@ -71,6 +71,13 @@ pub fn router(shared: Arc<Toolbox>, catalogue: Arc<Catalogue>, config: &HttpConf
         .as_ref()
         .and_then(|o| url::Url::parse(&o.issuer).ok())
         .and_then(|u| u.host_str().map(str::to_owned));
+    let hosts: Vec<String> = LOOPBACK_HOSTS
+        .iter()
+        .map(|h| h.to_string())
+        .chain(config.allowed_hosts.iter().cloned())
+        .chain(public_host)
+        .collect();
+    let ops_hosts = crate::transport::ops::OpsHosts::new(hosts.iter().map(String::as_str));
     // A portless entry means the scheme's default port (rmcp would match every port).
     let origins: Vec<String> = LOOPBACK_ORIGINS
         .iter()
@@ -88,13 +95,7 @@ pub fn router(shared: Arc<Toolbox>, catalogue: Arc<Catalogue>, config: &HttpConf
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .with_max_request_body_bytes(config.max_body_bytes)
-        .with_allowed_hosts(
-            LOOPBACK_HOSTS
-                .iter()
-                .map(|h| h.to_string())
-                .chain(config.allowed_hosts.iter().cloned())
-                .chain(public_host),
-        )
+        .with_allowed_hosts(hosts)
         .with_allowed_origins(origins.iter().cloned())
         .enforce_origin_validation();
     let scope_check = ScopeCheck {
@@ -127,6 +128,7 @@ pub fn router(shared: Arc<Toolbox>, catalogue: Arc<Catalogue>, config: &HttpConf
             require_scope,
         ))
         .service(mcp);
+    // The operations endpoints check Host as /mcp does, IP literals aside (see `OpsHosts`).
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -134,6 +136,10 @@ pub fn router(shared: Arc<Toolbox>, catalogue: Arc<Catalogue>, config: &HttpConf
             get(crate::transport::ops::readyz).with_state(ready),
         )
         .route("/metrics", get(crate::transport::ops::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            ops_hosts,
+            crate::transport::ops::check_host,
+        ))
         .route_service("/mcp", mcp);
     match &config.oauth {
         Some(oauth) => app.merge(crate::auth::router(oauth.clone())),

@@ -58,6 +58,68 @@ fn fresh_id() -> String {
     format!("{process:x}-{n:x}")
 }
 
+/// The `Host` values `/healthz`, `/readyz` and `/metrics` accept: those `/mcp` accepts
+/// (`name` for any port, `name:port` for one), and any IP address literal, so probes and scrapers
+/// that address a pod by its IP keep working. A DNS rebinding page always sends its own name,
+/// never an IP literal, so the literal is no way in; a request without `Host` comes from no browser.
+#[derive(Debug, Clone)]
+pub struct OpsHosts(Arc<Vec<(String, Option<u16>)>>);
+
+impl OpsHosts {
+    pub fn new<'a>(allowed: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(Arc::new(
+            allowed
+                .into_iter()
+                .filter_map(|a| authority(a.trim()))
+                .collect(),
+        ))
+    }
+
+    fn allows(&self, host: &str, port: Option<u16>) -> bool {
+        host.parse::<std::net::IpAddr>().is_ok()
+            || self
+                .0
+                .iter()
+                .any(|(h, p)| h == host && p.is_none_or(|p| Some(p) == port))
+    }
+}
+
+/// `host[:port]` lower-cased, brackets of an IPv6 literal removed.
+fn authority(value: &str) -> Option<(String, Option<u16>)> {
+    if value.is_empty() {
+        return None;
+    }
+    let (host, port) = match axum::http::uri::Authority::try_from(value) {
+        Ok(a) => (a.host().to_owned(), a.port_u16()),
+        Err(_) => (value.to_owned(), None),
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    Some((host, port))
+}
+
+/// 403 for a `Host` that [`OpsHosts`] does not accept, as `/mcp` answers (DNS rebinding).
+pub async fn check_host(State(hosts): State<OpsHosts>, request: Request, next: Next) -> Response {
+    if let Some(value) = request.headers().get(header::HOST) {
+        let allowed = value
+            .to_str()
+            .ok()
+            .and_then(|v| axum::http::uri::Authority::try_from(v).ok())
+            .and_then(|a| authority(a.as_str()))
+            .is_some_and(|(host, port)| hosts.allows(&host, port));
+        if !allowed {
+            return (
+                StatusCode::FORBIDDEN,
+                "Forbidden: Host header is not allowed",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
 pub async fn metrics() -> Response {
     let mut response = crate::observe::metrics::global().render().into_response();
     response.headers_mut().insert(

@@ -215,6 +215,14 @@ async fn every_write_leaves_one_event_and_no_secret() {
     assert_eq!(last["auth"]["scope"], "ilert:alerts:read");
     assert_eq!(last["targets"], json!([b]));
     assert_eq!(last["reason"], "insufficient_scope");
+    // Refusals before the confirmation stage say nobody was asked, and why.
+    for refused in [&events[2], last] {
+        assert_eq!(
+            refused["confirmation"],
+            json!({"asked": false, "why_not": "refused before any question (selection, read-only or grant)"}),
+            "{refused}"
+        );
+    }
     assert_eq!(
         last["client"],
         json!({"name": "Claude", "version": "0.9.1"})
@@ -355,4 +363,180 @@ async fn attribution_notes_alert_actions_in_the_timeline_when_asked() {
         .await
         .unwrap();
     assert!(!log.contains("via ilert-mcp"), "{log}");
+}
+
+/// One `tools/call` as a 2026-07-28 client (with elicitation when `ask`), optionally carrying
+/// the state and answer of a confirmation; the JSON-RPC result.
+async fn call_2026(
+    url: &str,
+    tool: &str,
+    args: &Value,
+    ask: bool,
+    retry: Option<(&str, &str)>,
+) -> Value {
+    let caps = if ask {
+        json!({"elicitation": {"form": {}}})
+    } else {
+        json!({})
+    };
+    let mut params = json!({"name": tool, "arguments": args, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "audit-test", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": caps,
+    }});
+    if let Some((state, action)) = retry {
+        params["requestState"] = json!(state);
+        params["inputResponses"] = json!({"confirm": {"action": action, "content": {}}});
+    }
+    let body: Value = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(USER_KEY)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", tool)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["result"].clone()
+}
+
+/// Issue 23 §5: each write event says whether a person was asked and what they answered (or why
+/// nobody was) and the ids it created; a refusal under `--confirm always` is refused, not failed.
+#[tokio::test]
+async fn events_record_the_confirmation_and_what_was_created() {
+    use ilert_mcp::rules::confirm::{Confirmer, Policy};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let audit = Arc::new(AuditLog::open(&path, true).unwrap());
+    let confirmer = |policy| {
+        Confirmer::new(
+            policy,
+            &TokenKey::generate(),
+            Arc::new(store::InMemory::default()),
+        )
+    };
+    let (h, urls) = start_confirming_audited(
+        vec![
+            confirmer(Policy::Outward),
+            confirmer(Policy::Always),
+            confirmer(Policy::Never),
+        ],
+        Some(audit),
+    )
+    .await;
+    let (outward, always, never) = (&urls[0], &urls[1], &urls[2]);
+    // A seeded alert (with an alert key, so ilert takes comments), before any is created here.
+    let a = alert_ids(&h.sandbox_url, "PENDING").await[0];
+    let args = json!({"summary": "Checkout down", "source": "Grafana"});
+    let state = |result: &Value| {
+        assert_eq!(result["resultType"], "input_required", "{result}");
+        result["requestState"].as_str().unwrap().to_owned()
+    };
+
+    // 1. Asked, declined.
+    let asked = call_2026(outward, "create_alert", &args, true, None).await;
+    let s = state(&asked);
+    call_2026(outward, "create_alert", &args, true, Some((&s, "decline"))).await;
+    // 2. Asked, accepted: the new alert's id is recorded.
+    let asked = call_2026(outward, "create_alert", &args, true, None).await;
+    let s = state(&asked);
+    let done = call_2026(outward, "create_alert", &args, true, Some((&s, "accept"))).await;
+    let created = done["structuredContent"]["alert"]["id"].clone();
+    assert!(created.is_i64(), "{done}");
+    // 3. The same yes again: its state is refused.
+    call_2026(outward, "create_alert", &args, true, Some((&s, "accept"))).await;
+    // 4. `always`, a client that cannot ask: refused, not failed.
+    let refused = call_2026(always, "create_alert", &args, false, None).await;
+    assert_eq!(refused["isError"], true, "{refused}");
+    // 5. `never`: nobody asked.
+    call_2026(never, "create_alert", &args, true, None).await;
+    // 6. `outward`, an internal write: nobody asked.
+    let commented = call_2026(
+        outward,
+        "comment_on_alert",
+        &json!({"id": a, "comment": "on it"}),
+        true,
+        None,
+    )
+    .await;
+    assert_ne!(commented["isError"], true, "{commented}");
+    // 7. `outward`, a client that cannot ask: its host's approval applies.
+    call_2026(outward, "create_alert", &args, false, None).await;
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seen: Vec<(&str, &str, Value)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["tool"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+                e["confirmation"].clone(),
+            )
+        })
+        .collect();
+    let not_asked = |why: &str| json!({"asked": false, "why_not": why});
+    assert_eq!(
+        seen,
+        [
+            (
+                "create_alert",
+                "declined",
+                json!({"asked": true, "answer": "declined"})
+            ),
+            (
+                "create_alert",
+                "done",
+                json!({"asked": true, "answer": "accepted"})
+            ),
+            (
+                "create_alert",
+                "refused",
+                json!({"asked": true, "answer": "invalid"})
+            ),
+            (
+                "create_alert",
+                "refused",
+                not_asked(
+                    "the client cannot ask a person (no elicitation); the host's own approval applies"
+                )
+            ),
+            (
+                "create_alert",
+                "done",
+                not_asked("--confirm never: this server asks nobody")
+            ),
+            (
+                "comment_on_alert",
+                "done",
+                not_asked("--confirm outward asks nobody for this write")
+            ),
+            (
+                "create_alert",
+                "done",
+                not_asked(
+                    "the client cannot ask a person (no elicitation); the host's own approval applies"
+                )
+            ),
+        ],
+        "{text}"
+    );
+    assert_eq!(events[1]["created"], json!([created]), "{text}");
+    assert!(events[4]["created"][0].is_i64(), "{text}");
+    assert_eq!(
+        events[3]["reason"],
+        "a person must confirm (--confirm always) and the client cannot ask"
+    );
+    for e in [&events[0], &events[2], &events[3], &events[5]] {
+        assert!(e.get("created").is_none(), "{e}");
+    }
 }

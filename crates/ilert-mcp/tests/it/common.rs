@@ -397,13 +397,23 @@ pub async fn alert_ids(harness_sandbox_url: &str, state: &str) -> Vec<i64> {
 pub async fn start_confirming(
     confirmers: Vec<ilert_mcp::rules::confirm::Confirmer>,
 ) -> (Harness, Vec<String>) {
+    start_confirming_audited(confirmers, None).await
+}
+
+/// As [`start_confirming`], every server writing its audit events to `audit` when given.
+pub async fn start_confirming_audited(
+    confirmers: Vec<ilert_mcp::rules::confirm::Confirmer>,
+    audit: Option<Arc<ilert_mcp::observe::audit::AuditLog>>,
+) -> (Harness, Vec<String>) {
     let ((sandbox_url, shutdown), shared, dir) = start_sandbox(None).await;
     let mut urls = Vec::new();
     for confirmer in confirmers {
-        let shared = Arc::new(
-            Toolbox::new(shared.client.clone(), "https://app.ilert.com", None)
-                .with_confirmer(confirmer),
-        );
+        let toolbox = Toolbox::new(shared.client.clone(), "https://app.ilert.com", None)
+            .with_confirmer(confirmer);
+        let shared = Arc::new(match &audit {
+            Some(audit) => toolbox.with_audit(audit.clone()),
+            None => toolbox,
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         urls.push(format!("http://{}/mcp", listener.local_addr().unwrap()));
         let app = http::router(shared, Arc::new(Catalogue::full()), &HttpConfig::default());

@@ -286,6 +286,16 @@ async fn the_full_connector_flow_with_dynamic_registration() {
     .await;
     assert_eq!(status, 200, "{renewed}");
     assert_ne!(renewed["refresh_token"], refresh.as_str());
+    let client = connect(
+        &h.mcp_url,
+        renewed["access_token"].as_str().unwrap(),
+        Era::Legacy,
+    )
+    .await;
+    assert_eq!(
+        structured(&call(&client, "get_current_user", json!({})).await)["role"],
+        "USER"
+    );
     let (status, again) = token(
         &base,
         &[
@@ -297,16 +307,17 @@ async fn the_full_connector_flow_with_dynamic_registration() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(again["error"], "invalid_grant");
-    let client = connect(
-        &h.mcp_url,
-        renewed["access_token"].as_str().unwrap(),
-        Era::Legacy,
-    )
-    .await;
-    assert_eq!(
-        structured(&call(&client, "get_current_user", json!({})).await)["role"],
-        "USER"
-    );
+    // The reuse revoked the family: its access tokens stop working now, not at their expiry.
+    let revoked = reqwest::Client::new()
+        .post(&h.mcp_url)
+        .bearer_auth(renewed["access_token"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
 
     // The code was single-use.
     let (status, reused) = exchange(&base, &client_id, &code, &p.verifier).await;

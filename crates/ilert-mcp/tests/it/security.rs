@@ -273,6 +273,23 @@ async fn reuse_of_a_rotated_refresh_token_revokes_its_family() {
     let (status, thief) = refresh(&base, &id, &thief_1).await;
     assert_eq!(status, 200, "{thief}");
     let thief_2 = thief["refresh_token"].as_str().unwrap().to_owned();
+    let thief_access = thief["access_token"].as_str().unwrap().to_owned();
+    let list_tools = |token: String| {
+        let url = h.mcp_url.clone();
+        async move {
+            http_client()
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2025-11-25")
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(list_tools(thief_access.clone()).await.status(), 200);
     // The real client uses its (already rotated) token: refused, and the family revoked.
     let (status, body) = refresh(&base, &id, &stolen).await;
     assert_eq!(
@@ -293,9 +310,20 @@ async fn reuse_of_a_rotated_refresh_token_revokes_its_family() {
             .contains("revoked"),
         "{body}"
     );
-    // Another sign-in's family goes on.
+    // Issue 23 §5: the family's access tokens stop working now, not at their expiry.
+    let refused = list_tools(thief_access).await;
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    assert!(refused.text().await.unwrap().contains("revoked"));
+    // Another sign-in's family goes on, its access token too.
     let (status, body) = refresh(&base, &other_id, &other).await;
     assert_eq!(status, 200, "{body}");
+    let other_access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(list_tools(other_access).await.status(), 200);
 }
 
 /// Finding 5: the consent page shows scheme and host, and a redirect that is neither https nor a
@@ -320,6 +348,17 @@ async fn the_consent_page_shows_scheme_and_host() {
             "http://127.0.0.1:33418/callback",
             "<strong>http://127.0.0.1:33418</strong>, an app on this device",
             true,
+        ),
+        // Issue 23 §5: a website's port is shown unless it is the default one.
+        (
+            "https://claude.ai:8443/api/mcp/auth_callback",
+            "<strong>https://claude.ai:8443</strong>.",
+            false,
+        ),
+        (
+            "https://claude.ai:443/api/mcp/auth_callback",
+            "<strong>https://claude.ai</strong>.",
+            false,
         ),
     ];
     for (redirect, shown, app) in cases {
@@ -770,6 +809,36 @@ fn serve_args(args: &[&str]) -> ilert_mcp::commands::cli::HttpArgs {
         ilert_mcp::commands::cli::Command::Serve(serve) => serve.http,
         _ => unreachable!(),
     }
+}
+
+/// Issue 23 §5: a token key without Redis lets replicas that share the key each accept one
+/// confirmation once; `serve` warns at start, and not when Redis is set or no key is.
+#[tokio::test]
+async fn a_shared_key_without_redis_is_warned_about_at_start() {
+    use ilert_mcp::rules::confirm::Policy;
+    let warned = |args: &[&str]| {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            ilert_mcp::confirmer(&serve_args(args), Policy::Outward).unwrap();
+        });
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .any(|l| l.contains("WARN") && l.contains("replayed once per replica"))
+    };
+    let key = TokenKey::generate().to_base64();
+    assert!(warned(&["--token-key", &key]));
+    assert!(!warned(&[
+        "--token-key",
+        &key,
+        "--redis-url",
+        "redis://127.0.0.1:1/0"
+    ]));
+    assert!(!warned(&[]));
 }
 
 /// Finding 14: an http:// public URL on a host other than loopback needs an explicit flag, and

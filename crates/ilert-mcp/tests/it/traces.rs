@@ -19,6 +19,9 @@ const MODERN_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const MODERN_PARENT: &str = "b7ad6b7169203331";
 /// An argument value that must not reach any span.
 const CANARY: &str = "canary-argument-5125";
+/// A tool name and a method name the server does not know: spans say `unknown` instead.
+const MADE_UP_TOOL: &str = "canary_tool_6231";
+const MADE_UP_METHOD: &str = "canary/method-7342";
 
 /// A minimal OTLP/HTTP receiver: every body posted to /v1/traces, decoded as OTLP JSON.
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -152,13 +155,23 @@ async fn requests_are_server_spans_in_the_callers_trace_with_ilert_calls_below()
     .await
     .unwrap();
     assert_eq!(missing.status(), 200);
+    for body in [
+        json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call",
+               "params": {"name": MADE_UP_TOOL, "arguments": {}}}),
+        json!({"jsonrpc": "2.0", "id": 11, "method": MADE_UP_METHOD, "params": {}}),
+    ] {
+        let made_up = send(body, vec![("mcp-protocol-version", "2025-11-25".into())])
+            .await
+            .unwrap();
+        assert!(made_up.status().is_success(), "{}", made_up.status());
+    }
 
-    // The batch exporter sends every 50 ms; wait for all three requests (bounded).
+    // The batch exporter sends every 50 ms; wait for all five requests (bounded).
     let mut all = Vec::new();
     for _ in 0..200 {
         all = spans(&got);
         let servers = all.iter().filter(|s| s["kind"] == 2).count();
-        if servers >= 3 {
+        if servers >= 5 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -221,8 +234,27 @@ async fn requests_are_server_spans_in_the_callers_trace_with_ilert_calls_below()
         "the 404 upstream: {all:#?}"
     );
 
+    // Issue 23 §5: names the server does not know are `unknown` in span names and attributes.
+    let by_id = |id: &str| {
+        all.iter()
+            .find(|s| s["kind"] == 2 && attr(s, "jsonrpc.request.id") == Some(json!(id)))
+            .unwrap_or_else(|| panic!("request {id}: {all:#?}"))
+    };
+    let made_up_tool = by_id("10");
+    assert_eq!(made_up_tool["name"], "tools/call unknown");
+    assert_eq!(
+        attr(made_up_tool, "gen_ai.tool.name"),
+        Some(json!("unknown"))
+    );
+    let made_up_method = by_id("11");
+    assert_eq!(made_up_method["name"], "unknown");
+    assert_eq!(
+        attr(made_up_method, "mcp.method.name"),
+        Some(json!("unknown"))
+    );
+
     let raw = serde_json::to_string(&*got.lock().unwrap()).unwrap();
-    for secret in [USER_KEY, CANARY, "999999999"] {
+    for secret in [USER_KEY, CANARY, "999999999", MADE_UP_TOOL, MADE_UP_METHOD] {
         assert!(!raw.contains(secret), "{secret} must not be in any span");
     }
 }

@@ -113,6 +113,60 @@ async fn configured_public_host_and_origin_are_accepted() {
     assert_eq!(response.status(), 200);
 }
 
+/// Issue 23 §5: `/healthz`, `/readyz` and `/metrics` refuse a foreign `Host` as `/mcp` does (a
+/// DNS-rebinding page must not read them), and accept loopback, the configured hosts and, for
+/// probes that address a pod, IP literals.
+#[tokio::test]
+async fn operations_endpoints_check_host_like_mcp() {
+    let config = HttpConfig {
+        allowed_hosts: vec!["mcp.example.com".into(), "ops.example.com:9000".into()],
+        ..Default::default()
+    };
+    let h = start_with(None, config).await;
+    let base = h.mcp_url.trim_end_matches("/mcp").to_owned();
+    let client = reqwest::Client::new();
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        for host in [
+            "evil.example",
+            "evil.example:8384",
+            "mcp.example.com.evil.example",
+            "ops.example.com",
+            "ops.example.com:9001",
+            "localhost.evil.example",
+        ] {
+            let answer = client
+                .get(format!("{base}{path}"))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 403, "{path} with Host {host}");
+            assert!(
+                !answer.text().await.unwrap().contains("ok"),
+                "{path} says nothing to {host}"
+            );
+        }
+        for host in [
+            "localhost",
+            "127.0.0.1:8384",
+            "[::1]:8384",
+            "MCP.example.com",
+            "mcp.example.com:443",
+            "ops.example.com:9000",
+            "10.1.2.3:8384",
+            "[fd00::5]:8384",
+        ] {
+            let answer = client
+                .get(format!("{base}{path}"))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200, "{path} with Host {host}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn get_and_delete_are_405_and_notifications_202() {
     let h = start().await;
