@@ -259,6 +259,28 @@ async def alert_next_escalation(t: Ctx) -> None:
     t.check(any(same_instant(s, at) for s in times_in(r.text)), f"the answer does not say when ({at.isoformat()})")
 
 
+@task("page_reached_anyone", "Did anyone get the page for 4722?", covers="notifications")
+async def page_reached_anyone(t: Ctx) -> None:
+    r = await t.ok("get_alert", {"id": 4722})
+    sent = t.rest.get("/alerts/4722/notifications")
+    if not t.check(len(sent) > 0, "precondition: 4722 has notifications"):
+        return
+    arrived = [n for n in sent if n.get("status") == "SUCCESS"]
+    failed = [n for n in sent if n.get("status") == "ERROR"]
+    reached = sc_get(r, "reached") or ""
+    if arrived:
+        for n in arrived:
+            t.check(full_name(n["user"]) in reached, f"{full_name(n['user'])} was reached but not named")
+    else:
+        t.check(reached.startswith("Nobody was reached"), f"all {len(sent)} failed, the answer says: {reached!r}")
+    for n in failed:
+        t.check(n["method"] in reached, f"the failed {n['method']} is not named")
+        t.check((n.get("errorMessage") or "")[:20] in r.text, f"the reason of the failed {n['method']} is missing")
+    listed = sc_get(r, "notifications") or []
+    t.equal(sorted((n["channel"], n["status"]) for n in listed),
+            sorted((n["method"], n["status"]) for n in sent), "channel and delivery status per notification")
+
+
 @task("comment_on_alert", "Note on 4722 that we are failing over to the secondary provider.",
       covers="status updates; write")
 async def comment_on_alert(t: Ctx) -> None:

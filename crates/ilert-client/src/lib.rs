@@ -14,6 +14,7 @@ mod guard;
 mod http;
 mod incidents;
 mod key;
+mod notifications;
 mod on_calls;
 mod reports;
 mod schedules;
@@ -39,6 +40,7 @@ pub use incidents::{
     IncidentWrite, PublishInfo, ServiceRef, Versioned,
 };
 pub use key::{ApiKey, InvalidApiKey};
+pub use notifications::{Notification, NotifiedUser};
 pub use on_calls::{OnCall, OnCallQuery};
 pub use reports::{ReportQuery, ReportSummaryRow};
 pub use schedules::{OverrideWrite, Schedule, Shift, ShiftRef};

@@ -210,8 +210,10 @@ impl Catalogue {
     pub fn select(selection: &Selection) -> Self {
         let mut router = ToolRouter::new();
         let mut toolset_of = BTreeMap::new();
+        let mut every_name = Vec::new();
         for set in toolsets() {
             let mut part = (set.router)();
+            every_name.extend(part.map.keys().map(|name| name.to_string()));
             // MCP Apps: `_meta.ui` is attached here, once, so tool bodies stay unaware of views;
             // then every tool is slimmed for the tools/list budget.
             for route in part.map.values_mut() {
@@ -227,6 +229,8 @@ impl Catalogue {
             }
             router += part;
         }
+        // Span names may carry this build's tool names, and nothing else.
+        crate::observe::traces::know_tools(every_name);
         Self { router, toolset_of }
     }
 

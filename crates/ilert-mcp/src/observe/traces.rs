@@ -214,19 +214,23 @@ fn known_method(method: &str) -> &'static str {
         .unwrap_or(UNKNOWN)
 }
 
-/// `name` if it is one of this build's tools (in any toolset, selected or not), else [`UNKNOWN`].
+/// This build's tool names (every toolset, selected or not), told by the catalogue when it is
+/// built (observe sits below the call pipeline, so it is told rather than asking).
+static KNOWN_TOOLS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+    std::sync::OnceLock::new();
+
+/// Records this build's tool names for span names; the first call wins (they never change).
+pub fn know_tools(names: impl IntoIterator<Item = String>) {
+    if KNOWN_TOOLS.get().is_none() {
+        let _ = KNOWN_TOOLS.set(names.into_iter().collect());
+    }
+}
+
+/// `name` if it is one of this build's tools, else [`UNKNOWN`].
 fn known_tool(name: &str) -> &'static str {
-    static TOOLS: std::sync::OnceLock<std::collections::BTreeSet<String>> =
-        std::sync::OnceLock::new();
-    TOOLS
-        .get_or_init(|| {
-            crate::calls::catalogue::toolsets()
-                .iter()
-                .flat_map(|set| (set.router)().list_all())
-                .map(|tool| tool.name.to_string())
-                .collect()
-        })
-        .get(name)
+    KNOWN_TOOLS
+        .get()
+        .and_then(|tools| tools.get(name))
         .map(String::as_str)
         .unwrap_or(UNKNOWN)
 }
@@ -467,6 +471,7 @@ mod tests {
         assert_eq!(known_method("server/discover"), "server/discover");
         assert_eq!(known_method("tools/call "), UNKNOWN);
         assert_eq!(known_method("x/4111111111111111"), UNKNOWN);
+        know_tools(["get_alert", "who_is_on_call", "search"].map(String::from));
         assert_eq!(known_tool("get_alert"), "get_alert");
         assert_eq!(known_tool("who_is_on_call"), "who_is_on_call");
         assert_eq!(known_tool("search"), "search");

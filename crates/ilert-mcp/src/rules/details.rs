@@ -37,12 +37,123 @@ pub struct AlertDetail {
     pub links: Vec<LinkOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_incident_id: Option<i64>,
+    /// Whether anyone was reached, in one sentence the server counted from `notifications`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reached: Option<String>,
+    /// Who was notified, on which channel, when, and whether it arrived (newest last).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Notified>,
     /// Latest timeline entries (notifications, escalations, comments), oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,
     /// Actions run_alert_action can run on this alert.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionRef>,
+}
+
+/// One notification of an alert (ilert `/alerts/{id}/notifications`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Notified {
+    pub user: Ref,
+    /// PUSH, SMS, VOICE, EMAIL, WHATSAPP or a chat channel.
+    pub channel: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// SUCCESS (delivered), ERROR (failed) or SCHEDULED (not sent yet).
+    pub status: String,
+    /// ilert's reason for a failure (quoted third-party text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// At most this many notifications are listed (the newest); the sentence counts them all.
+pub const MAX_NOTIFICATIONS: usize = 20;
+
+/// Fills `reached` and `notifications` from ilert's list, oldest first.
+pub fn add_notifications(d: &mut AlertDetail, list: &[ilert_client::Notification]) {
+    let all: Vec<Notified> = list
+        .iter()
+        .map(|n| {
+            let user = n.user.clone().unwrap_or_default();
+            Notified {
+                user: Ref {
+                    id: user.id,
+                    name: Some(untrusted::inline_owned(user.display_name())),
+                },
+                channel: untrusted::inline_owned(n.method.clone().unwrap_or_else(|| "?".into())),
+                at: render::time(n.notification_time.as_deref()),
+                status: untrusted::inline_owned(n.status.clone().unwrap_or_else(|| "?".into())),
+                error: n
+                    .error_message
+                    .as_deref()
+                    .filter(|e| !e.trim().is_empty())
+                    .map(|e| untrusted::inline(e).into_owned()),
+            }
+        })
+        .collect();
+    let open = d.item.status != "RESOLVED";
+    d.reached = Some(reach_sentence(&all, open));
+    let skip = all.len().saturating_sub(MAX_NOTIFICATIONS);
+    d.notifications = all.into_iter().skip(skip).collect();
+}
+
+/// "Reached: ...", or "Nobody was reached: ..." when no notification arrived.
+fn reach_sentence(all: &[Notified], open: bool) -> String {
+    if all.is_empty() {
+        return if open {
+            "Nobody has been notified yet: ilert lists no notification for this alert.".to_owned()
+        } else {
+            "ilert lists no notification for this alert.".to_owned()
+        };
+    }
+    let name = |n: &Notified| {
+        n.user
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("user {}", n.user.id))
+    };
+    // Per person, in order of first notification: the channels that arrived.
+    let mut delivered: Vec<(String, Vec<String>)> = Vec::new();
+    for n in all.iter().filter(|n| n.status == "SUCCESS") {
+        let who = name(n);
+        let at = n.at.as_deref().unwrap_or("?");
+        let how = format!("{} at {at}", n.channel);
+        match delivered.iter_mut().find(|(w, _)| *w == who) {
+            Some((_, hows)) => hows.push(how),
+            None => delivered.push((who, vec![how])),
+        }
+    }
+    let failed: Vec<String> = all
+        .iter()
+        .filter(|n| n.status == "ERROR")
+        .map(|n| {
+            let why = n
+                .error
+                .as_deref()
+                .map_or_else(String::new, |e| format!(": {}", untrusted::quoted(e)));
+            format!("{} to {}{why}", n.channel, name(n))
+        })
+        .collect();
+    let scheduled = all.iter().filter(|n| n.status == "SCHEDULED").count();
+    let mut text = if delivered.is_empty() {
+        format!(
+            "Nobody was reached: none of the {} notifications arrived.",
+            all.len()
+        )
+    } else {
+        let people: Vec<String> = delivered
+            .iter()
+            .map(|(who, hows)| format!("{who} ({})", hows.join(", ")))
+            .collect();
+        format!("Reached: {}.", people.join("; "))
+    };
+    if !failed.is_empty() {
+        text.push_str(&format!(" Failed: {}.", failed.join("; ")));
+    }
+    if scheduled > 0 {
+        text.push_str(&format!(" {scheduled} scheduled, not sent yet."));
+    }
+    text
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -116,6 +227,8 @@ pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
                 )
             })
             .collect(),
+        reached: None,
+        notifications: Vec::new(),
         timeline: Vec::new(),
         actions: Vec::new(),
         links: alert
@@ -135,6 +248,11 @@ pub fn alert_detail(alert: &ilert_client::Alert, app_url: &str) -> AlertDetail {
 
 pub fn detail_text(d: &AlertDetail) -> String {
     let mut text = render::alert_line(&d.item);
+    // Whether the page arrived comes first: it decides what to do next.
+    if let Some(reached) = &d.reached {
+        text.push('\n');
+        text.push_str(reached);
+    }
     if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
         text.push_str(&format!(
             "\nNext escalation: {} at {at}",

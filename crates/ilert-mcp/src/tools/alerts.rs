@@ -261,10 +261,11 @@ impl Toolbox {
         ext: Extensions,
     ) -> CallToolResult {
         let api = session!(self, ext);
-        let (alert, log, actions) = tokio::join!(
+        let (alert, log, actions, notifications) = tokio::join!(
             api.get_alert(p.id, &[AlertInclude::NextEscalationUser]),
             api.alert_log_entries(p.id, 100),
-            api.alert_actions(p.id)
+            api.alert_actions(p.id),
+            api.alert_notifications(p.id)
         );
         let alert = match alert {
             Ok(alert) => alert,
@@ -272,6 +273,13 @@ impl Toolbox {
         };
         let mut detail = alert_detail(&alert, &self.app_url);
         let mut notes = Vec::new();
+        match notifications {
+            Ok(list) => crate::rules::details::add_notifications(&mut detail, &list),
+            Err(e) => notes.push(format!(
+                "Whether anyone was reached is unknown: {}",
+                explain(&e, "the alert's notifications")
+            )),
+        }
         match log {
             Ok(mut entries) => {
                 // ilert's order is not documented: sort oldest first (ISO-8601 UTC sorts as text,

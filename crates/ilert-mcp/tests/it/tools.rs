@@ -319,3 +319,86 @@ async fn current_user_is_the_keys_owner() {
         assert_eq!(structured(&result)["role"], role);
     }
 }
+
+/// get_alert says whether anyone was reached (issue 24 §2): per notification, who, which channel
+/// and whether it arrived, as the sandbox's `/alerts/{id}/notifications` lists them; an alert
+/// none of whose notifications arrived says so on the line after the alert's own.
+#[tokio::test]
+async fn get_alert_says_whether_anyone_was_reached() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let mut seen_nobody = false;
+    let mut seen_reached = false;
+    for id in alert_ids(&h.sandbox_url, "PENDING").await {
+        let truth = crate::tools_support::sandbox_get(
+            &h.sandbox_url,
+            USER_KEY,
+            &format!("alerts/{id}/notifications"),
+        )
+        .await;
+        let truth = truth.as_array().unwrap();
+        let result = call(&client, "get_alert", json!({"id": id})).await;
+        let got = structured(&result);
+        let listed: Vec<(i64, String, String)> = got["notifications"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|n| {
+                        (
+                            n["user"]["id"].as_i64().unwrap(),
+                            n["channel"].as_str().unwrap().to_owned(),
+                            n["status"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let want: Vec<(i64, String, String)> = truth
+            .iter()
+            .map(|n| {
+                (
+                    n["user"]["id"].as_i64().unwrap(),
+                    n["method"].as_str().unwrap().to_owned(),
+                    n["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(listed, want, "alert {id}: notifications");
+        let second = text(&result).lines().nth(1).unwrap_or_default().to_owned();
+        let arrived: Vec<String> = truth
+            .iter()
+            .filter(|n| n["status"] == "SUCCESS")
+            .map(|n| {
+                format!(
+                    "{} {}",
+                    n["user"]["firstname"].as_str().unwrap(),
+                    n["user"]["lastname"].as_str().unwrap()
+                )
+            })
+            .collect();
+        if !truth.is_empty() && arrived.is_empty() {
+            seen_nobody = true;
+            assert!(
+                second.starts_with("Nobody was reached"),
+                "alert {id}: {second}"
+            );
+        } else if !arrived.is_empty() {
+            seen_reached = true;
+            assert!(second.starts_with("Reached: "), "alert {id}: {second}");
+            for name in &arrived {
+                assert!(
+                    second.contains(name.as_str()),
+                    "alert {id}: {name} missing: {second}"
+                );
+            }
+        }
+        for failed in truth.iter().filter(|n| n["status"] == "ERROR") {
+            let why = failed["errorMessage"].as_str().unwrap();
+            assert!(
+                second.contains(why),
+                "alert {id}: failure {why:?} missing: {second}"
+            );
+        }
+    }
+    assert!(seen_nobody && seen_reached, "the seed has both cases");
+}

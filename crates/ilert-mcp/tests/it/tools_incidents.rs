@@ -464,7 +464,7 @@ async fn create_incident_refusals_create_nothing(model: IncidentModel) {
             json!({"summary": "x", "message": "y", "services": service}),
         )
         .await,
-        &["not allowed", "create incidents"],
+        &["not allowed", "STAKEHOLDER"],
     );
     assert_eq!(
         incident_count(&h.sandbox_url, model).await,
@@ -713,7 +713,7 @@ async fn update_incident_refusals_change_nothing(model: IncidentModel) {
             json!({"id": 9004, "status": "RESOLVED", "message": "x"}),
         )
         .await,
-        &["not allowed", "update incidents"],
+        &["not allowed", "STAKEHOLDER"],
     );
     let after: Value = sandbox_get(
         &h.sandbox_url,

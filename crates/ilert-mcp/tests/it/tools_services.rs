@@ -281,7 +281,7 @@ async fn create_maintenance_window_refusals_create_nothing() {
             json!({"summary": "x", "start": start, "end": end, "services": ["Search"]}),
         )
         .await,
-        &["not allowed", "create maintenance windows"],
+        &["not allowed", "STAKEHOLDER"],
     );
     assert_eq!(
         window_count(&h.sandbox_url).await,
