@@ -281,6 +281,93 @@ async def page_reached_anyone(t: Ctx) -> None:
             sorted((n["method"], n["status"]) for n in sent), "channel and delivery status per notification")
 
 
+# --- memory: seen before (issue 24) ----------------------------------------------------------
+
+def past_of(t: Ctx, alert: dict, answer: Any) -> tuple[list[dict], datetime]:
+    """The truth: every alert with the same alert key as `alert`, of its source, in the window the
+    answer states ("since <time>"), from the sandbox's REST API."""
+    since = parse_time(re.search(r"since ([0-9TZ:.\-]+)", sc_get(answer, "searched")).group(1))
+    rows = t.rest.paged("/alerts", 100, sources=[alert["alertSource"]["id"]], **{"from": wire(since)})
+    return [a for a in rows if a.get("alertKey") == alert["alertKey"] and a["id"] != alert["id"]], since
+
+
+def cited_ids(text: str) -> set[int]:
+    """Four-digit numbers the answer cites, once its ISO times are taken out."""
+    text = re.sub(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z", "", text)
+    return {int(m) for m in re.findall(r"\b(\d{4})\b", text)}
+
+
+def quick_unaccepted(rows: list[dict]) -> tuple[int, int]:
+    quick = sum(1 for a in rows if a.get("resolvedOn")
+                and parse_time(a["resolvedOn"]) - parse_time(a["reportTime"]) < timedelta(minutes=15))
+    accepted = sum(1 for a in rows if any(r.get("status") == "ACCEPTED" for r in a.get("responders", [])))
+    return quick, accepted
+
+
+@task("seen_disk_before", "Have we seen the disk alert on logs-01 before, and what did we do?",
+      covers="memory")
+async def seen_disk_before(t: Ctx) -> None:
+    disk = next(a for a in t.rest.open_alerts() if "logs-01" in a["summary"])
+    r = await t.ok("find_similar_alerts", {"id": disk["id"]})
+    same, _ = past_of(t, disk, r)
+    if not t.check(len(same) >= 30, f"precondition: the nightly history ({len(same)})"):
+        return
+    group = (sc_get(r, "groups") or [{}])[0]
+    t.equal(group.get("count"), len(same), "alerts with the same key in the window")
+    truth_ids = {a["id"] for a in same}
+    t.check(set(group.get("ids", [])) <= truth_ids, f"ids not in the truth: {set(group.get('ids', [])) - truth_ids}")
+    stray = cited_ids(r.text) - truth_ids - {disk["id"]}
+    t.check(not stray, f"the answer cites ids that are not similar alerts: {sorted(stray)}")
+    first = min(parse_time(a["reportTime"]) for a in same)
+    t.check(same_instant(group.get("first_seen"), first), f"first seen {group.get('first_seen')} vs {first}")
+    # What people did: the comments on the ones someone accepted.
+    for a in same:
+        if any(x.get("status") == "ACCEPTED" for x in a.get("responders", [])):
+            for e in t.rest.get(f"/alerts/{a['id']}/log-entries"):
+                if e.get("logEntryType") == "AlertCommentAddedLogEntry":
+                    t.check(e["text"][:60] in r.text, f"the comment on {a['id']} is missing")
+    t.check("daily" in (group.get("pattern") or "").lower(), f"the nightly pattern: {group.get('pattern')}")
+
+
+@task("is_it_noise", "Is the logs-01 disk alert noise?", covers="memory")
+async def is_it_noise(t: Ctx) -> None:
+    disk = next(a for a in t.rest.open_alerts() if "logs-01" in a["summary"])
+    r = await t.ok("find_similar_alerts", {"id": disk["id"]})
+    same, _ = past_of(t, disk, r)
+    quick, accepted = quick_unaccepted(same)
+    noise = len(same) >= 3 and quick * 5 >= len(same) * 4 and accepted * 10 <= len(same)
+    group = (sc_get(r, "groups") or [{}])[0]
+    said = group.get("noise") or ""
+    t.equal(bool(said), noise, f"noise verdict (truth: {quick} of {len(same)} quick, {accepted} accepted)")
+    if said:
+        t.check("guess" in said and f"{quick} of {len(same)}" in said, f"the noise line: {said!r}")
+    # And one that is not noise: the database failovers, accepted and fixed by hand every time.
+    failovers = sorted((a for a in t.rest.alerts(("RESOLVED",)) if "failover" in (a.get("alertKey") or "")),
+                       key=lambda a: a["reportTime"])
+    if t.check(len(failovers) >= 2, "precondition: failovers in the history"):
+        r = await t.ok("find_similar_alerts", {"id": failovers[-1]["id"]})
+        t.check(all(not g.get("noise") for g in sc_get(r, "groups") or []), "failovers called noise")
+
+
+@task("what_fixed_it", "The orders-db failover again: what fixed it last time?", covers="memory")
+async def what_fixed_it(t: Ctx) -> None:
+    failovers = sorted((a for a in t.rest.alerts(("RESOLVED",)) if "failover" in (a.get("alertKey") or "")),
+                       key=lambda a: a["reportTime"])
+    if not t.check(len(failovers) >= 2, "precondition: failovers in the history"):
+        return
+    newest = failovers[-1]
+    r = await t.ok("find_similar_alerts", {"id": newest["id"]})
+    same, _ = past_of(t, newest, r)
+    comments = [(a["id"], e["text"]) for a in same for e in t.rest.get(f"/alerts/{a['id']}/log-entries")
+                if e.get("logEntryType") == "AlertCommentAddedLogEntry"]
+    fixes = [(i, c) for i, c in comments if "Fixed" in c]
+    if not t.check(fixes, "precondition: a fix in a comment"):
+        return
+    t.check(any(c[:60] in r.text and str(i) in r.text for i, c in fixes), "no fix quoted with its alert id")
+    stray = cited_ids(r.text) - {a["id"] for a in same} - {newest["id"]}
+    t.check(not stray, f"the answer cites ids that are not similar alerts: {sorted(stray)}")
+
+
 @task("comment_on_alert", "Note on 4722 that we are failing over to the secondary provider.",
       covers="status updates; write")
 async def comment_on_alert(t: Ctx) -> None:

@@ -9,9 +9,10 @@ use rusqlite::Connection;
 
 use crate::error::{ApiError, SandboxError};
 
-/// Bumped whenever `SCHEMA` changes shape; `PRAGMA user_version` records what a file holds.
+/// Bumped whenever `SCHEMA` changes shape or the seed tells a new story (3: 90 days of history);
+/// `PRAGMA user_version` records what a file holds.
 /// A file from an older version is demo data, so it is wiped and seeded afresh.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Nested configuration that is only ever read and written whole (schedule layers, escalation
 /// rules, team and service references) lives in JSON columns; everything that is filtered,

@@ -63,6 +63,9 @@ pub struct SandboxConfig {
     /// Requests per API key per fixed 60 s window; `None` turns limiting off, for the Events
     /// API's per-integration-key budget (50 a minute, as ilert's) too.
     pub rate_limit_per_minute: Option<u32>,
+    /// Seed the 90 days of history before the recent weeks (the demo does; the sandbox's own API
+    /// tests, whose fixtures are the recent alerts' ids, do not).
+    pub history: bool,
 }
 
 /// ilert's budget per alert-source integration key on `POST /api/events`.
@@ -111,7 +114,7 @@ impl Sandbox {
         let clock = Clock::default();
         if empty {
             let now = clock.now_ms();
-            db.with_conn(|conn| seed::seed(conn, now))
+            db.with_conn(|conn| seed::seed(conn, now, config.history))
                 .map_err(|source| SandboxError::Sqlite {
                     path: db_path.clone(),
                     source,

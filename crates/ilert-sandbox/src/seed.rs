@@ -28,6 +28,8 @@ use crate::subscribers::{Kind, Subscriber};
 use crate::time::{self, DAY, HOUR, MINUTE};
 use crate::{escalations, incidents, services};
 
+mod history;
+
 /// An API key that a fresh sandbox accepts, and the user it belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoKey {
@@ -1210,7 +1212,7 @@ fn sql_err(e: ApiError) -> rusqlite::Error {
 
 /// Writes the demo organisation in one transaction, so a failure leaves the file empty and the
 /// next start seeds again.
-pub(crate) fn seed(conn: &mut Connection, now: i64) -> rusqlite::Result<()> {
+pub(crate) fn seed(conn: &mut Connection, now: i64, history: bool) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     seed_users(&tx, now)?;
     seed_teams(&tx, now)?;
@@ -1223,8 +1225,11 @@ pub(crate) fn seed(conn: &mut Connection, now: i64) -> rusqlite::Result<()> {
     seed_maintenance(&tx, now)?;
     seed_heartbeats(&tx, now)?;
     seed_alert_actions(&tx)?;
-    seed_alerts(&tx, now).map_err(sql_err)?;
+    seed_alerts(&tx, now, history).map_err(sql_err)?;
     seed_failed_notifications(&tx)?;
+    if history {
+        history::failed_notifications(&tx)?;
+    }
     tx.commit()
 }
 
@@ -1417,9 +1422,13 @@ fn insert_schedule(
 /// night), Platform in UTC (Tokyo, then India and Berlin, then San Francisco), Storefront a
 /// plain weekly rotation, and a STATIC secondary with weekly shifts. Tomorrow the two Europe
 /// day-shift people swap with an override.
+/// How many weeks back the rotations begin: before the 90 days of history. A multiple of 6 more
+/// than any earlier start keeps every rotation (of two or three people, weekly) in its phase.
+const SCHEDULE_WEEKS: i64 = 14;
+
 fn seed_schedules(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
     let berlin: Tz = chrono_tz::Europe::Berlin;
-    let start = monday(now, berlin, 8);
+    let start = monday(now, berlin, SCHEDULE_WEEKS);
     let europe = [JONAS, LENA];
     insert_schedule(
         tx,
@@ -1468,7 +1477,7 @@ fn seed_schedules(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
         params![CHECKOUT_PRIMARY, JONAS, covering_from, covering_until],
     )?;
 
-    let utc_start = monday(now, Tz::UTC, 8);
+    let utc_start = monday(now, Tz::UTC, SCHEDULE_WEEKS);
     insert_schedule(
         tx,
         (
@@ -1491,7 +1500,7 @@ fn seed_schedules(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
     )?;
 
     let la: Tz = chrono_tz::America::Los_Angeles;
-    let la_start = monday(now, la, 8) + 9 * HOUR;
+    let la_start = monday(now, la, SCHEDULE_WEEKS) + 9 * HOUR;
     insert_schedule(
         tx,
         (
@@ -1858,10 +1867,15 @@ fn newest_blip(now: i64) -> SeedAlert {
     }
 }
 
-fn seed_alerts(tx: &Transaction<'_>, now: i64) -> Result<(), ApiError> {
+fn seed_alerts(tx: &Transaction<'_>, now: i64, history: bool) -> Result<(), ApiError> {
     let cat = Catalog::load(tx)?;
     let blip = newest_blip(now);
-    let all: Vec<&SeedAlert> = ALERTS.iter().chain([&blip]).collect();
+    let past = if history {
+        history::alerts(now)
+    } else {
+        Vec::new()
+    };
+    let all: Vec<&SeedAlert> = past.iter().chain(ALERTS).chain([&blip]).collect();
     let mut steps: Vec<(i64, usize, Step)> = Vec::new();
     for (i, a) in all.iter().enumerate() {
         let reported = now - a.ago;
@@ -2073,7 +2087,7 @@ mod tests {
             let when = time::format_ms(now);
             let dir = tempfile::tempdir().unwrap();
             let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
-            db.with_conn(|c| seed(c, now)).unwrap();
+            db.with_conn(|c| seed(c, now, true)).unwrap();
             db.with_conn(|c| {
                 let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> i64 {
                     c.query_row(sql, p, |r| r.get(0)).unwrap()
@@ -2115,7 +2129,8 @@ mod tests {
         let (db, empty) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
         assert!(empty);
         let started = std::time::Instant::now();
-        db.with_conn(|c| seed(c, time::real_now_ms())).unwrap();
+        let now = time::real_now_ms();
+        db.with_conn(|c| seed(c, now, true)).unwrap();
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
             "{:?}",
@@ -2123,7 +2138,10 @@ mod tests {
         );
         db.with_conn(|c| {
             let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
-            assert_eq!(count("SELECT COUNT(*) FROM alerts"), ALERTS.len() as i64 + 1);
+            assert_eq!(
+                count("SELECT COUNT(*) FROM alerts"),
+                (ALERTS.len() + 1 + history::alerts(now).len()) as i64
+            );
             assert_eq!(count("SELECT COUNT(*) FROM users"), 14);
             // Every alert reached someone and has a timeline.
             assert_eq!(count("SELECT COUNT(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM alert_responders r WHERE r.alert_id = a.id)"), 0);

@@ -79,7 +79,10 @@ pub fn toolsets() -> Vec<Toolset> {
 }
 
 fn alerts() -> ToolRouter<Toolbox> {
-    Toolbox::alerts_router() + Toolbox::alert_work_router() + Toolbox::view_context_router()
+    Toolbox::alerts_router()
+        + Toolbox::alert_history_router()
+        + Toolbox::alert_work_router()
+        + Toolbox::view_context_router()
 }
 
 /// MCP Apps (see [`crate::mcp::views`]): which tool's results which view renders. Kept to the

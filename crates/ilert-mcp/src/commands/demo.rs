@@ -93,6 +93,7 @@ fn open_sandbox(data_dir: PathBuf, reset: bool, rate_limit: u32) -> Result<Sandb
         data_dir,
         reset,
         rate_limit_per_minute: (rate_limit > 0).then_some(rate_limit),
+        history: true,
     };
     Sandbox::open(config).map_err(|e| format!("cannot open the sandbox: {e}"))
 }

@@ -10,6 +10,7 @@ pub mod names;
 pub mod previews;
 pub mod render;
 pub mod schemas;
+pub mod similar;
 pub mod times;
 pub mod toolbox;
 pub mod untrusted;

@@ -13,6 +13,7 @@ use crate::observe::audit::AuditLog;
 use crate::rules::confirm::{self, Confirmer};
 use crate::rules::failure;
 use crate::rules::names::RefCache;
+use crate::rules::similar::Memory;
 
 /// What every request shares. Holds no caller's key, except `stdio_key`, which only the
 /// single-user stdio mode sets.
@@ -23,6 +24,8 @@ pub struct Toolbox {
     pub stdio_key: Option<ApiKey>,
     /// Reference data per caller, for name lookups.
     pub refs: RefCache,
+    /// Past alerts and timelines per caller, for `find_similar_alerts`.
+    pub memory: Memory,
     /// Where every write's audit event goes.
     pub audit: Arc<AuditLog>,
     /// Which writes ask a person first, and the key and store their confirmations use.
@@ -36,6 +39,7 @@ impl Toolbox {
             app_url: app_url.trim().trim_end_matches('/').to_owned(),
             stdio_key,
             refs: RefCache::default(),
+            memory: Memory::default(),
             audit: Arc::new(AuditLog::stderr()),
             confirm: Confirmer::default(),
         }

@@ -147,6 +147,7 @@ async fn start_sandbox(
         data_dir: dir.path().to_owned(),
         reset: false,
         rate_limit_per_minute: rate_limit,
+        history: true,
     })
     .unwrap();
     let shutdown = CancellationToken::new();
@@ -205,6 +206,7 @@ async fn start_budgeted(
         data_dir: dir.path().to_owned(),
         reset: false,
         rate_limit_per_minute: rate_limit,
+        history: true,
     })
     .unwrap()
     .with_incident_model(model);
@@ -371,24 +373,29 @@ pub fn is_error(result: &CallToolResult) -> bool {
 }
 
 /// Ids of alerts in `state`, via the sandbox directly (so tests never assume seeded ids).
+/// Every page of them, newest first.
 pub async fn alert_ids(harness_sandbox_url: &str, state: &str) -> Vec<i64> {
-    let alerts: Value = reqwest::Client::new()
-        .get(format!(
-            "{harness_sandbox_url}/alerts?states={state}&max-results=100"
-        ))
-        .bearer_auth(USER_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    alerts
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_i64().unwrap())
-        .collect()
+    let mut ids = Vec::new();
+    for page in 0..20 {
+        let alerts: Value = reqwest::Client::new()
+            .get(format!(
+                "{harness_sandbox_url}/alerts?states={state}&max-results=100&start-index={}",
+                page * 100
+            ))
+            .bearer_auth(USER_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rows = alerts.as_array().unwrap();
+        ids.extend(rows.iter().map(|a| a["id"].as_i64().unwrap()));
+        if rows.len() < 100 {
+            break;
+        }
+    }
+    ids
 }
 
 /// One sandbox and one MCP server per confirmer, all in front of it (replicas, when the

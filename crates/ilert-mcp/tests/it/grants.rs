@@ -118,6 +118,7 @@ async fn read_only_narrows_the_configured_selection_not_the_defaults() {
     // The read tools of the alerts and chatgpt toolsets, from the catalogue table in the README.
     let expected: BTreeSet<String> = [
         "fetch",
+        "find_similar_alerts",
         "get_alert",
         "get_view_context",
         "list_alerts",
@@ -427,6 +428,7 @@ async fn consent_per_toolset_hides_refuses_and_asks_for_step_up() {
         "assign_alert",
         "comment_on_alert",
         "create_alert",
+        "find_similar_alerts",
         "get_alert",
         "get_view_context",
         "list_alerts",

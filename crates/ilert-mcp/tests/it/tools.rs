@@ -79,23 +79,32 @@ async fn list_alerts_filters_and_pages_without_silent_truncation() {
     );
     assert_ne!(a, b);
     // Walking every page finds every resolved alert exactly once.
-    let all = call(
-        &client,
-        "list_alerts",
-        json!({"states": ["RESOLVED"], "limit": 100}),
-    )
-    .await;
-    let mut ids: Vec<i64> = structured(&all)["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_i64().unwrap())
-        .collect();
+    let mut ids: Vec<i64> = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let mut args = json!({"states": ["RESOLVED"], "limit": 100});
+        if let Some(c) = &cursor {
+            args["cursor"] = json!(c);
+        }
+        let page = call(&client, "list_alerts", args).await;
+        let page = structured(&page);
+        ids.extend(
+            page["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_i64().unwrap()),
+        );
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if page["has_more"] == false {
+            break;
+        }
+    }
+    assert!(cursor.is_none(), "the walk reached the last page");
     ids.sort_unstable();
     let mut expected = resolved.clone();
     expected.sort_unstable();
     assert_eq!(ids, expected);
-    assert_eq!(structured(&all)["has_more"], false);
 }
 
 #[tokio::test]
@@ -401,4 +410,62 @@ async fn get_alert_says_whether_anyone_was_reached() {
         }
     }
     assert!(seen_nobody && seen_reached, "the seed has both cases");
+}
+
+/// ilert requests the sandbox counted from ilert-mcp so far.
+async fn upstream(sandbox_url: &str) -> u64 {
+    let base = sandbox_url.trim_end_matches('/').trim_end_matches("/api");
+    let counts: serde_json::Value = reqwest::get(format!("{base}/_test/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    counts["byUserAgent"]["ilert-mcp"].as_u64().unwrap_or(0)
+}
+
+/// `find_similar_alerts` keeps to the budget its description states (10 ilert requests), and asking
+/// again about the same alert reuses what was read: the list and the resolved alerts' timelines.
+#[tokio::test]
+async fn similar_alerts_keeps_its_budget_and_remembers() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let open = crate::tools_support::open_alerts(&h.sandbox_url).await;
+    let disk = open
+        .iter()
+        .find(|a| a["alertKey"] == "disk-usage/logs-01")
+        .expect("the seed's open disk alert");
+    let id = disk["id"].as_i64().unwrap();
+    let before = upstream(&h.sandbox_url).await;
+    let result = call(&client, "find_similar_alerts", json!({"id": id})).await;
+    assert!(!is_error(&result), "{}", text(&result));
+    let first = upstream(&h.sandbox_url).await - before;
+    assert!(first <= 10, "first call: {first} ilert requests");
+    let again = call(&client, "find_similar_alerts", json!({"id": id})).await;
+    let second = upstream(&h.sandbox_url).await - before - first;
+    assert_eq!(text(&again), text(&result), "the same answer");
+    assert_eq!(second, 1, "only the alert itself is read again");
+    // Another caller's key shares nothing.
+    let other = connect(&h.mcp_url, "demo-key-admin", Era::Legacy).await;
+    call(&other, "find_similar_alerts", json!({"id": id})).await;
+    let third = upstream(&h.sandbox_url).await - before - first - second;
+    // (Its first request also checks the new key once, hence at least as many.)
+    assert!(
+        third >= first,
+        "a second caller reads everything itself: {third} < {first}"
+    );
+    // A bad window and an unknown alert are clear errors.
+    let bad = call(
+        &client,
+        "find_similar_alerts",
+        json!({"id": id, "days": 400}),
+    )
+    .await;
+    assert!(
+        is_error(&bad) && text(&bad).contains("`days`"),
+        "{}",
+        text(&bad)
+    );
+    let unknown = call(&client, "find_similar_alerts", json!({"id": 999_999})).await;
+    assert!(is_error(&unknown), "{}", text(&unknown));
 }

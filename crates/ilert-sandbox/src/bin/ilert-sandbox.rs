@@ -70,6 +70,7 @@ async fn main() -> ExitCode {
         data_dir: args.data_dir,
         reset: args.reset,
         rate_limit_per_minute: args.rate_limit,
+        history: true,
     };
     let sandbox = match Sandbox::open(config) {
         Ok(s) => s.with_incident_model(args.incident_model),

@@ -28,6 +28,8 @@ pub fn config(dir: &Path) -> SandboxConfig {
         data_dir: dir.to_path_buf(),
         reset: false,
         rate_limit_per_minute: None,
+        // These tests' fixtures are the recent alerts (ids 4695 to 4726).
+        history: false,
     }
 }
 
