@@ -256,7 +256,9 @@ pub fn detail_text(d: &AlertDetail) -> String {
     if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
         text.push_str(&format!(
             "\nNext escalation: {} at {at}",
-            user.name.as_deref().unwrap_or("?")
+            user.name
+                .as_deref()
+                .map_or_else(|| "?".into(), untrusted::quoted)
         ));
     }
     // Third-party text: details behind a quote bar, values in quotes (rules/untrusted.rs).
@@ -296,13 +298,17 @@ pub fn detail_text(d: &AlertDetail) -> String {
             .actions
             .iter()
             .map(|a| {
-                let mut about: Vec<String> = a.kind.iter().cloned().collect();
+                let mut about: Vec<String> = a
+                    .kind
+                    .iter()
+                    .map(|k| untrusted::inline(k).into_owned())
+                    .collect();
                 match a.runs {
                     0 => about.push("not run yet".into()),
                     1 => about.push("ran once".into()),
                     n => about.push(format!("ran {n} times")),
                 }
-                format!("{} ({})", a.name, about.join(", "))
+                format!("{} ({})", untrusted::quoted(&a.name), about.join(", "))
             })
             .collect();
         text.push_str(&format!("\nActions: {}", names.join(", ")));
@@ -363,11 +369,11 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
             .map(|a| {
                 format!(
                     "{}: {}",
-                    a.service
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| format!("service {}", a.service.id)),
-                    a.impact.as_deref().unwrap_or("?")
+                    a.service.name.as_deref().map_or_else(
+                        || format!("service {}", a.service.id),
+                        |n| untrusted::inline(n).into_owned()
+                    ),
+                    untrusted::inline(a.impact.as_deref().unwrap_or("?"))
                 )
             })
             .collect(),
@@ -431,8 +437,9 @@ pub fn incident_text(i: &IncidentOut) -> String {
         text.push_str(&format!(
             "\n  {} {} ({}):\n{}",
             u.at.as_deref().unwrap_or("?"),
-            u.status,
-            u.by.as_deref().unwrap_or("?"),
+            untrusted::inline(&u.status),
+            u.by.as_deref()
+                .map_or_else(|| "?".into(), untrusted::quoted),
             untrusted::quoted_block(&u.message, usize::MAX)
         ));
     }
@@ -454,7 +461,7 @@ pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
         .await?;
     let mut text = format!(
         "{} (id {id}), time zone {}, next 7 days:",
-        untrusted::inline_owned(schedule.name.unwrap_or_default()),
+        untrusted::quoted(&schedule.name.unwrap_or_default()),
         tz.name()
     );
     for s in shifts {
@@ -463,7 +470,7 @@ pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
             show_raw(s.start.as_deref(), tz).unwrap_or_default(),
             show_raw(s.end.as_deref(), tz).unwrap_or_default(),
             s.user
-                .map(|u| untrusted::inline_owned(u.display_name()))
+                .map(|u| untrusted::quoted(&u.display_name()))
                 .unwrap_or_else(|| "nobody".into())
         ));
     }

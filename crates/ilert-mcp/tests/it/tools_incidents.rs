@@ -233,7 +233,7 @@ async fn get_incident_has_the_whole_history_oldest_first(model: IncidentModel) {
     assert!(
         // The update's text is someone's words: quoted behind the bar, under the server's line.
         mirror.contains(
-            "INVESTIGATING (Jonas Weber):\n  │ Some customers see errors when paying by card."
+            "INVESTIGATING (\"Jonas Weber\"):\n  │ Some customers see errors when paying by card."
         ),
         "{mirror}"
     );
