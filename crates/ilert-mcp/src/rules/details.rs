@@ -109,8 +109,8 @@ fn reach_sentence(all: &[Notified], open: bool) -> String {
     let name = |n: &Notified| {
         n.user
             .name
-            .clone()
-            .unwrap_or_else(|| format!("user {}", n.user.id))
+            .as_deref()
+            .map_or_else(|| format!("user {}", n.user.id), untrusted::quoted)
     };
     // Per person, in order of first notification: the channels that arrived.
     let mut delivered: Vec<(String, Vec<String>)> = Vec::new();
@@ -327,6 +327,9 @@ pub struct IncidentOut {
     /// Affected services as "Name: IMPACT".
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<String>,
+    /// The affected services as the text shows them: `"Name": IMPACT`.
+    #[serde(skip)]
+    pub services_shown: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -354,6 +357,19 @@ pub fn incident_url(app_url: &str, id: i64) -> String {
 }
 
 pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
+    let affected: Vec<(String, String)> = i
+        .affected_services
+        .iter()
+        .map(|a| {
+            (
+                a.service.name.as_deref().map_or_else(
+                    || format!("service {}", a.service.id),
+                    |n| untrusted::inline(n).into_owned(),
+                ),
+                untrusted::inline(a.impact.as_deref().unwrap_or("?")).into_owned(),
+            )
+        })
+        .collect();
     IncidentOut {
         id: i.id,
         summary: untrusted::inline_owned(i.summary.clone().unwrap_or_default()),
@@ -363,19 +379,13 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
             .as_deref()
             .filter(|m| !m.is_empty())
             .map(|m| untrusted::block(m, render::MAX_DETAILS_CHARS).into_owned()),
-        services: i
-            .affected_services
+        services: affected
             .iter()
-            .map(|a| {
-                format!(
-                    "{}: {}",
-                    a.service.name.as_deref().map_or_else(
-                        || format!("service {}", a.service.id),
-                        |n| untrusted::inline(n).into_owned()
-                    ),
-                    untrusted::inline(a.impact.as_deref().unwrap_or("?"))
-                )
-            })
+            .map(|(name, impact)| format!("{name}: {impact}"))
+            .collect(),
+        services_shown: affected
+            .iter()
+            .map(|(name, impact)| format!("{}: {impact}", untrusted::quoted(name)))
             .collect(),
         created_at: time(i.created_at.as_deref()),
         updated_at: time(i.updated_at.as_deref()),
@@ -402,10 +412,10 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
 }
 
 pub fn incident_line(i: &IncidentOut) -> String {
-    let services = if i.services.is_empty() {
+    let services = if i.services_shown.is_empty() {
         "no services".to_owned()
     } else {
-        i.services.join(", ")
+        i.services_shown.join(", ")
     };
     let opened = i.created_at.as_deref().unwrap_or("?");
     // A resolved incident is not "since" anything: it ran from its start to its resolution.

@@ -290,7 +290,7 @@ fn overview_text(o: &OverviewOutput) -> String {
                 i.id,
                 i.status,
                 untrusted::quoted(&i.summary),
-                i.services.join(", "),
+                i.services_shown.join(", "),
                 i.created_at
                     .as_ref()
                     .map(|t| format!(" since {t}"))

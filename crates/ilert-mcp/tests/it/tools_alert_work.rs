@@ -64,7 +64,7 @@ async fn assign_alert_to_a_user_a_policy_or_a_schedule() {
         )),
         "{mirror}"
     );
-    assert!(mirror.contains("Lena Hoffmann (notified)"), "{mirror}");
+    assert!(mirror.contains("\"Lena Hoffmann\" (notified)"), "{mirror}");
     assert_eq!(responder_ids(&alert(&h.sandbox_url, id).await), vec![10005]);
 
     // A policy: escalation starts over at its first level.
@@ -240,7 +240,7 @@ async fn add_alert_responder_adds_once_and_reports_an_existing_one_as_done() {
     );
     assert!(ids(&out["alert"]["responders"]).contains(&10007));
     assert!(
-        text(&result).contains("Yuki Tanaka (notified)"),
+        text(&result).contains("\"Yuki Tanaka\" (notified)"),
         "{}",
         text(&result)
     );
@@ -398,12 +398,12 @@ async fn comment_on_alert_lands_in_the_timeline() {
     let out = ok(&result);
     assert_eq!(
         out["done"],
-        format!("Comment added to alert #{id} as Jonas Weber.")
+        format!("Comment added to alert #{id} as \"Jonas Weber\".")
     );
     assert_eq!(out["alert"]["id"], id);
     assert_eq!(
         text(&result),
-        format!("Comment added to alert #{id} as Jonas Weber.")
+        format!("Comment added to alert #{id} as \"Jonas Weber\".")
     );
 
     let detail = call(&client, "get_alert", json!({"id": id})).await;
@@ -611,7 +611,7 @@ async fn create_alert_on_a_source_escalates_and_shows_up_in_list_alerts() {
     );
     let mirror = text(&result);
     assert!(
-        mirror.starts_with(&format!("Raised alert #{id} on Checkout API; paging ")),
+        mirror.starts_with(&format!("Raised alert #{id} on \"Checkout API\"; paging ")),
         "{mirror}"
     );
     assert!(
@@ -645,7 +645,7 @@ async fn create_alert_for_a_service_with_named_responders_or_the_on_call() {
         vec![10005, 10009]
     );
     assert!(
-        text(&result).contains("paging now: Lena Hoffmann, Ana Souza. Escalation is off"),
+        text(&result).contains("paging now: \"Lena Hoffmann\", \"Ana Souza\". Escalation is off"),
         "{}",
         text(&result)
     );
@@ -688,7 +688,7 @@ async fn create_alert_refusals_create_nothing() {
         ),
         (
             json!({"summary": "x", "service": "Payments"}),
-            "No alert source is linked to service Payments",
+            "No alert source is linked to service \"Payments\"",
         ),
         (
             json!({"summary": "x", "source": "Checkout API", "responders": "Lena"}),

@@ -116,7 +116,7 @@ async fn list_incidents_shows_ongoing_ones_by_default(model: IncidentModel) {
     );
     assert!(
         text(&result).starts_with(
-            "#9004 IDENTIFIED \"Elevated checkout errors\" · Checkout: PARTIAL_OUTAGE, Payments: DEGRADED · open since "
+            "#9004 IDENTIFIED \"Elevated checkout errors\" · \"Checkout\": PARTIAL_OUTAGE, \"Payments\": DEGRADED · open since "
         ),
         "{}",
         text(&result)

@@ -307,7 +307,7 @@ async fn list_alerts_takes_names_priority_severity_and_age() {
         );
     }
     assert!(
-        text(&by_name).contains("→ Checkout on-call"),
+        text(&by_name).contains("→ \"Checkout on-call\""),
         "{}",
         text(&by_name)
     );
@@ -596,7 +596,7 @@ async fn create_alert_paging_the_on_call_keeps_escalation() {
     );
     assert!(
         said.contains(&format!(
-            "escalates to {next_name} (id {}) at {}",
+            "escalates to \"{next_name}\" (id {}) at {}",
             next_user["id"],
             next_at.to_rfc3339_opts(SecondsFormat::Secs, true)
         )),
