@@ -434,14 +434,14 @@ impl Toolbox {
         );
         let out = MaintenanceOut {
             id: created.id,
-            summary: created.summary.clone().unwrap_or(body.summary),
+            summary: untrusted::inline_owned(created.summary.clone().unwrap_or(body.summary)),
             start: Some(show(start, tz)),
             end: Some(show(end, tz)),
             covers: p.services.iter().chain(&p.alert_sources).cloned().collect(),
         };
         let mut text = format!(
-            "Maintenance \"{}\" planned {} → {} for {}.",
-            out.summary,
+            "Maintenance {} planned {} → {} for {}.",
+            untrusted::quoted(&out.summary),
             show(start, tz),
             show(end, tz),
             out.covers.join(", ")
