@@ -5,6 +5,8 @@ use rmcp::ErrorData;
 use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::{Map, Value};
 
+use crate::rules::untrusted::{inline, quoted};
+
 struct Definition {
     name: &'static str,
     title: &'static str,
@@ -112,7 +114,10 @@ pub fn get(
 }
 
 fn triage(focus: Option<String>) -> String {
-    let focus = focus.map(|f| format!(" Focus on {f}.")).unwrap_or_default();
+    // A name the client may have completed from ilert's data: quoted, as in every answer.
+    let focus = focus
+        .map(|f| format!(" Focus on {}.", quoted(&f)))
+        .unwrap_or_default();
     format!(
         "Triage the open ilert alerts with me.{focus}\n\
          1. Call get_overview, then list_alerts for the PENDING ones.\n\
@@ -127,8 +132,10 @@ fn triage(focus: Option<String>) -> String {
 
 fn handover(timezone: Option<String>) -> String {
     let tz = timezone.unwrap_or_else(|| "UTC".into());
+    let tz = inline(&tz);
+    let passed = quoted(&tz);
     format!(
-        "Prepare my on-call handover. Show times in {tz} (pass timezone=\"{tz}\" to the tools).\n\
+        "Prepare my on-call handover. Show times in {tz} (pass timezone={passed} to the tools).\n\
          1. who_is_on_call now and at the end of the current shifts: who hands over to whom, and when.\n\
          2. list_alerts: open alerts, oldest first; flag ACCEPTED alerts older than 4 hours and PENDING HIGH ones.\n\
          3. list_incidents: ongoing incidents with their latest update.\n\
@@ -140,8 +147,9 @@ fn handover(timezone: Option<String>) -> String {
 
 fn status_update(incident: &str, status: Option<String>) -> String {
     let status = status
-        .map(|s| format!(" The new status should be {s}."))
+        .map(|s| format!(" The new status should be {}.", inline(&s)))
         .unwrap_or_default();
+    let incident = inline(incident);
     format!(
         "Draft the next status-page update for incident {incident}.{status}\n\
          1. Call get_incident {incident} and read its updates so far.\n\
@@ -153,6 +161,7 @@ fn status_update(incident: &str, status: Option<String>) -> String {
 }
 
 fn post_incident_summary(incident: &str) -> String {
+    let incident = inline(incident);
     format!(
         "Write a post-incident summary for incident {incident}.\n\
          1. get_incident {incident} for its updates and affected services.\n\

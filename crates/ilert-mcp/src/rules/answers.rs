@@ -132,8 +132,10 @@ pub fn failure(text: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text.into())])
 }
 
-/// What a failed call was about, for the error sentence: "alert 4711", "your user".
+/// What a failed call was about, for the error sentence: "alert 4711", "your user". ilert's own
+/// message may repeat what third parties wrote (a name, a summary), so it is shown quoted.
 pub fn explain(error: &ApiError, subject: &str) -> String {
+    use crate::rules::untrusted::{inline, quoted};
     match error {
         ApiError::Unauthorized { .. } | ApiError::InvalidKey { .. } => format!(
             "ilert rejected the API key ({}). Check the `Authorization: Bearer <API key>` header (or \
@@ -143,23 +145,26 @@ pub fn explain(error: &ApiError, subject: &str) -> String {
                 .map_or_else(|| "auth".to_owned(), |s| s.to_string())
         ),
         ApiError::Forbidden { message, .. } => format!(
-            "Your ilert user is not allowed to do this for {subject}: ilert said \"{message}\". \
+            "Your ilert user is not allowed to do this for {subject}: ilert said {}. \
              Your role in ilert limits what you may change (stakeholders and guests only read; responders \
-             work alerts and incidents but not schedules); ask an ilert admin if you need more."
+             work alerts and incidents but not schedules); ask an ilert admin if you need more.",
+            quoted(message)
         ),
         ApiError::NotFound { .. } => format!(
             "{} was not found, or your ilert user cannot see it. Check the id and try again.",
             capitalise(subject)
         ),
         ApiError::RateLimited { message } => format!(
-            "The rate limit for this API key is used up ({message}). Wait until it resets before \
-             calling ilert tools again."
+            "The rate limit for this API key is used up ({}). Wait until it resets before \
+             calling ilert tools again.",
+            inline(message)
         ),
         ApiError::Rejected {
             status, message, ..
         } => {
             format!(
-                "ilert refused the request for {subject} ({status}): {message}. Adjust the arguments and retry."
+                "ilert refused the request for {subject} ({status}): {}. Adjust the arguments and retry.",
+                quoted(message)
             )
         }
         ApiError::Upstream { status, .. } => format!(
@@ -175,12 +180,14 @@ pub fn explain(error: &ApiError, subject: &str) -> String {
             )
         }
         ApiError::Transport { message, .. } => format!(
-            "ilert-mcp could not reach ilert ({message}). Check the network and the ilert URL \
-             (ILERT_BASE_URL / --ilert-url), then retry."
+            "ilert-mcp could not reach ilert ({}). Check the network and the ilert URL \
+             (ILERT_BASE_URL / --ilert-url), then retry.",
+            inline(message)
         ),
         ApiError::Decode { message } => format!(
-            "ilert sent an answer for {subject} that ilert-mcp cannot read ({message}). This is a bug in \
-             ilert-mcp; please report it."
+            "ilert sent an answer for {subject} that ilert-mcp cannot read ({}). This is a bug in \
+             ilert-mcp; please report it.",
+            inline(message)
         ),
     }
 }

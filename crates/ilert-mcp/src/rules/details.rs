@@ -109,8 +109,8 @@ fn reach_sentence(all: &[Notified], open: bool) -> String {
     let name = |n: &Notified| {
         n.user
             .name
-            .clone()
-            .unwrap_or_else(|| format!("user {}", n.user.id))
+            .as_deref()
+            .map_or_else(|| format!("user {}", n.user.id), untrusted::quoted)
     };
     // Per person, in order of first notification: the channels that arrived.
     let mut delivered: Vec<(String, Vec<String>)> = Vec::new();
@@ -256,7 +256,9 @@ pub fn detail_text(d: &AlertDetail) -> String {
     if let (Some(at), Some(user)) = (&d.next_escalation_at, &d.next_escalation_user) {
         text.push_str(&format!(
             "\nNext escalation: {} at {at}",
-            user.name.as_deref().unwrap_or("?")
+            user.name
+                .as_deref()
+                .map_or_else(|| "?".into(), untrusted::quoted)
         ));
     }
     // Third-party text: details behind a quote bar, values in quotes (rules/untrusted.rs).
@@ -296,13 +298,17 @@ pub fn detail_text(d: &AlertDetail) -> String {
             .actions
             .iter()
             .map(|a| {
-                let mut about: Vec<String> = a.kind.iter().cloned().collect();
+                let mut about: Vec<String> = a
+                    .kind
+                    .iter()
+                    .map(|k| untrusted::inline(k).into_owned())
+                    .collect();
                 match a.runs {
                     0 => about.push("not run yet".into()),
                     1 => about.push("ran once".into()),
                     n => about.push(format!("ran {n} times")),
                 }
-                format!("{} ({})", a.name, about.join(", "))
+                format!("{} ({})", untrusted::quoted(&a.name), about.join(", "))
             })
             .collect();
         text.push_str(&format!("\nActions: {}", names.join(", ")));
@@ -321,6 +327,9 @@ pub struct IncidentOut {
     /// Affected services as "Name: IMPACT".
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<String>,
+    /// The affected services as the text shows them: `"Name": IMPACT`.
+    #[serde(skip)]
+    pub services_shown: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,6 +357,19 @@ pub fn incident_url(app_url: &str, id: i64) -> String {
 }
 
 pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
+    let affected: Vec<(String, String)> = i
+        .affected_services
+        .iter()
+        .map(|a| {
+            (
+                a.service.name.as_deref().map_or_else(
+                    || format!("service {}", a.service.id),
+                    |n| untrusted::inline(n).into_owned(),
+                ),
+                untrusted::inline(a.impact.as_deref().unwrap_or("?")).into_owned(),
+            )
+        })
+        .collect();
     IncidentOut {
         id: i.id,
         summary: untrusted::inline_owned(i.summary.clone().unwrap_or_default()),
@@ -357,19 +379,13 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
             .as_deref()
             .filter(|m| !m.is_empty())
             .map(|m| untrusted::block(m, render::MAX_DETAILS_CHARS).into_owned()),
-        services: i
-            .affected_services
+        services: affected
             .iter()
-            .map(|a| {
-                format!(
-                    "{}: {}",
-                    a.service
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| format!("service {}", a.service.id)),
-                    a.impact.as_deref().unwrap_or("?")
-                )
-            })
+            .map(|(name, impact)| format!("{name}: {impact}"))
+            .collect(),
+        services_shown: affected
+            .iter()
+            .map(|(name, impact)| format!("{}: {impact}", untrusted::quoted(name)))
             .collect(),
         created_at: time(i.created_at.as_deref()),
         updated_at: time(i.updated_at.as_deref()),
@@ -396,10 +412,10 @@ pub fn incident_out(i: &Incident, app_url: &str) -> IncidentOut {
 }
 
 pub fn incident_line(i: &IncidentOut) -> String {
-    let services = if i.services.is_empty() {
+    let services = if i.services_shown.is_empty() {
         "no services".to_owned()
     } else {
-        i.services.join(", ")
+        i.services_shown.join(", ")
     };
     let opened = i.created_at.as_deref().unwrap_or("?");
     // A resolved incident is not "since" anything: it ran from its start to its resolution.
@@ -431,8 +447,9 @@ pub fn incident_text(i: &IncidentOut) -> String {
         text.push_str(&format!(
             "\n  {} {} ({}):\n{}",
             u.at.as_deref().unwrap_or("?"),
-            u.status,
-            u.by.as_deref().unwrap_or("?"),
+            untrusted::inline(&u.status),
+            u.by.as_deref()
+                .map_or_else(|| "?".into(), untrusted::quoted),
             untrusted::quoted_block(&u.message, usize::MAX)
         ));
     }
@@ -454,7 +471,7 @@ pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
         .await?;
     let mut text = format!(
         "{} (id {id}), time zone {}, next 7 days:",
-        untrusted::inline_owned(schedule.name.unwrap_or_default()),
+        untrusted::quoted(&schedule.name.unwrap_or_default()),
         tz.name()
     );
     for s in shifts {
@@ -463,7 +480,7 @@ pub async fn schedule_text(api: &Session, id: i64) -> Result<String, ApiError> {
             show_raw(s.start.as_deref(), tz).unwrap_or_default(),
             show_raw(s.end.as_deref(), tz).unwrap_or_default(),
             s.user
-                .map(|u| untrusted::inline_owned(u.display_name()))
+                .map(|u| untrusted::quoted(&u.display_name()))
                 .unwrap_or_else(|| "nobody".into())
         ));
     }

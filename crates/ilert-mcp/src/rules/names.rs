@@ -168,9 +168,10 @@ pub fn is_me(query: &str) -> bool {
         .any(|m| query.trim().eq_ignore_ascii_case(m))
 }
 
-/// "Jonas Weber (id 7)": how an answer names what a name resolved to.
+/// `"Jonas Weber" (id 7)`: how an answer names what a name resolved to (the name is third-party
+/// text, so it is quoted).
 pub fn resolved(n: &Named) -> String {
-    format!("{} (id {})", n.name, n.id)
+    format!("{} (id {})", untrusted::quoted(&n.name), n.id)
 }
 
 /// `user "me" is Jonas Weber (id 7)`: the line an answer carries for each name it resolved, so a
@@ -249,8 +250,13 @@ fn pick(kind: Kind, query: &str, list: &[Named]) -> Result<Named, String> {
 
 fn describe(n: &Named) -> String {
     match &n.detail {
-        Some(detail) => format!("{} (id {}, {detail})", n.name, n.id),
-        None => format!("{} (id {})", n.name, n.id),
+        Some(detail) => format!(
+            "{} (id {}, {})",
+            untrusted::quoted(&n.name),
+            n.id,
+            untrusted::inline(detail)
+        ),
+        None => resolved(n),
     }
 }
 
@@ -380,7 +386,7 @@ mod tests {
         assert!(unknown.contains("and 8 more"), "{unknown}");
         let none = pick(Kind::User, "zed", &list).unwrap_err();
         assert!(
-            none.contains("No user matches") && none.contains("Jonas Weber (id 3"),
+            none.contains("No user matches") && none.contains("\"Jonas Weber\" (id 3"),
             "{none}"
         );
     }

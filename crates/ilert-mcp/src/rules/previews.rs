@@ -14,7 +14,7 @@ use ilert_client::{
 use crate::rules::confirm::Preview;
 use crate::rules::names::Named;
 use crate::rules::times::{show, show_raw, wire};
-use crate::rules::untrusted::{quoted, quoted_block};
+use crate::rules::untrusted::{inline, quoted, quoted_block};
 
 /// Raising an alert on `source`: the named `responders` only, or the source's escalation policy.
 pub async fn paging(
@@ -28,7 +28,7 @@ pub async fn paging(
     let preview = Preview::new("Create alert: this pages people.").line(format!(
         "Alert: {} ({priority}) on alert source {}",
         quoted(summary),
-        source.name
+        quoted(&source.name)
     ));
     if !escalate {
         return preview
@@ -76,7 +76,7 @@ pub async fn assignment(
         ));
     }
     preview = match to {
-        Assignee::User(user) => preview.line(format!("Notified now: {}", user.name)),
+        Assignee::User(user) => preview.line(format!("Notified now: {}", quoted(&user.name))),
         Assignee::Schedule(schedule) => {
             let query = OnCallQuery {
                 schedules: vec![schedule.id],
@@ -86,7 +86,7 @@ pub async fn assignment(
                 Ok(on_calls) => {
                     let mut people: Vec<String> = on_calls
                         .iter()
-                        .filter_map(|o| o.user.as_ref().map(|u| u.display_name()))
+                        .filter_map(|o| o.user.as_ref().map(|u| quoted(&u.display_name())))
                         .collect();
                     people.dedup();
                     people
@@ -96,11 +96,14 @@ pub async fn assignment(
             preview.line(format!(
                 "Notified now: {} (on call for schedule {})",
                 list_or(&now, "nobody is on call"),
-                schedule.name
+                quoted(&schedule.name)
             ))
         }
         Assignee::Policy(policy) => {
-            let preview = preview.line(format!("Escalation restarts on policy {}.", policy.name));
+            let preview = preview.line(format!(
+                "Escalation restarts on policy {}.",
+                quoted(&policy.name)
+            ));
             escalation(api, Some(policy.id), preview).await
         }
     };
@@ -108,7 +111,7 @@ pub async fn assignment(
         let current: Vec<String> = alert
             .responders
             .iter()
-            .map(|r| r.user.display_name())
+            .map(|r| quoted(&r.user.display_name()))
             .collect();
         preview = preview.line(format!("Replaces the responders: {}", current.join(", ")));
     }
@@ -129,7 +132,7 @@ pub async fn event(
 ) -> Preview {
     let on = source.map_or_else(
         || "the alert source whose integration key was given".to_owned(),
-        |s| format!("alert source {}", s.name),
+        |s| format!("alert source {}", quoted(&s.name)),
     );
     let key = alert_key.map_or_else(String::new, |k| format!(", alert key {}", quoted(k)));
     let what = match event_type {
@@ -173,13 +176,13 @@ async fn escalation(api: &Session, policy: Option<i64>, preview: Preview) -> Pre
         on_calls
             .iter()
             .filter(|o| o.escalation_level.unwrap_or(1.0) == level)
-            .filter_map(|o| o.user.as_ref().map(|u| u.display_name()))
+            .filter_map(|o| o.user.as_ref().map(|u| quoted(&u.display_name())))
             .collect()
     };
     let policy_name = rules
         .name
-        .clone()
-        .unwrap_or_else(|| format!("policy {policy}"));
+        .as_deref()
+        .map_or_else(|| format!("policy {policy}"), quoted);
     let now = at(1.0);
     let mut preview = preview.line(format!(
         "Paged now: {} (level 1 of {policy_name})",
@@ -235,8 +238,8 @@ pub async fn incident(
                 .map(|p| {
                     format!(
                         "{} ({})",
-                        p.name.as_deref().unwrap_or("unnamed"),
-                        p.visibility.as_deref().unwrap_or("?").to_lowercase()
+                        p.name.as_deref().map_or_else(|| "unnamed".into(), quoted),
+                        inline(p.visibility.as_deref().unwrap_or("?")).to_lowercase()
                     )
                 })
                 .collect();
@@ -271,9 +274,9 @@ pub async fn incident(
 
 /// Running an alert action: it acts outside ilert.
 pub fn alert_action(alert: i64, name: &str, kind: Option<&str>) -> Preview {
-    let kind = kind.map_or_else(String::new, |k| format!(" ({k})"));
+    let kind = kind.map_or_else(String::new, |k| format!(" ({})", inline(k)));
     Preview::new("Run alert action: this acts outside ilert and cannot be undone.")
-        .line(format!("Action: \"{name}\"{kind} on alert #{alert}"))
+        .line(format!("Action: {}{kind} on alert #{alert}", quoted(name)))
 }
 
 /// A maintenance window: what it silences and when.
@@ -320,8 +323,8 @@ pub async fn schedule_override(
     let preview =
         Preview::new("Create schedule override: this changes who is woken.").line(format!(
             "{} is on call for {} from {} to {}",
-            user.name,
-            schedule.name,
+            quoted(&user.name),
+            quoted(&schedule.name),
             show(start, tz),
             show(end, tz)
         ));
@@ -333,7 +336,7 @@ pub async fn schedule_override(
             let replaced: Vec<String> = shifts
                 .iter()
                 .filter_map(|s| {
-                    let who = s.user.as_ref()?.display_name();
+                    let who = quoted(&s.user.as_ref()?.display_name());
                     let from = show_raw(s.start.as_deref(), tz).unwrap_or_default();
                     let to = show_raw(s.end.as_deref(), tz).unwrap_or_default();
                     Some(format!("{who} ({from} to {to})"))
@@ -374,7 +377,7 @@ pub async fn alerts(api: &Session, ids: &[i64], verb: &str) -> Preview {
 fn names(people: &[Named]) -> String {
     people
         .iter()
-        .map(|p| p.name.as_str())
+        .map(|p| quoted(&p.name))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -243,7 +243,7 @@ pub fn alert_url(app_url: &str, id: i64) -> String {
     format!("{app_url}/alert/view?id={id}")
 }
 
-/// `#4712 PENDING HIGH "Checkout latency" · Prometheus → Checkout on-call · 2026-11-23T21:40:03Z · Jonas Weber (notified)`
+/// `#4712 PENDING HIGH "Checkout latency" · "Prometheus" → "Checkout on-call" · 2026-11-23T21:40:03Z · "Jonas Weber" (notified)`
 pub fn alert_line(item: &AlertItem) -> String {
     let mut line = String::with_capacity(160);
     push_alert_line(&mut line, item);
@@ -268,13 +268,14 @@ pub fn push_alert_line(out: &mut String, item: &AlertItem) {
     }
     out.push(' ');
     untrusted::push_quoted(out, &item.summary);
+    // Names are third-party text too: quoted, so none can pass for the server's fields.
     if let Some(name) = item.source.as_ref().and_then(|s| s.name.as_deref()) {
         out.push_str(" · ");
-        out.push_str(name);
+        untrusted::push_quoted(out, name);
     }
     if let Some(name) = item.policy.as_ref().and_then(|p| p.name.as_deref()) {
         out.push_str(" → ");
-        out.push_str(name);
+        untrusted::push_quoted(out, name);
     }
     if let Some(t) = &item.reported_at {
         out.push_str(" · ");
@@ -282,7 +283,7 @@ pub fn push_alert_line(out: &mut String, item: &AlertItem) {
     }
     for (i, r) in item.responders.iter().enumerate() {
         out.push_str(if i == 0 { " · " } else { ", " });
-        out.push_str(&r.name);
+        untrusted::push_quoted(out, &r.name);
         out.push_str(" (");
         out.push_str(responder_state(&r.status));
         out.push(')');
@@ -396,8 +397,8 @@ mod tests {
         // The summary's own quotes are escaped: it cannot close the quotes around it.
         assert_eq!(
             alert_line(&full),
-            "#4711 PENDING HIGH sev2 \"Checkout \\\"latency\\\"\" · Prometheus → Checkout on-call · 2026-11-23T21:40:03Z · \
-             Jonas Weber (accepted), Ana (notified)"
+            "#4711 PENDING HIGH sev2 \"Checkout \\\"latency\\\"\" · \"Prometheus\" → \"Checkout on-call\" · 2026-11-23T21:40:03Z · \
+             \"Jonas Weber\" (accepted), \"Ana\" (notified)"
         );
         assert_eq!(alert_line(&bare), "#1 RESOLVED \"\"");
         for item in [full, bare] {

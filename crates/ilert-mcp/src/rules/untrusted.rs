@@ -10,6 +10,10 @@
 //!   person reads is what the model reads.
 //! - [`block`]: the same, but line breaks kept (details, comments, messages); every line is then
 //!   shown behind a quote bar by [`quoted_block`].
+//! - [`quoted`]: a value inside one of the server's lines, in double quotes it cannot close. Every
+//!   name a text answer shows (users, teams, services, sources, schedules, policies, monitors,
+//!   status pages, actions) goes through it, so no line of an answer begins with third-party
+//!   text: a list line starts `"Checkout" (id 801): ...`, never with the name bare.
 //! - [`link`]: only `http` and `https` addresses are links; anything else is dropped. Inside
 //!   text, a Markdown link or autolink to anything else is broken with a space, so no renderer
 //!   makes it a link; runs of line breaks keep one blank line at most.

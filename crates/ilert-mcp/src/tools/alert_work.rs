@@ -226,7 +226,7 @@ impl Toolbox {
                     "Add a responder to alert #{}: this notifies them.",
                     p.id
                 ))
-                .line(format!("Notified now: {}", user.name)),
+                .line(format!("Notified now: {}", untrusted::quoted(&user.name))),
             }
         });
         let done = match api.add_alert_responder(p.id, user.id).await {
@@ -251,7 +251,7 @@ impl Toolbox {
                         let who = if user.name == format!("user {}", user.id) {
                             format!("user with id {}", user.id)
                         } else {
-                            format!("user {} (id {})", user.name, user.id)
+                            format!("user {}", names::resolved(&user))
                         };
                         failure(format!(
                             "ilert has no {who} to add to alert #{}. Check the user with find_users.",
@@ -294,7 +294,11 @@ impl Toolbox {
         let me = check!(add_comment(&api, &alert, &p.comment, &self.app_url).await);
         let out = AlertChangeOutput {
             alert: render::alert_item((&alert).into(), Some(&self.app_url)),
-            done: format!("Comment added to alert #{} as {me}.", p.id),
+            done: format!(
+                "Comment added to alert #{} as {}.",
+                p.id,
+                untrusted::quoted(&me)
+            ),
         };
         let text = out.done.clone();
         structured(&out, text)
@@ -334,9 +338,9 @@ impl Toolbox {
                 .iter()
                 .map(|a| {
                     format!(
-                        "\"{}\" (id {})",
-                        a.name.as_deref().unwrap_or("?"),
-                        a.alert_action_id.as_deref().unwrap_or("?")
+                        "{} (id {})",
+                        untrusted::quoted(a.name.as_deref().unwrap_or("?")),
+                        untrusted::inline(a.alert_action_id.as_deref().unwrap_or("?"))
                     )
                 })
                 .collect::<Vec<_>>()
@@ -374,7 +378,7 @@ impl Toolbox {
             api.run_alert_action(p.id, &action_id),
             format!("alert {}", p.id)
         );
-        let name = action.name.clone().unwrap_or(action_id);
+        let name = untrusted::inline_owned(action.name.clone().unwrap_or(action_id));
         let success = result.success.unwrap_or(false);
         let out = ActionOutput {
             alert_id: p.id,
@@ -382,10 +386,15 @@ impl Toolbox {
             success,
         };
         let text = if success {
-            format!("Ran \"{name}\" on alert #{}: it reported success.", p.id)
+            format!(
+                "Ran {} on alert #{}: it reported success.",
+                untrusted::quoted(&name),
+                p.id
+            )
         } else {
             format!(
-                "Ran \"{name}\" on alert #{}, but it reported failure; check the action's target or run it in the ilert app.",
+                "Ran {} on alert #{}, but it reported failure; check the action's target or run it in the ilert app.",
+                untrusted::quoted(&name),
                 p.id
             )
         };
@@ -430,7 +439,7 @@ impl Toolbox {
         if p.page_on_call && source.policy_id.is_none() {
             return failure(format!(
                 "Alert source {} has no escalation policy, so there is no on-call to page.",
-                source.name
+                untrusted::quoted(&source.name)
             ));
         }
         // Named responders alone replace escalation. Paging the on-call keeps it: the alert goes
@@ -474,7 +483,7 @@ impl Toolbox {
                 {
                     notes.push(format!(
                         "Could not add {}: {}",
-                        r.name,
+                        untrusted::quoted(&r.name),
                         explain(&e, &format!("alert {}", created.id))
                     ));
                 }
@@ -498,11 +507,14 @@ impl Toolbox {
                 name: Some(untrusted::inline_owned(r.name.clone())),
             })
             .collect();
-        let names: Vec<String> = paged.iter().filter_map(|r| r.name.clone()).collect();
+        let names: Vec<String> = paged
+            .iter()
+            .filter_map(|r| r.name.as_deref().map(untrusted::quoted))
+            .collect();
         let next = match (&detail.next_escalation_user, &detail.next_escalation_at) {
             (Some(user), Some(when)) => format!(
                 " If nobody accepts, it escalates to {} (id {}) at {when}.",
-                user.name.as_deref().unwrap_or("?"),
+                untrusted::quoted(user.name.as_deref().unwrap_or("?")),
                 user.id
             ),
             (None, Some(when)) => format!(" If nobody accepts, it escalates at {when}."),
@@ -512,7 +524,7 @@ impl Toolbox {
         let mut text = format!(
             "Raised alert #{} on {}; paging now: {}.{next}\n{}",
             detail.item.id,
-            source.name,
+            untrusted::quoted(&source.name),
             if names.is_empty() {
                 "nobody yet (the policy's first level is empty)".to_owned()
             } else {
@@ -565,7 +577,10 @@ pub(crate) async fn add_comment(
         return Err(format!(
             "ilert's API adds comments through the alert source's integration key, and only users and admins \
              may see the key of {}. Comment in the ilert app instead: {}",
-            source.name.as_deref().unwrap_or("this alert source"),
+            source
+                .name
+                .as_deref()
+                .map_or_else(|| "this alert source".into(), untrusted::quoted),
             render::alert_url(app_url, alert.id)
         ));
     };
@@ -638,13 +653,19 @@ impl Toolbox {
             }),
             [] => Err(format!(
                 "No alert source is linked to service {}. Pass `source` (list_alert_sources shows them).",
-                service.name
+                untrusted::quoted(&service.name)
             )),
             many => Err(format!(
                 "Several alert sources report on {}: {}. Pass `source`.",
-                service.name,
+                untrusted::quoted(&service.name),
                 many.iter()
-                    .map(|s| format!("{} (id {})", s.name.as_deref().unwrap_or("?"), s.id))
+                    .map(|s| {
+                        format!(
+                            "{} (id {})",
+                            untrusted::quoted(s.name.as_deref().unwrap_or("?")),
+                            s.id
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
@@ -662,7 +683,7 @@ fn acceptances(alert: &ilert_client::Alert) -> Vec<(Option<i64>, String)> {
         .responders
         .iter()
         .filter(|r| r.status.as_deref() == Some("ACCEPTED"))
-        .map(|r| (Some(r.user.id), r.user.display_name()))
+        .map(|r| (Some(r.user.id), untrusted::quoted(&r.user.display_name())))
         .collect();
     if named.is_empty() {
         vec![(None, "someone (ilert does not say who)".to_owned())]

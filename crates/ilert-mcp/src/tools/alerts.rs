@@ -316,7 +316,7 @@ impl Toolbox {
                 .iter()
                 .filter_map(|a| {
                     Some(ActionRef {
-                        id: a.alert_action_id.clone()?,
+                        id: untrusted::inline_owned(a.alert_action_id.clone()?),
                         name: untrusted::inline_owned(a.name.clone().unwrap_or_default()),
                         kind: a.kind.clone().filter(|k| !k.is_empty()),
                         runs: a.history.len(),

@@ -341,9 +341,13 @@ impl Toolbox {
                 let status = service.status.clone().unwrap_or_default();
                 metadata.insert("status".into(), status.clone().into());
                 let name = untrusted::inline_owned(service.name.clone().unwrap_or_default());
-                let mut text = format!("Service {name} (id {id}) is {status}.");
+                let mut text = format!(
+                    "Service {} (id {id}) is {}.",
+                    untrusted::quoted(&name),
+                    untrusted::inline(&status)
+                );
                 if let Some(d) = service.description.as_deref().filter(|d| !d.is_empty()) {
-                    text.push_str(&format!(" {d}"));
+                    text.push_str(&format!(" Description: {}", untrusted::quoted(d)));
                 }
                 for i in service
                     .incidents
@@ -353,8 +357,8 @@ impl Toolbox {
                     text.push_str(&format!(
                         "\nOngoing incident #{} ({}): {}",
                         i.id,
-                        i.status.as_deref().unwrap_or("?"),
-                        i.summary.as_deref().unwrap_or("")
+                        untrusted::inline(i.status.as_deref().unwrap_or("?")),
+                        untrusted::quoted(i.summary.as_deref().unwrap_or(""))
                     ));
                 }
                 (

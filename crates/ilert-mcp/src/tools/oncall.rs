@@ -218,7 +218,8 @@ impl Toolbox {
                 };
                 let text = format!(
                     "Team {} (id {}) has no escalation policies, so nobody is on call for it.",
-                    team.name, team.id
+                    untrusted::quoted(&team.name),
+                    team.id
                 );
                 return structured(&out, text);
             }
@@ -312,7 +313,7 @@ impl Toolbox {
                 let next = s.next.as_ref().map(|n| format!("then {}", name(&n.user)));
                 format!(
                     "{} (id {}, {}): {} {}",
-                    s.name,
+                    untrusted::quoted(&s.name),
                     s.id,
                     s.schedule_timezone.as_deref().unwrap_or("?"),
                     now.unwrap_or_else(|| "nobody on call now".into()),
@@ -416,7 +417,7 @@ impl Toolbox {
             .collect();
         let mut text = format!(
             "{} (id {}), {} to {} ({}):",
-            schedule.name,
+            untrusted::quoted(&schedule.name),
             schedule.id,
             show(from, tz),
             show(until, tz),
@@ -632,8 +633,11 @@ fn covers(start: Option<&str>, end: Option<&str>, at: DateTime<Utc>) -> bool {
     start <= at && end.and_then(parse).is_none_or(|end| at < end)
 }
 
+/// A user as the text names them: quoted, or by id.
 fn name(r: &Ref) -> String {
-    r.name.clone().unwrap_or_else(|| format!("user {}", r.id))
+    r.name
+        .as_deref()
+        .map_or_else(|| format!("user {}", r.id), untrusted::quoted)
 }
 
 fn on_call_text(out: &WhoIsOnCallOutput) -> String {
@@ -648,14 +652,14 @@ fn on_call_text(out: &WhoIsOnCallOutput) -> String {
         let policy = o
             .policy
             .as_ref()
-            .and_then(|p| p.name.clone())
-            .unwrap_or_else(|| "?".into());
+            .and_then(|p| p.name.as_deref())
+            .map_or_else(|| "?".into(), untrusted::quoted);
         let level = o.level.map(|l| format!(" L{l}")).unwrap_or_default();
         let via = o
             .schedule
             .as_ref()
-            .and_then(|s| s.name.clone())
-            .map(|s| format!(" via {s}"))
+            .and_then(|s| s.name.as_deref())
+            .map(|s| format!(" via {}", untrusted::quoted(s)))
             .unwrap_or_default();
         let until = o
             .until

@@ -213,12 +213,13 @@ impl Toolbox {
             .filter(|o| o.escalation_level.is_none_or(|l| l <= 1.0))
             .filter_map(|o| {
                 Some(OnCallNow {
-                    policy: o
-                        .escalation_policy
-                        .as_ref()?
-                        .name
-                        .clone()
-                        .unwrap_or_default(),
+                    policy: untrusted::inline_owned(
+                        o.escalation_policy
+                            .as_ref()?
+                            .name
+                            .clone()
+                            .unwrap_or_default(),
+                    ),
                     user: untrusted::inline_owned(o.user.as_ref()?.display_name()),
                     until: show_raw(o.end.as_deref(), tz),
                 })
@@ -289,7 +290,7 @@ fn overview_text(o: &OverviewOutput) -> String {
                 i.id,
                 i.status,
                 untrusted::quoted(&i.summary),
-                i.services.join(", "),
+                i.services_shown.join(", "),
                 i.created_at
                     .as_ref()
                     .map(|t| format!(" since {t}"))
@@ -302,8 +303,8 @@ fn overview_text(o: &OverviewOutput) -> String {
         for oc in &o.on_call_now {
             text.push_str(&format!(
                 "\n  {}: {}{}",
-                oc.policy,
-                oc.user,
+                untrusted::quoted(&oc.policy),
+                untrusted::quoted(&oc.user),
                 oc.until
                     .as_ref()
                     .map(|u| format!(" until {u}"))

@@ -49,7 +49,7 @@ impl From<&ilert_client::User> for Person {
 pub(crate) fn person_line(p: &Person) -> String {
     format!(
         "{} (id {}) · {} · {} · {}",
-        p.name,
+        untrusted::quoted(&p.name),
         p.id,
         p.role.as_deref().unwrap_or("?"),
         p.email.as_deref().unwrap_or("no e-mail"),
@@ -81,6 +81,9 @@ pub struct TeamOut {
     pub name: String,
     /// Members as "Name (ROLE)".
     pub members: Vec<String>,
+    /// The members as the text shows them, names quoted.
+    #[serde(skip)]
+    shown: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -170,8 +173,12 @@ pub fn policy_out(p: &EscalationPolicy) -> PolicyOut {
 }
 
 pub(crate) fn policy_text(p: &PolicyOut) -> String {
-    let mut text = format!("{} (id {})", p.name, p.id);
-    let name = |r: &Ref| r.name.clone().unwrap_or_else(|| r.id.to_string());
+    let mut text = format!("{} (id {})", untrusted::quoted(&p.name), p.id);
+    let name = |r: &Ref| {
+        r.name
+            .as_deref()
+            .map_or_else(|| r.id.to_string(), untrusted::quoted)
+    };
     for (i, level) in p.levels.iter().enumerate() {
         // Users by name; schedules and teams say what they are (a team reads like a schedule).
         let names: Vec<String> = level
@@ -293,25 +300,41 @@ impl Toolbox {
         let teams = ilert!(api.list_teams(Page::new(0, 100)), "the team list");
         let teams: Vec<TeamOut> = teams
             .iter()
-            .map(|t| TeamOut {
-                id: t.id,
-                name: untrusted::inline_owned(t.name.clone().unwrap_or_default()),
-                members: t
+            .map(|t| {
+                let members: Vec<(String, &str)> = t
                     .members
                     .iter()
                     .filter_map(|m| {
-                        Some(format!(
-                            "{} ({})",
+                        Some((
                             untrusted::inline_owned(m.user.as_ref()?.display_name()),
-                            m.role.as_deref().unwrap_or("?")
+                            m.role.as_deref().unwrap_or("?"),
                         ))
                     })
-                    .collect(),
+                    .collect();
+                TeamOut {
+                    id: t.id,
+                    name: untrusted::inline_owned(t.name.clone().unwrap_or_default()),
+                    shown: members
+                        .iter()
+                        .map(|(name, role)| format!("{} ({role})", untrusted::quoted(name)))
+                        .collect(),
+                    members: members
+                        .into_iter()
+                        .map(|(name, role)| format!("{name} ({role})"))
+                        .collect(),
+                }
             })
             .collect();
         let text = crate::rules::lines_or(
             &teams,
-            |t| format!("{} (id {}): {}", t.name, t.id, t.members.join(", ")),
+            |t| {
+                format!(
+                    "{} (id {}): {}",
+                    untrusted::quoted(&t.name),
+                    t.id,
+                    t.shown.join(", ")
+                )
+            },
             "No teams.",
         );
         structured(&TeamsOutput { teams }, text)

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::names::{self, Kind, Named, RefCache};
 use crate::rules::times::{self, parse, show, zone};
 use crate::rules::toolbox::Toolbox;
+use crate::rules::untrusted;
 use crate::rules::{
     args, check, explain, failure, input_schema, output_schema, session, structured,
 };
@@ -315,7 +316,10 @@ async fn facts(
             };
             let named = |r: Option<&ilert_client::SummaryRef<'_>>| {
                 r.map_or((0, "none".to_owned()), |r| {
-                    (r.id, r.name.as_deref().unwrap_or_default().to_owned())
+                    (
+                        r.id,
+                        untrusted::inline(r.name.as_deref().unwrap_or_default()).into_owned(),
+                    )
                 })
             };
             out.push(Fact {
@@ -600,7 +604,7 @@ fn metrics_text(out: &MetricsOutput) -> String {
         for g in groups {
             text.push_str(&format!(
                 "\n  {} (id {}): {}",
-                g.name,
+                untrusted::quoted(&g.name),
                 g.id,
                 stats_text(&g.stats)
             ));

@@ -141,7 +141,11 @@ fn service_out(s: &Service, app_url: &str) -> ServiceOut {
         id: s.id,
         name: untrusted::inline_owned(s.name.clone().unwrap_or_default()),
         status: s.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
-        description: s.description.clone().filter(|d| !d.is_empty()),
+        description: s
+            .description
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|d| untrusted::inline(d).into_owned()),
         uptime_30d: pct.and_then(|p| p.p30),
         uptime_90d: pct.and_then(|p| p.p90),
         incidents: s
@@ -159,7 +163,12 @@ fn service_line(s: &ServiceOut) -> String {
         (Some(a), None) => format!(" · uptime {a:.2}% (30d)"),
         _ => String::new(),
     };
-    format!("{} (id {}): {}{uptime}", s.name, s.id, s.status)
+    format!(
+        "{} (id {}): {}{uptime}",
+        untrusted::quoted(&s.name),
+        s.id,
+        s.status
+    )
 }
 
 #[tool_router(router = services_router, vis = "pub(crate)")]
@@ -265,11 +274,14 @@ impl Toolbox {
         let text = crate::rules::lines_or(
             &pages,
             |p| {
-                let services: Vec<String> =
-                    p.services.iter().filter_map(|s| s.name.clone()).collect();
+                let services: Vec<String> = p
+                    .services
+                    .iter()
+                    .filter_map(|s| s.name.as_deref().map(untrusted::quoted))
+                    .collect();
                 format!(
                     "{} (id {}, {}): {} · {}",
-                    p.name,
+                    untrusted::quoted(&p.name),
                     p.id,
                     p.visibility.as_deref().unwrap_or("?"),
                     p.status.as_deref().unwrap_or("?"),
@@ -318,26 +330,28 @@ impl Toolbox {
             .iter()
             .map(|w| MaintenanceOut {
                 id: w.id,
-                summary: w.summary.clone().unwrap_or_default(),
+                summary: untrusted::inline_owned(w.summary.clone().unwrap_or_default()),
                 start: show_raw(w.start.as_deref(), tz),
                 end: show_raw(w.end.as_deref(), tz),
                 covers: w
                     .services
                     .iter()
-                    .filter_map(|s| s.name.clone())
-                    .chain(w.alert_sources.iter().filter_map(|s| s.name.clone()))
+                    .filter_map(|s| s.name.as_deref())
+                    .chain(w.alert_sources.iter().filter_map(|s| s.name.as_deref()))
+                    .map(|n| untrusted::inline(n).into_owned())
                     .collect(),
             })
             .collect();
         let text = windows
             .iter()
             .map(|w| {
+                let covers: Vec<String> = w.covers.iter().map(|c| untrusted::quoted(c)).collect();
                 format!(
-                    "\"{}\" {} → {} · {}",
-                    w.summary,
+                    "{} {} → {} · {}",
+                    untrusted::quoted(&w.summary),
                     w.start.as_deref().unwrap_or("?"),
                     w.end.as_deref().unwrap_or("?"),
-                    w.covers.join(", ")
+                    covers.join(", ")
                 )
             })
             .collect::<Vec<_>>()
@@ -420,14 +434,14 @@ impl Toolbox {
         );
         let out = MaintenanceOut {
             id: created.id,
-            summary: created.summary.clone().unwrap_or(body.summary),
+            summary: untrusted::inline_owned(created.summary.clone().unwrap_or(body.summary)),
             start: Some(show(start, tz)),
             end: Some(show(end, tz)),
             covers: p.services.iter().chain(&p.alert_sources).cloned().collect(),
         };
         let mut text = format!(
-            "Maintenance \"{}\" planned {} → {} for {}.",
-            out.summary,
+            "Maintenance {} planned {} → {} for {}.",
+            untrusted::quoted(&out.summary),
             show(start, tz),
             show(end, tz),
             out.covers.join(", ")
@@ -459,7 +473,13 @@ async fn silence_hint(api: &ilert_client::Session, services: &[i64]) -> String {
             s.services.iter().any(|sv| services.contains(&sv.id))
                 || s.teams.iter().any(|t| teams.contains(&t.id))
         })
-        .map(|s| format!("{} (id {})", s.name.as_deref().unwrap_or("?"), s.id))
+        .map(|s| {
+            format!(
+                "{} (id {})",
+                untrusted::quoted(s.name.as_deref().unwrap_or("?")),
+                s.id
+            )
+        })
         .collect();
     let mut hint =
         " Services alone do not stop paging: their alert sources still page the on-call."

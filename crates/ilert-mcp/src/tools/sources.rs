@@ -167,11 +167,11 @@ impl Toolbox {
                 let policy = s
                     .policy
                     .as_ref()
-                    .and_then(|p| p.name.clone())
-                    .unwrap_or_else(|| "?".into());
+                    .and_then(|p| p.name.as_deref())
+                    .map_or_else(|| "?".into(), untrusted::quoted);
                 format!(
                     "{} (id {}, {}): {} · policy {policy}",
-                    s.name,
+                    untrusted::quoted(&s.name),
                     s.id,
                     s.integration.as_deref().unwrap_or("?"),
                     s.status.as_deref().unwrap_or("?")
@@ -217,7 +217,12 @@ impl Toolbox {
                 teams: m
                     .teams
                     .iter()
-                    .map(|t| t.name.clone().unwrap_or_else(|| format!("team {}", t.id)))
+                    .map(|t| {
+                        t.name.as_deref().map_or_else(
+                            || format!("team {}", t.id),
+                            |n| untrusted::inline(n).into_owned(),
+                        )
+                    })
                     .collect(),
             })
             .collect();
@@ -236,9 +241,15 @@ impl Toolbox {
                 let teams = if m.teams.is_empty() {
                     String::new()
                 } else {
-                    format!(" · team {}", m.teams.join(", "))
+                    let teams: Vec<String> = m.teams.iter().map(|t| untrusted::quoted(t)).collect();
+                    format!(" · team {}", teams.join(", "))
                 };
-                format!("{} (id {}): {} · {every}{teams}", m.name, m.id, m.state)
+                format!(
+                    "{} (id {}): {} · {every}{teams}",
+                    untrusted::quoted(&m.name),
+                    m.id,
+                    m.state
+                )
             })
             .collect::<Vec<_>>()
             .join("\n");

@@ -457,7 +457,7 @@ async fn create_schedule_override_asks_whom_it_replaces() {
             .map(|s| format!("{} {}", s["user"]["firstName"].as_str().unwrap(), s["user"]["lastName"].as_str().unwrap()))
             .collect();
         assert!(!shows.is_empty(), "someone is scheduled then");
-        shows.push("Maya Chen is on call for Storefront weekly".into());
+        shows.push("\"Maya Chen\" is on call for \"Storefront weekly\"".into());
         let args = |end: &str| {
             json!({"schedule": "Storefront weekly", "user": "Maya Chen", "start": format!("{day} 10:00"), "end": format!("{day} {end}")})
         };
@@ -930,7 +930,7 @@ async fn assigning_an_alert_to_a_policy_asks_who_is_paged() {
     exercise(async |sandbox: &str| {
         let alert = alert_ids(sandbox, "PENDING").await[0];
         let (policy, name, level1) = a_policy(sandbox).await;
-        let mut shows = vec![format!("Escalation restarts on policy {name}")];
+        let mut shows = vec![format!("Escalation restarts on policy \"{name}\"")];
         shows.extend(level1);
         Case {
             tool: "assign_alert",
@@ -964,7 +964,7 @@ async fn notifying_someone_else_asks_and_taking_it_yourself_does_not() {
         .await,
     );
     assert!(
-        message.contains(&format!("Notified now: {admin}")),
+        message.contains(&format!("Notified now: \"{admin}\"")),
         "{message}"
     );
     let (_, message) = asked(
@@ -978,7 +978,7 @@ async fn notifying_someone_else_asks_and_taking_it_yourself_does_not() {
         .await,
     );
     assert!(
-        message.contains(&format!("Notified now: {admin}")),
+        message.contains(&format!("Notified now: \"{admin}\"")),
         "{message}"
     );
     assert_eq!(
@@ -1026,7 +1026,7 @@ async fn assigning_an_accepted_alert_asks_and_says_what_it_undid() {
     let args = json!({"id": alert, "user": "me"});
     let (state, message) = asked(&rpc(&h.mcp_url, USER_KEY, "assign_alert", &args, None).await);
     assert!(
-        message.contains(&format!("Undoes the acceptance by {admin}")),
+        message.contains(&format!("Undoes the acceptance by \"{admin}\"")),
         "{message}"
     );
     let r = rpc(
@@ -1043,7 +1043,7 @@ async fn assigning_an_accepted_alert_asks_and_says_what_it_undid() {
     let text = r["content"][0]["text"].as_str().unwrap();
     assert!(
         text.contains(&format!(
-            "This undid the acceptance by {admin}: the alert is {} now.",
+            "This undid the acceptance by \"{admin}\": the alert is {} now.",
             status.as_str().unwrap()
         )),
         "{text}"

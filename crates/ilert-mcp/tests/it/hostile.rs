@@ -531,10 +531,8 @@ fn the_corpus_covers_every_class() {
     assert!(corpus.iter().any(|p| p.text.matches('\n').count() >= 1000));
 }
 
-/// Every read tool over every payload. Ignored until the names leaks are closed (issue 23):
-/// `cargo test -p ilert-mcp --test it hostile -- --ignored` lists every breach left.
+/// Every read tool over every payload; a failure lists every breach found.
 #[tokio::test]
-#[ignore = "issue 23: names and incident service names still leak; run with --ignored for the list"]
 async fn no_payload_reaches_a_reader_unquoted() {
     let h = start_unbudgeted().await;
     let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;

@@ -152,7 +152,7 @@ async fn get_alert_says_what_each_action_is_and_whether_it_ran() {
             n => format!("ran {n} times"),
         };
         let want = format!(
-            "{} ({}, {ran})",
+            "\"{}\" ({}, {ran})",
             action["name"].as_str().unwrap(),
             action["type"].as_str().unwrap()
         );

@@ -55,16 +55,16 @@ async fn assign_alert_to_a_user_a_policy_or_a_schedule() {
     assert_eq!(ids(&out["alert"]["responders"]), vec![10005]);
     assert_eq!(
         out["done"],
-        format!("Alert #{id} assigned to Lena Hoffmann (id 10005).")
+        format!("Alert #{id} assigned to \"Lena Hoffmann\" (id 10005).")
     );
     let mirror = text(&result);
     assert!(
         mirror.starts_with(&format!(
-            "Alert #{id} assigned to Lena Hoffmann (id 10005).\n#{id} PENDING"
+            "Alert #{id} assigned to \"Lena Hoffmann\" (id 10005).\n#{id} PENDING"
         )),
         "{mirror}"
     );
-    assert!(mirror.contains("Lena Hoffmann (notified)"), "{mirror}");
+    assert!(mirror.contains("\"Lena Hoffmann\" (notified)"), "{mirror}");
     assert_eq!(responder_ids(&alert(&h.sandbox_url, id).await), vec![10005]);
 
     // A policy: escalation starts over at its first level.
@@ -80,7 +80,7 @@ async fn assign_alert_to_a_user_a_policy_or_a_schedule() {
         out["done"]
             .as_str()
             .unwrap()
-            .contains("escalation policy Checkout on-call")
+            .contains("escalation policy \"Checkout on-call\"")
     );
     let expected = level_one(&h.sandbox_url, 3101).await;
     assert_eq!(ids(&out["alert"]["responders"]), expected);
@@ -97,7 +97,7 @@ async fn assign_alert_to_a_user_a_policy_or_a_schedule() {
         out["done"]
             .as_str()
             .unwrap()
-            .contains("the on-call of Checkout primary"),
+            .contains("the on-call of \"Checkout primary\""),
         "{out}"
     );
     assert_eq!(
@@ -125,8 +125,8 @@ async fn assign_alert_explains_every_refusal() {
         .await,
         &[
             "matches 2 schedules",
-            "Checkout primary (id 7001",
-            "Checkout secondary (id 7004",
+            "\"Checkout primary\" (id 7001",
+            "\"Checkout secondary\" (id 7004",
             "pass its id",
         ],
     );
@@ -236,11 +236,11 @@ async fn add_alert_responder_adds_once_and_reports_an_existing_one_as_done() {
     let out = ok(&result);
     assert_eq!(
         out["done"],
-        format!("Yuki Tanaka (id 10007) added as responder to alert #{id} and notified.")
+        format!("\"Yuki Tanaka\" (id 10007) added as responder to alert #{id} and notified.")
     );
     assert!(ids(&out["alert"]["responders"]).contains(&10007));
     assert!(
-        text(&result).contains("Yuki Tanaka (notified)"),
+        text(&result).contains("\"Yuki Tanaka\" (notified)"),
         "{}",
         text(&result)
     );
@@ -256,7 +256,7 @@ async fn add_alert_responder_adds_once_and_reports_an_existing_one_as_done() {
     .await;
     assert_eq!(
         ok(&again)["done"],
-        format!("Yuki Tanaka (id 10007) already is a responder on alert #{id}.")
+        format!("\"Yuki Tanaka\" (id 10007) already is a responder on alert #{id}.")
     );
     assert_eq!(responder_ids(&alert(&h.sandbox_url, id).await), now);
 }
@@ -279,8 +279,8 @@ async fn add_alert_responder_refuses_unknown_ambiguous_and_forbidden() {
         .await,
         &[
             "matches 2 users",
-            "Liam Walsh (id 10008",
-            "Oliver Bennett (id 10012",
+            "\"Liam Walsh\" (id 10008",
+            "\"Oliver Bennett\" (id 10012",
             "pass its id",
         ],
     );
@@ -293,7 +293,7 @@ async fn add_alert_responder_refuses_unknown_ambiguous_and_forbidden() {
         .await,
         &[
             "No user matches \"Zed\"",
-            "Jonas Weber (id 10002",
+            "\"Jonas Weber\" (id 10002",
             "find_users",
         ],
     );
@@ -398,12 +398,12 @@ async fn comment_on_alert_lands_in_the_timeline() {
     let out = ok(&result);
     assert_eq!(
         out["done"],
-        format!("Comment added to alert #{id} as Jonas Weber.")
+        format!("Comment added to alert #{id} as \"Jonas Weber\".")
     );
     assert_eq!(out["alert"]["id"], id);
     assert_eq!(
         text(&result),
-        format!("Comment added to alert #{id} as Jonas Weber.")
+        format!("Comment added to alert #{id} as \"Jonas Weber\".")
     );
 
     let detail = call(&client, "get_alert", json!({"id": id})).await;
@@ -611,7 +611,7 @@ async fn create_alert_on_a_source_escalates_and_shows_up_in_list_alerts() {
     );
     let mirror = text(&result);
     assert!(
-        mirror.starts_with(&format!("Raised alert #{id} on Checkout API; paging ")),
+        mirror.starts_with(&format!("Raised alert #{id} on \"Checkout API\"; paging ")),
         "{mirror}"
     );
     assert!(
@@ -645,7 +645,7 @@ async fn create_alert_for_a_service_with_named_responders_or_the_on_call() {
         vec![10005, 10009]
     );
     assert!(
-        text(&result).contains("paging now: Lena Hoffmann, Ana Souza. Escalation is off"),
+        text(&result).contains("paging now: \"Lena Hoffmann\", \"Ana Souza\". Escalation is off"),
         "{}",
         text(&result)
     );
@@ -688,7 +688,7 @@ async fn create_alert_refusals_create_nothing() {
         ),
         (
             json!({"summary": "x", "service": "Payments"}),
-            "No alert source is linked to service Payments",
+            "No alert source is linked to service \"Payments\"",
         ),
         (
             json!({"summary": "x", "source": "Checkout API", "responders": "Lena"}),

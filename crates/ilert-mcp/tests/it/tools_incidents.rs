@@ -116,7 +116,7 @@ async fn list_incidents_shows_ongoing_ones_by_default(model: IncidentModel) {
     );
     assert!(
         text(&result).starts_with(
-            "#9004 IDENTIFIED \"Elevated checkout errors\" · Checkout: PARTIAL_OUTAGE, Payments: DEGRADED · open since "
+            "#9004 IDENTIFIED \"Elevated checkout errors\" · \"Checkout\": PARTIAL_OUTAGE, \"Payments\": DEGRADED · open since "
         ),
         "{}",
         text(&result)
@@ -233,7 +233,7 @@ async fn get_incident_has_the_whole_history_oldest_first(model: IncidentModel) {
     assert!(
         // The update's text is someone's words: quoted behind the bar, under the server's line.
         mirror.contains(
-            "INVESTIGATING (Jonas Weber):\n  │ Some customers see errors when paying by card."
+            "INVESTIGATING (\"Jonas Weber\"):\n  │ Some customers see errors when paying by card."
         ),
         "{mirror}"
     );

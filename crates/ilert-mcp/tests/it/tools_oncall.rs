@@ -110,10 +110,13 @@ async fn who_is_on_call_now_per_policy_and_level() {
         )),
         "{mirror}"
     );
-    assert!(mirror.contains("- Checkout on-call L1: "), "{mirror}");
-    assert!(mirror.contains(" via Checkout primary, until "), "{mirror}");
+    assert!(mirror.contains("- \"Checkout on-call\" L1: "), "{mirror}");
     assert!(
-        mirror.contains("- Checkout on-call L3: Maya Chen"),
+        mirror.contains(" via \"Checkout primary\", until "),
+        "{mirror}"
+    );
+    assert!(
+        mirror.contains("- \"Checkout on-call\" L3: \"Maya Chen\""),
         "{mirror}"
     );
     assert_eq!(mirror.lines().count(), entries(out).len() + 1);
@@ -157,7 +160,9 @@ async fn who_is_on_call_at_a_local_time_in_tokyo() {
         "{mirror}"
     );
     assert!(
-        mirror.contains("Liam Walsh via Checkout primary, until 2030-01-07T16:00:00+09:00, then "),
+        mirror.contains(
+            "\"Liam Walsh\" via \"Checkout primary\", until 2030-01-07T16:00:00+09:00, then "
+        ),
         "{mirror}"
     );
 
@@ -224,7 +229,7 @@ async fn who_is_on_call_by_schedule_or_user() {
     );
     assert!(
         text(&result).contains(
-            "(UTC) for that selection.\nNames: user \"Sam Rivera\" is Sam Rivera (id 10004)."
+            "(UTC) for that selection.\nNames: user \"Sam Rivera\" is \"Sam Rivera\" (id 10004)."
         ),
         "{}",
         text(&result)
@@ -242,7 +247,7 @@ async fn who_is_on_call_by_team() {
     let none = call(&client, "who_is_on_call", json!({"team": "customer care"})).await;
     assert_eq!(ok(&none)["on_call"], json!([]));
     assert!(
-        text(&none).starts_with("Team Customer Care (id 504) has no escalation policies"),
+        text(&none).starts_with("Team \"Customer Care\" (id 504) has no escalation policies"),
         "{}",
         text(&none)
     );
@@ -337,7 +342,10 @@ async fn who_is_on_call_explains_bad_arguments() {
             "No escalation policy matches \"Payments on-call\"",
         ),
         (json!({"policy": "on-call"}), "matches 3 escalation"),
-        (json!({"schedule": "Checkout"}), "Checkout primary (id 7001"),
+        (
+            json!({"schedule": "Checkout"}),
+            "\"Checkout primary\" (id 7001",
+        ),
         (json!({"user": "li"}), "matches 2 users"),
         (json!({"when": "now"}), "unknown field `when`"),
     ] {
@@ -377,11 +385,11 @@ async fn list_schedules_lists_every_schedule_with_its_zone() {
     );
     let mirror = text(&result);
     assert!(
-        mirror.contains("Checkout primary (id 7001, Europe/Berlin): "),
+        mirror.contains("\"Checkout primary\" (id 7001, Europe/Berlin): "),
         "{mirror}"
     );
     assert!(
-        mirror.contains("Checkout secondary (id 7004, Europe/Berlin): "),
+        mirror.contains("\"Checkout secondary\" (id 7004, Europe/Berlin): "),
         "{mirror}"
     );
     err(
@@ -466,7 +474,7 @@ async fn get_schedule_shifts_applies_the_seeded_override() {
     let mirror = text(&result);
     assert!(
         mirror.starts_with(&format!(
-            "Checkout primary (id 7001), {tomorrow}T00:00:00+0"
+            "\"Checkout primary\" (id 7001), {tomorrow}T00:00:00+0"
         )),
         "{mirror}"
     );
@@ -566,7 +574,7 @@ async fn create_schedule_override_puts_someone_on_call() {
     assert_eq!(
         text(&result),
         format!(
-            "Maya Chen (id 10001) is on call for Storefront weekly (id 7003) from {day}T10:00:00Z to {day}T12:00:00Z."
+            "\"Maya Chen\" (id 10001) is on call for \"Storefront weekly\" (id 7003) from {day}T10:00:00Z to {day}T12:00:00Z."
         )
     );
 

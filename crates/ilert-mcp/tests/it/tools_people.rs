@@ -29,7 +29,7 @@ async fn get_current_user_for_every_demo_key() {
         assert_eq!(
             text(&result),
             format!(
-                "{name} (id {id}) · {role} · {} · {zone}",
+                "\"{name}\" (id {id}) · {role} · {} · {zone}",
                 out["email"].as_str().unwrap()
             )
         );
@@ -49,7 +49,7 @@ async fn find_users_by_name_part_or_email() {
     );
     assert_eq!(
         text(&result),
-        "Yuki Tanaka (id 10007) · RESPONDER · yuki.tanaka@example.com · Asia/Tokyo"
+        "\"Yuki Tanaka\" (id 10007) · RESPONDER · yuki.tanaka@example.com · Asia/Tokyo"
     );
     // Every word must match, in name or e-mail, in any case.
     let result = call(&client, "find_users", json!({"query": "EMILY carter"})).await;
@@ -110,8 +110,9 @@ async fn list_teams_with_members_and_roles() {
         ])
     );
     assert!(
-        text(&result)
-            .contains("Customer Care (id 504): Sam Rivera (STAKEHOLDER), Grace Kim (STAKEHOLDER)"),
+        text(&result).contains(
+            "\"Customer Care\" (id 504): \"Sam Rivera\" (STAKEHOLDER), \"Grace Kim\" (STAKEHOLDER)"
+        ),
         "{}",
         text(&result)
     );
@@ -145,11 +146,14 @@ async fn list_escalation_policies_level_by_level() {
     let mirror = text(&result);
     assert!(
         mirror.starts_with(
-            "Checkout on-call (id 3101)\n  level 1: schedule Checkout primary, escalates after 15 min\n"
+            "\"Checkout on-call\" (id 3101)\n  level 1: schedule \"Checkout primary\", escalates after 15 min\n"
         ),
         "{mirror}"
     );
-    assert!(mirror.contains("  level 2: team Storefront, "), "{mirror}");
+    assert!(
+        mirror.contains("  level 2: team \"Storefront\", "),
+        "{mirror}"
+    );
 }
 
 #[tokio::test]
@@ -180,7 +184,7 @@ async fn get_escalation_policy_by_name_or_id() {
     assert_eq!(
         text(&by_name),
         format!(
-            "Platform on-call (id 3102)\n  level 1: schedule Platform follow-the-sun, escalates after 15 min\n  level 2: Maya Chen, {after_last}"
+            "\"Platform on-call\" (id 3102)\n  level 1: schedule \"Platform follow-the-sun\", escalates after 15 min\n  level 2: \"Maya Chen\", {after_last}"
         )
     );
     let by_id = call(&client, "get_escalation_policy", json!({"policy": "#3102"})).await;
@@ -208,9 +212,9 @@ async fn get_escalation_policy_ambiguous_or_unknown_names_give_candidates() {
         .await,
         &[
             "\"on-call\" matches 3",
-            "Checkout on-call (id 3101",
-            "Platform on-call (id 3102",
-            "Storefront on-call (id 3103",
+            "\"Checkout on-call\" (id 3101",
+            "\"Platform on-call\" (id 3102",
+            "\"Storefront on-call\" (id 3103",
             "Ask the user which one",
         ],
     );
@@ -223,7 +227,7 @@ async fn get_escalation_policy_ambiguous_or_unknown_names_give_candidates() {
         .await,
         &[
             "No escalation policy matches \"Payments on-call\"",
-            "Known: Checkout on-call (id 3101",
+            "Known: \"Checkout on-call\" (id 3101",
             "list_escalation_policies",
         ],
     );

@@ -39,7 +39,7 @@ async fn list_services_shows_status_and_uptime() {
     assert!(out["services"][3]["uptime_30d"].as_f64().unwrap() < 100.0);
     let mirror = text(&result);
     assert!(
-        mirror.starts_with("Checkout (id 801): PARTIAL_OUTAGE · uptime "),
+        mirror.starts_with("\"Checkout\" (id 801): PARTIAL_OUTAGE · uptime "),
         "{mirror}"
     );
     assert_eq!(mirror.lines().count(), 6, "{mirror}");
@@ -72,7 +72,7 @@ async fn get_service_by_name_or_id_with_its_ongoing_incidents() {
         &call(&client, "get_service", json!({"service": "Warehouse"})).await,
         &[
             "No service matches \"Warehouse\"",
-            "Checkout (id 801",
+            "\"Checkout\" (id 801",
             "list_services",
         ],
     );
@@ -113,11 +113,13 @@ async fn list_status_pages_shows_visibility_and_services() {
     assert!(private.get("url").is_none(), "{private}");
     let mirror = text(&result);
     assert!(
-        mirror.contains("Acme Shop Status (id 2101, PUBLIC): PARTIAL_OUTAGE · Checkout, Payments"),
+        mirror.contains(
+            "\"Acme Shop Status\" (id 2101, PUBLIC): PARTIAL_OUTAGE · \"Checkout\", \"Payments\""
+        ),
         "{mirror}"
     );
     assert!(
-        mirror.contains("Internal platform status (id 2102, PRIVATE)"),
+        mirror.contains("\"Internal platform status\" (id 2102, PRIVATE)"),
         "{mirror}"
     );
 }

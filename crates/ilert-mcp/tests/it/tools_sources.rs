@@ -42,7 +42,7 @@ async fn list_alert_sources_with_status_policy_and_key_visibility() {
     let mirror = text(&result);
     assert!(
         mirror.starts_with(
-            "Prometheus production (id 202541, PROMETHEUS): PENDING · policy Platform on-call"
+            "\"Prometheus production\" (id 202541, PROMETHEUS): PENDING · policy \"Platform on-call\""
         ),
         "{mirror}"
     );
@@ -93,7 +93,7 @@ async fn list_heartbeat_monitors_healthy_and_overdue() {
     assert_eq!(out["monitors"][1]["teams"], json!([team]));
     assert!(
         text(&result).contains(&format!(
-            "Order export (hourly cron) (id 1102): OVERDUE · expects a ping every 1h 0m · team {team}"
+            "\"Order export (hourly cron)\" (id 1102): OVERDUE · expects a ping every 1h 0m · team \"{team}\""
         )),
         "{}",
         text(&result)

@@ -216,7 +216,7 @@ async fn metrics_break_down_by_source_and_policy() {
     let noisiest = &out["by_source"][0];
     assert!(
         text(&result).contains(&format!(
-            "{} (id {}): {} alerts",
+            "\"{}\" (id {}): {} alerts",
             noisiest["name"].as_str().unwrap(),
             noisiest["id"],
             noisiest["count"]
@@ -247,7 +247,7 @@ async fn me_is_the_keys_owner_in_every_tool_that_takes_a_user() {
             "{out}"
         );
         assert!(
-            text(&result).contains(&format!("user {word:?} is Jonas Weber (id {my_id})")),
+            text(&result).contains(&format!("user {word:?} is \"Jonas Weber\" (id {my_id})")),
             "{}",
             text(&result)
         );
@@ -262,7 +262,7 @@ async fn me_is_the_keys_owner_in_every_tool_that_takes_a_user() {
     assert_eq!(ids(&ok(&mine)["alerts"]), ids(&truth));
     assert!(!ids(&truth).is_empty(), "the seed gives Jonas open alerts");
     assert!(
-        text(&mine).contains("is Jonas Weber (id 10002)"),
+        text(&mine).contains("is \"Jonas Weber\" (id 10002)"),
         "{}",
         text(&mine)
     );
@@ -307,7 +307,7 @@ async fn list_alerts_takes_names_priority_severity_and_age() {
         );
     }
     assert!(
-        text(&by_name).contains("→ Checkout on-call"),
+        text(&by_name).contains("→ \"Checkout on-call\""),
         "{}",
         text(&by_name)
     );
@@ -596,7 +596,7 @@ async fn create_alert_paging_the_on_call_keeps_escalation() {
     );
     assert!(
         said.contains(&format!(
-            "escalates to {next_name} (id {}) at {}",
+            "escalates to \"{next_name}\" (id {}) at {}",
             next_user["id"],
             next_at.to_rfc3339_opts(SecondsFormat::Secs, true)
         )),
@@ -716,7 +716,11 @@ async fn maintenance_for_services_alone_offers_their_alert_sources() {
     let team = &checkout["teams"][0]["id"];
     let sources = sandbox_get(&h.sandbox_url, ADMIN_KEY, "alert-sources").await;
     for s in sources.as_array().unwrap() {
-        let named = mirror.contains(&format!("{} (id {})", s["name"].as_str().unwrap(), s["id"]));
+        let named = mirror.contains(&format!(
+            "\"{}\" (id {})",
+            s["name"].as_str().unwrap(),
+            s["id"]
+        ));
         let of_team = s["teams"]
             .as_array()
             .unwrap()
