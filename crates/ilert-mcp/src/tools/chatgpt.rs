@@ -341,7 +341,20 @@ impl Toolbox {
                 let status = service.status.clone().unwrap_or_default();
                 metadata.insert("status".into(), status.clone().into());
                 let name = untrusted::inline_owned(service.name.clone().unwrap_or_default());
+                let teams: Vec<crate::rules::render::Ref> = service
+                    .teams
+                    .iter()
+                    .map(crate::tools::services::team_ref)
+                    .collect();
+                let owners: Vec<String> = teams
+                    .iter()
+                    .map(|t| format!("{} (id {})", t.name.as_deref().unwrap_or("?"), t.id))
+                    .collect();
+                metadata.insert("teams".into(), owners.clone().into());
                 let mut text = format!("Service {name} (id {id}) is {status}.");
+                if !owners.is_empty() {
+                    text.push_str(&format!(" Owned by team {}.", owners.join(", team ")));
+                }
                 if let Some(d) = service.description.as_deref().filter(|d| !d.is_empty()) {
                     text.push_str(&format!(" {d}"));
                 }

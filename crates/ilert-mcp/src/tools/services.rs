@@ -37,6 +37,9 @@ pub struct ServiceOut {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Owning teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<Ref>,
     /// Uptime percentage over the last 30/60/90 days.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime_30d: Option<f64>,
@@ -142,6 +145,7 @@ fn service_out(s: &Service, app_url: &str) -> ServiceOut {
         name: untrusted::inline_owned(s.name.clone().unwrap_or_default()),
         status: s.status.clone().unwrap_or_else(|| "UNKNOWN".into()),
         description: s.description.clone().filter(|d| !d.is_empty()),
+        teams: s.teams.iter().map(team_ref).collect(),
         uptime_30d: pct.and_then(|p| p.p30),
         uptime_90d: pct.and_then(|p| p.p90),
         incidents: s
@@ -153,13 +157,43 @@ fn service_out(s: &Service, app_url: &str) -> ServiceOut {
     }
 }
 
+/// A service's owning team as answers show it.
+pub(crate) fn team_ref(t: &ilert_client::TeamRef) -> Ref {
+    Ref {
+        id: t.id,
+        name: t.name.clone().map(untrusted::inline_owned),
+    }
+}
+
+/// " · team Storefront (id 503)": who owns a service, for one-line answers.
+pub(crate) fn owners_text(teams: &[Ref]) -> String {
+    if teams.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = teams
+        .iter()
+        .map(|t| format!("{} (id {})", t.name.as_deref().unwrap_or("?"), t.id))
+        .collect();
+    format!(
+        " · team{} {}",
+        if teams.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )
+}
+
 fn service_line(s: &ServiceOut) -> String {
     let uptime = match (s.uptime_30d, s.uptime_90d) {
         (Some(a), Some(b)) => format!(" · uptime {a:.2}% (30d), {b:.2}% (90d)"),
         (Some(a), None) => format!(" · uptime {a:.2}% (30d)"),
         _ => String::new(),
     };
-    format!("{} (id {}): {}{uptime}", s.name, s.id, s.status)
+    format!(
+        "{} (id {}): {}{uptime}{}",
+        s.name,
+        s.id,
+        s.status,
+        owners_text(&s.teams)
+    )
 }
 
 #[tool_router(router = services_router, vis = "pub(crate)")]
@@ -190,7 +224,7 @@ impl Toolbox {
         structured(&ServicesOutput { services }, text)
     }
 
-    /// One service by id or name: status, uptime, ongoing incidents.
+    /// One service by id or name: status, uptime, owning team, ongoing incidents.
     #[tool(
         title = "Get service",
         input_schema = input_schema::<ServiceParams>(),
