@@ -12,9 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::rules::confirm::confirm;
-use crate::rules::details::{
-    ActionRef, AlertDetail, TIMELINE_ENTRIES, TimelineEntry, alert_detail, detail_text,
-};
+use crate::rules::details::{ActionRef, AlertDetail, alert_detail, detail_text};
 use crate::rules::names::{self, Kind};
 use crate::rules::previews;
 use crate::rules::render::{self, AlertItem};
@@ -281,31 +279,7 @@ impl Toolbox {
             )),
         }
         match log {
-            Ok(mut entries) => {
-                // ilert's order is not documented: sort oldest first (ISO-8601 UTC sorts as text,
-                // and the id breaks ties), then keep the latest.
-                entries.sort_by(|a, b| {
-                    (a.timestamp.as_deref(), a.id).cmp(&(b.timestamp.as_deref(), b.id))
-                });
-                let skipped = entries.len().saturating_sub(TIMELINE_ENTRIES);
-                if skipped > 0 {
-                    notes.push(format!("{skipped} earlier timeline entries not shown."));
-                }
-                detail.timeline = entries
-                    .iter()
-                    .skip(skipped)
-                    .map(|e| TimelineEntry {
-                        at: render::time(e.timestamp.as_deref()),
-                        // Log entries quote comments and event text: third-party text.
-                        text: untrusted::inline_owned(
-                            e.text
-                                .clone()
-                                .or_else(|| e.log_entry_type.clone())
-                                .unwrap_or_default(),
-                        ),
-                    })
-                    .collect();
-            }
+            Ok(entries) => notes.extend(crate::rules::details::set_timeline(&mut detail, entries)),
             Err(e) => notes.push(format!(
                 "Timeline unavailable: {}",
                 explain(&e, "the alert timeline")
