@@ -8,13 +8,14 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ilert_client::{
-    Alert, AlertQuery, AlertStatus, IncidentWrite, OnCallQuery, Page, PublishInfo, Session,
+    Alert, AlertQuery, AlertStatus, ApiError, IncidentWrite, OnCallQuery, Page, PublishInfo,
+    Session,
 };
 
 use crate::rules::confirm::Preview;
 use crate::rules::names::Named;
 use crate::rules::times::{show, show_raw, wire};
-use crate::rules::untrusted::{quoted, quoted_block};
+use crate::rules::untrusted::{self, quoted, quoted_block};
 
 /// Raising an alert on `source`: the named `responders` only, or the source's escalation policy.
 pub async fn paging(
@@ -227,19 +228,8 @@ pub async fn incident(
         .iter()
         .map(|a| a.service.id)
         .collect();
-    match api.list_status_pages(Page::new(0, 100)).await {
-        Ok(pages) => {
-            let shown: Vec<String> = pages
-                .iter()
-                .filter(|p| p.services.iter().any(|s| service_ids.contains(&s.id)))
-                .map(|p| {
-                    format!(
-                        "{} ({})",
-                        p.name.as_deref().unwrap_or("unnamed"),
-                        p.visibility.as_deref().unwrap_or("?").to_lowercase()
-                    )
-                })
-                .collect();
+    match pages_showing(api, &service_ids).await {
+        Ok(shown) => {
             preview = preview.line(format!(
                 "Status pages showing it: {}",
                 list_or(&shown, "none of your status pages shows these services")
@@ -267,6 +257,22 @@ pub async fn incident(
         (true, None) => "Subscribers: notified (ilert-mcp could not count them now).".to_owned(),
     };
     preview.line(line)
+}
+
+/// The status pages showing any of `services`, as "Name (public)" or "Name (private)".
+pub async fn pages_showing(api: &Session, services: &[i64]) -> Result<Vec<String>, ApiError> {
+    let pages = api.list_status_pages(Page::new(0, 100)).await?;
+    Ok(pages
+        .iter()
+        .filter(|p| p.services.iter().any(|s| services.contains(&s.id)))
+        .map(|p| {
+            format!(
+                "{} ({})",
+                untrusted::inline(p.name.as_deref().unwrap_or("unnamed")),
+                p.visibility.as_deref().unwrap_or("?").to_lowercase()
+            )
+        })
+        .collect())
 }
 
 /// Running an alert action: it acts outside ilert.
@@ -379,7 +385,8 @@ fn names(people: &[Named]) -> String {
         .join(", ")
 }
 
-fn list_or(items: &[String], empty: &str) -> String {
+/// `items` joined by commas, or `empty` when there are none.
+pub fn list_or(items: &[String], empty: &str) -> String {
     if items.is_empty() {
         empty.to_owned()
     } else {
