@@ -135,9 +135,16 @@ fn fold(name: &str) -> String {
     out
 }
 
-/// The error for a zone nobody knows, with the nearest zone and city names.
+/// The error for a zone nobody knows, with the nearest zone and city names (none for a name
+/// longer than any zone, which would only cost time).
 fn unknown_zone(name: &str, wanted: &str) -> String {
     let city = wanted.rsplit('/').next().unwrap_or(wanted);
+    if wanted.chars().count() > MAX_SUGGESTED_LEN {
+        return format!(
+            "`timezone` {:?}... is not an IANA time zone; use a name like Europe/Berlin, Asia/Tokyo or UTC.",
+            name.chars().take(MAX_SUGGESTED_LEN).collect::<String>()
+        );
+    }
     let mut near: Vec<(usize, String)> = chrono_tz::TZ_VARIANTS
         .iter()
         .map(|tz| {
@@ -169,6 +176,9 @@ fn unknown_zone(name: &str, wanted: &str) -> String {
         )
     }
 }
+
+/// Longest name nearest zones are looked for (IANA's longest is 32 characters).
+const MAX_SUGGESTED_LEN: usize = 40;
 
 /// Levenshtein distance by characters.
 fn edits(a: &str, b: &str) -> usize {
@@ -487,6 +497,12 @@ mod tests {
         assert!(err.contains("Europe/Zurich"), "{err}");
         let err = zone(Some("Bengalore")).unwrap_err();
         assert!(err.contains("Asia/Kolkata"), "{err}");
+        // A huge name is refused at once, without echoing all of it.
+        let huge = "}᳀\"𑏔'".repeat(20_000);
+        let started = std::time::Instant::now();
+        let err = zone(Some(&huge)).unwrap_err();
+        assert!(err.len() < 300, "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
