@@ -683,8 +683,9 @@ async fn create_schedule_override_refuses_the_past_overlaps_and_read_only_roles(
     );
 }
 
-/// (policy, level, user) of `/on-calls` now for the policies the team owning `service` owns,
-/// read from the sandbox: the service's teams, then the policies listing one of them.
+/// (policy, level, user) of `/on-calls` at 2030-01-07 09:00 UTC for the policies the team owning
+/// `service` owns, read from the sandbox: the service's teams, then the policies listing one of
+/// them. A fixed time, so no handover between this read and the tool's can change the answer.
 async fn on_call_for_service(sandbox_url: &str, service: i64) -> BTreeSet<(i64, i64, i64)> {
     let s = sandbox_get(sandbox_url, USER_KEY, &format!("services/{service}")).await;
     let teams: Vec<i64> = ids(&s["teams"]);
@@ -705,7 +706,10 @@ async fn on_call_for_service(sandbox_url: &str, service: i64) -> BTreeSet<(i64, 
     let on_calls = sandbox_get(
         sandbox_url,
         USER_KEY,
-        &format!("on-calls?{}&max-results=250", query.join("&")),
+        &format!(
+            "on-calls?{}&from=2030-01-07T09:00:00.000Z&until=2030-01-07T09:01:00.000Z&max-results=250",
+            query.join("&")
+        ),
     )
     .await;
     on_calls
@@ -743,21 +747,15 @@ async fn who_is_on_call_for_a_service_asks_its_owning_team() {
     let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
     let want = on_call_for_service(&h.sandbox_url, 804).await;
     let owner = &sandbox_get(&h.sandbox_url, USER_KEY, "services/804").await["teams"][0];
-    for args in [json!({"service": "Search"}), json!({"team": "search"})] {
+    for (key, name) in [("service", "Search"), ("team", "search")] {
+        let args = json!({key: name, "at": "2030-01-07T09:00:00Z"});
         let result = call(&client, "who_is_on_call", args.clone()).await;
         let out = ok(&result);
         assert_eq!(triples(out), want, "{args}");
         let mirror = text(&result);
         assert!(
             mirror.contains(&format!(
-                "service \"{}\" is Search (id 804), owned by team {} (id {})",
-                args.as_object()
-                    .unwrap()
-                    .values()
-                    .next()
-                    .unwrap()
-                    .as_str()
-                    .unwrap(),
+                "service \"{name}\" is Search (id 804), owned by team {} (id {})",
                 owner["name"].as_str().unwrap(),
                 owner["id"]
             )),
