@@ -1068,7 +1068,7 @@ async def catalogue_default(t: Ctx) -> None:
     help_text = subprocess.run([t.demo.binary, "demo", "--help"], capture_output=True, text=True, timeout=30).stdout
     missing = sorted({ts for ts in catalogue.values() if ts not in help_text})
     t.check(not missing, f"--help does not name the toolsets {missing}")
-    t.check(len(listing.encode()) <= 24_000, f"tools/list is {len(listing.encode())} bytes (budget 24,000)")
+    t.check(len(listing.encode()) <= 26_000, f"tools/list is {len(listing.encode())} bytes (budget 26,000, issue 24)")
     nulls = []
     for x in tools:
         for pname, prop in (x.input_schema.get("properties") or {}).items():

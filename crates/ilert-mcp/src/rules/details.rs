@@ -178,6 +178,33 @@ pub struct ActionRef {
 /// Timeline entries kept in get_alert's answer; the rest are counted, not dropped silently.
 pub const TIMELINE_ENTRIES: usize = 15;
 
+/// Puts the latest [`TIMELINE_ENTRIES`] of an alert's log entries (comments, who accepted, who
+/// resolved...) in `detail`, oldest first; the note says how many earlier ones were left out.
+pub fn set_timeline(
+    detail: &mut AlertDetail,
+    mut entries: Vec<ilert_client::LogEntry>,
+) -> Option<String> {
+    // ilert's order is not documented: sort oldest first (ISO-8601 UTC sorts as text, and the id
+    // breaks ties), then keep the latest.
+    entries.sort_by(|a, b| (a.timestamp.as_deref(), a.id).cmp(&(b.timestamp.as_deref(), b.id)));
+    let skipped = entries.len().saturating_sub(TIMELINE_ENTRIES);
+    detail.timeline = entries
+        .iter()
+        .skip(skipped)
+        .map(|e| TimelineEntry {
+            at: render::time(e.timestamp.as_deref()),
+            // Log entries quote comments and event text: third-party text.
+            text: untrusted::inline_owned(
+                e.text
+                    .clone()
+                    .or_else(|| e.log_entry_type.clone())
+                    .unwrap_or_default(),
+            ),
+        })
+        .collect();
+    (skipped > 0).then(|| format!("{skipped} earlier timeline entries not shown."))
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LinkOut {
     pub href: String,
@@ -283,12 +310,13 @@ pub fn detail_text(d: &AlertDetail) -> String {
         ));
     }
     if !d.timeline.is_empty() {
+        // Comments and ilert's event lines, quoted: whoever wrote a comment wrote that text.
         text.push_str("\nTimeline:");
         for e in &d.timeline {
             text.push_str(&format!(
                 "\n  {} {}",
                 e.at.as_deref().unwrap_or("?"),
-                untrusted::inline(&e.text)
+                untrusted::quoted(&e.text)
             ));
         }
     }

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ilert_client::{
-    Alert, AlertQuery, AlertStatus, IncidentWrite, OnCallQuery, Page, PublishInfo, Session,
+    Alert, AlertQuery, AlertStatus, ApiError, IncidentWrite, OnCallQuery, Page, PublishInfo,
+    Session,
 };
 
 use crate::rules::confirm::Preview;
@@ -230,19 +231,8 @@ pub async fn incident(
         .iter()
         .map(|a| a.service.id)
         .collect();
-    match api.list_status_pages(Page::new(0, 100)).await {
-        Ok(pages) => {
-            let shown: Vec<String> = pages
-                .iter()
-                .filter(|p| p.services.iter().any(|s| service_ids.contains(&s.id)))
-                .map(|p| {
-                    format!(
-                        "{} ({})",
-                        p.name.as_deref().map_or_else(|| "unnamed".into(), quoted),
-                        inline(p.visibility.as_deref().unwrap_or("?")).to_lowercase()
-                    )
-                })
-                .collect();
+    match pages_showing(api, &service_ids).await {
+        Ok(shown) => {
             preview = preview.line(format!(
                 "Status pages showing it: {}",
                 list_or(&shown, "none of your status pages shows these services")
@@ -270,6 +260,22 @@ pub async fn incident(
         (true, None) => "Subscribers: notified (ilert-mcp could not count them now).".to_owned(),
     };
     preview.line(line)
+}
+
+/// The status pages showing any of `services`, as "Name (public)" or "Name (private)".
+pub async fn pages_showing(api: &Session, services: &[i64]) -> Result<Vec<String>, ApiError> {
+    let pages = api.list_status_pages(Page::new(0, 100)).await?;
+    Ok(pages
+        .iter()
+        .filter(|p| p.services.iter().any(|s| services.contains(&s.id)))
+        .map(|p| {
+            format!(
+                "{} ({})",
+                p.name.as_deref().map_or_else(|| "unnamed".into(), quoted),
+                inline(p.visibility.as_deref().unwrap_or("?")).to_lowercase()
+            )
+        })
+        .collect())
 }
 
 /// Running an alert action: it acts outside ilert.
@@ -382,7 +388,8 @@ fn names(people: &[Named]) -> String {
         .join(", ")
 }
 
-fn list_or(items: &[String], empty: &str) -> String {
+/// `items` joined by commas, or `empty` when there are none.
+pub fn list_or(items: &[String], empty: &str) -> String {
     if items.is_empty() {
         empty.to_owned()
     } else {

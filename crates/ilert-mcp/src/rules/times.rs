@@ -18,8 +18,9 @@ pub fn now() -> DateTime<Utc> {
 /// What the `timezone` argument accepts, for field docs.
 pub const ZONE_DOC: &str = "IANA zone (any case) or city, e.g. Europe/Berlin or Berlin";
 
-/// The IANA zone named `raw` (any case; a city such as "Berlin" or "new york" names the zone
-/// ending in it), or UTC when none is given.
+/// The IANA zone named `raw` (any case; a city such as "Berlin", "new york", "São Paulo" or
+/// "Bengaluru" names its zone, accents or not), or UTC when none is given. An unknown name is
+/// answered with the nearest zone names.
 pub fn zone(raw: Option<&str>) -> Result<Tz, String> {
     let Some(name) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Tz::UTC);
@@ -27,24 +28,172 @@ pub fn zone(raw: Option<&str>) -> Result<Tz, String> {
     if let Ok(tz) = name.parse::<Tz>() {
         return Ok(tz);
     }
-    let wanted = name.replace(' ', "_");
-    let by_name = chrono_tz::TZ_VARIANTS
-        .iter()
-        .find(|tz| tz.name().eq_ignore_ascii_case(&wanted));
+    let wanted = fold(name);
+    let by_name = || {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| fold(tz.name()) == wanted)
+            .copied()
+    };
+    let by_alias = || {
+        CITY_ALIASES
+            .iter()
+            .find(|(city, _)| fold(city) == wanted)
+            .map(|(_, tz)| *tz)
+    };
     let by_city = || {
-        let suffix = format!("/{}", wanted.to_ascii_lowercase());
+        let suffix = format!("/{wanted}");
         let mut cities = chrono_tz::TZ_VARIANTS
             .iter()
-            .filter(|tz| tz.name().to_ascii_lowercase().ends_with(&suffix));
+            .filter(|tz| fold(tz.name()).ends_with(&suffix));
         // Only an unambiguous city counts; "Berlin" is Europe/Berlin.
         match (cities.next(), cities.next()) {
-            (Some(one), None) => Some(one),
+            (Some(one), None) => Some(*one),
             _ => None,
         }
     };
-    by_name.or_else(by_city).copied().ok_or_else(|| {
-        format!("`timezone` {name:?} is not an IANA time zone; use a name like Europe/Berlin, Asia/Tokyo or UTC.")
-    })
+    by_name()
+        .or_else(by_alias)
+        .or_else(by_city)
+        .ok_or_else(|| unknown_zone(name, &wanted))
+}
+
+/// Cities people name that are not the last part of an IANA zone name (or are spelled
+/// differently there), with their zone.
+const CITY_ALIASES: &[(&str, Tz)] = &[
+    ("Bengaluru", Tz::Asia__Kolkata),
+    ("Bangalore", Tz::Asia__Kolkata),
+    ("Mumbai", Tz::Asia__Kolkata),
+    ("Bombay", Tz::Asia__Kolkata),
+    ("Delhi", Tz::Asia__Kolkata),
+    ("New Delhi", Tz::Asia__Kolkata),
+    ("Chennai", Tz::Asia__Kolkata),
+    ("Hyderabad", Tz::Asia__Kolkata),
+    ("Pune", Tz::Asia__Kolkata),
+    ("Ho Chi Minh City", Tz::Asia__Ho_Chi_Minh),
+    ("Saigon", Tz::Asia__Ho_Chi_Minh),
+    ("Hanoi", Tz::Asia__Ho_Chi_Minh),
+    ("Kyiv", Tz::Europe__Kyiv),
+    ("Kiev", Tz::Europe__Kyiv),
+    ("Beijing", Tz::Asia__Shanghai),
+    ("Shenzhen", Tz::Asia__Shanghai),
+    ("Munich", Tz::Europe__Berlin),
+    ("München", Tz::Europe__Berlin),
+    ("Frankfurt", Tz::Europe__Berlin),
+    ("Hamburg", Tz::Europe__Berlin),
+    ("Cologne", Tz::Europe__Berlin),
+    ("Köln", Tz::Europe__Berlin),
+    ("Geneva", Tz::Europe__Zurich),
+    ("Genève", Tz::Europe__Zurich),
+    ("Milan", Tz::Europe__Rome),
+    ("Barcelona", Tz::Europe__Madrid),
+    ("Rio de Janeiro", Tz::America__Sao_Paulo),
+    ("San Francisco", Tz::America__Los_Angeles),
+    ("Seattle", Tz::America__Los_Angeles),
+    ("Washington", Tz::America__New_York),
+    ("Boston", Tz::America__New_York),
+    ("Miami", Tz::America__New_York),
+    ("Austin", Tz::America__Chicago),
+    ("Dallas", Tz::America__Chicago),
+    ("Houston", Tz::America__Chicago),
+    ("Osaka", Tz::Asia__Tokyo),
+    ("Melbourne", Tz::Australia__Melbourne),
+    ("Tel Aviv", Tz::Asia__Jerusalem),
+];
+
+/// What names are compared as: lower case, accents dropped ("São Paulo" is "sao_paulo"), and
+/// spaces and hyphens as IANA's underscores.
+fn fold(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        let plain = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ą' => "a",
+            'æ' => "ae",
+            'ç' | 'ć' | 'č' => "c",
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
+            'ì' | 'í' | 'î' | 'ï' | 'ı' => "i",
+            'ł' => "l",
+            'ñ' | 'ń' | 'ň' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ő' => "o",
+            'œ' => "oe",
+            'ř' => "r",
+            'ś' | 'š' | 'ș' | 'ş' => "s",
+            'ß' => "ss",
+            'ț' | 'ţ' => "t",
+            'ù' | 'ú' | 'û' | 'ü' | 'ů' | 'ű' => "u",
+            'ý' | 'ÿ' => "y",
+            'ź' | 'ż' | 'ž' => "z",
+            ' ' | '-' => "_",
+            '.' | ',' | '\'' => "",
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(plain);
+    }
+    out
+}
+
+/// The error for a zone nobody knows, with the nearest zone and city names (none for a name
+/// longer than any zone, which would only cost time).
+fn unknown_zone(name: &str, wanted: &str) -> String {
+    let city = wanted.rsplit('/').next().unwrap_or(wanted);
+    if wanted.chars().count() > MAX_SUGGESTED_LEN {
+        return format!(
+            "`timezone` {:?}... is not an IANA time zone; use a name like Europe/Berlin, Asia/Tokyo or UTC.",
+            name.chars().take(MAX_SUGGESTED_LEN).collect::<String>()
+        );
+    }
+    let mut near: Vec<(usize, String)> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| {
+            let folded = fold(tz.name());
+            let last = folded.rsplit('/').next().unwrap_or(&folded).to_owned();
+            (
+                edits(city, &last).min(edits(wanted, &folded)),
+                tz.name().to_owned(),
+            )
+        })
+        .chain(
+            CITY_ALIASES
+                .iter()
+                .map(|(c, tz)| (edits(city, &fold(c)), format!("{c} ({})", tz.name()))),
+        )
+        .filter(|(d, _)| *d <= (city.chars().count() / 3).max(2))
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1 == b.1);
+    let near: Vec<String> = near.into_iter().take(3).map(|(_, n)| n).collect();
+    if near.is_empty() {
+        format!(
+            "`timezone` {name:?} is not an IANA time zone; use a name like Europe/Berlin, Asia/Tokyo or UTC."
+        )
+    } else {
+        format!(
+            "`timezone` {name:?} is not an IANA time zone or known city; nearest: {}.",
+            near.join(", ")
+        )
+    }
+}
+
+/// Longest name nearest zones are looked for (IANA's longest is 32 characters).
+const MAX_SUGGESTED_LEN: usize = 40;
+
+/// Levenshtein distance by characters.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut next = Vec::with_capacity(row.len());
+        next.push(i + 1);
+        for ((cb, diag), up) in b.iter().zip(&row).zip(row.iter().skip(1)) {
+            let left = next.last().copied().unwrap_or(0);
+            next.push((diag + usize::from(ca != *cb)).min(left + 1).min(up + 1));
+        }
+        row = next;
+    }
+    row.last().copied().unwrap_or(0)
 }
 
 /// Parses a time argument (see the module doc). Without an offset, it is read in `tz`; a bare
@@ -324,6 +473,36 @@ mod tests {
         assert_eq!(at("2026-12-03T09:00Z", berlin), "2026-12-03T09:00:00Z");
         assert!(parse_at("at", "next blursday", Tz::UTC, now).is_err());
         assert!(parse_at("at", "3 fortnights ago", Tz::UTC, now).is_err());
+    }
+
+    #[test]
+    fn cities_are_read_as_people_spell_them() {
+        for (city, tz) in [
+            ("São Paulo", Tz::America__Sao_Paulo),
+            ("sao paulo", Tz::America__Sao_Paulo),
+            ("Zürich", Tz::Europe__Zurich),
+            ("Bogotá", Tz::America__Bogota),
+            ("Bengaluru", Tz::Asia__Kolkata),
+            ("Bangalore", Tz::Asia__Kolkata),
+            ("Mexico City", Tz::America__Mexico_City),
+            ("Ho Chi Minh", Tz::Asia__Ho_Chi_Minh),
+            ("Ho Chi Minh City", Tz::Asia__Ho_Chi_Minh),
+            ("Kyiv", Tz::Europe__Kyiv),
+            ("Kiev", Tz::Europe__Kyiv),
+            ("america/são_paulo", Tz::America__Sao_Paulo),
+        ] {
+            assert_eq!(zone(Some(city)).unwrap(), tz, "{city}");
+        }
+        let err = zone(Some("Zurik")).unwrap_err();
+        assert!(err.contains("Europe/Zurich"), "{err}");
+        let err = zone(Some("Bengalore")).unwrap_err();
+        assert!(err.contains("Asia/Kolkata"), "{err}");
+        // A huge name is refused at once, without echoing all of it.
+        let huge = "}᳀\"𑏔'".repeat(20_000);
+        let started = std::time::Instant::now();
+        let err = zone(Some(&huge)).unwrap_err();
+        assert!(err.len() < 300, "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

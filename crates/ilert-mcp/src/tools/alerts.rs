@@ -12,9 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::rules::confirm::confirm;
-use crate::rules::details::{
-    ActionRef, AlertDetail, TIMELINE_ENTRIES, TimelineEntry, alert_detail, detail_text,
-};
+use crate::rules::details::{ActionRef, AlertDetail, alert_detail, detail_text};
 use crate::rules::names::{self, Kind};
 use crate::rules::previews;
 use crate::rules::render::{self, AlertItem};
@@ -87,6 +85,10 @@ pub struct ListAlertsParams {
     /// Reported before.
     #[serde(default)]
     pub until: Option<String>,
+    /// Reported, accepted or resolved at or after, e.g. "24h ago"; scans the 500 newest alerts
+    /// (5 requests).
+    #[serde(default)]
+    pub changed_since: Option<String>,
     /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
@@ -173,7 +175,8 @@ enum BulkAction {
 #[tool_router(router = alerts_router, vis = "pub(crate)")]
 impl Toolbox {
     /// List alerts, newest first; default open ones (PENDING: nobody accepted yet; ACCEPTED).
-    /// Filter by state, source, policy, responder, priority, severity, age, time.
+    /// Filter by state, source, policy, responder, priority, severity, age, time reported or
+    /// changed.
     #[tool(
         title = "List alerts",
         input_schema = input_schema::<ListAlertsParams>(),
@@ -201,12 +204,17 @@ impl Toolbox {
                 ids.push(n.id);
             }
         }
+        let changed_since = match p.changed_since.as_deref().map(str::trim) {
+            Some(raw) if !raw.is_empty() => Some(check!(times::parse("changed_since", raw, tz))),
+            _ => None,
+        };
         let filter = RowFilter {
             priority: p.priority.map(|p| match p {
                 Priority::High => "HIGH",
                 Priority::Low => "LOW",
             }),
             severity: p.severity.clone(),
+            changed_since,
         };
         let limit = query.max_results.saturating_sub(1).max(1) as usize;
         let (mut items, has_more, next_index) =
@@ -229,6 +237,12 @@ impl Toolbox {
         });
         if let Some(window) = &window {
             text.push_str(&format!("\nReported {window}."));
+        }
+        if let Some(since) = changed_since {
+            text.push_str(&format!(
+                "\nReported, accepted or resolved {}.",
+                times::window(Some(since), None, tz)
+            ));
         }
         if !resolved.is_empty() {
             text.push_str(&format!("\nNames: {}.", resolved.join("; ")));
@@ -281,31 +295,7 @@ impl Toolbox {
             )),
         }
         match log {
-            Ok(mut entries) => {
-                // ilert's order is not documented: sort oldest first (ISO-8601 UTC sorts as text,
-                // and the id breaks ties), then keep the latest.
-                entries.sort_by(|a, b| {
-                    (a.timestamp.as_deref(), a.id).cmp(&(b.timestamp.as_deref(), b.id))
-                });
-                let skipped = entries.len().saturating_sub(TIMELINE_ENTRIES);
-                if skipped > 0 {
-                    notes.push(format!("{skipped} earlier timeline entries not shown."));
-                }
-                detail.timeline = entries
-                    .iter()
-                    .skip(skipped)
-                    .map(|e| TimelineEntry {
-                        at: render::time(e.timestamp.as_deref()),
-                        // Log entries quote comments and event text: third-party text.
-                        text: untrusted::inline_owned(
-                            e.text
-                                .clone()
-                                .or_else(|| e.log_entry_type.clone())
-                                .unwrap_or_default(),
-                        ),
-                    })
-                    .collect();
-            }
+            Ok(entries) => notes.extend(crate::rules::details::set_timeline(&mut detail, entries)),
             Err(e) => notes.push(format!(
                 "Timeline unavailable: {}",
                 explain(&e, "the alert timeline")
@@ -429,11 +419,13 @@ fn alert_query(p: &ListAlertsParams, tz: chrono_tz::Tz) -> Result<AlertQuery, St
 struct RowFilter {
     priority: Option<&'static str>,
     severity: Option<Vec<i64>>,
+    /// Only alerts reported, accepted (by any responder) or resolved at or after this.
+    changed_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl RowFilter {
     fn active(&self) -> bool {
-        self.priority.is_some() || self.severity.is_some()
+        self.priority.is_some() || self.severity.is_some() || self.changed_since.is_some()
     }
 
     fn keeps(&self, a: &ilert_client::AlertSummary<'_>) -> bool {
@@ -443,6 +435,15 @@ impl RowFilter {
                 .severity
                 .as_ref()
                 .is_none_or(|s| a.severity.is_some_and(|v| s.contains(&v)))
+            && self.changed_since.is_none_or(|since| {
+                let at = |raw: Option<&str>| {
+                    raw.and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
+                        .is_some_and(|t| t >= since)
+                };
+                at(a.report_time.as_deref())
+                    || at(a.resolved_on.as_deref())
+                    || a.responders.iter().any(|r| at(r.accepted_at.as_deref()))
+            })
     }
 }
 

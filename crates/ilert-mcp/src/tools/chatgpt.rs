@@ -296,11 +296,19 @@ impl Toolbox {
         let mut metadata = serde_json::Map::new();
         let (title, text, url) = match kind {
             "alert" => {
-                let alert = api
-                    .get_alert(id, &[AlertInclude::NextEscalationUser])
-                    .await
-                    .map_err(|e| explain(&e, &subject))?;
-                let detail = details::alert_detail(&alert, app);
+                let (alert, log) = tokio::join!(
+                    api.get_alert(id, &[AlertInclude::NextEscalationUser]),
+                    api.alert_log_entries(id, 100)
+                );
+                let alert = alert.map_err(|e| explain(&e, &subject))?;
+                let mut detail = details::alert_detail(&alert, app);
+                let note = match log {
+                    Ok(entries) => details::set_timeline(&mut detail, entries),
+                    Err(e) => Some(format!(
+                        "Timeline unavailable: {}",
+                        explain(&e, "the alert timeline")
+                    )),
+                };
                 metadata.insert("status".into(), detail.item.status.clone().into());
                 metadata.insert(
                     "priority".into(),
@@ -310,9 +318,13 @@ impl Toolbox {
                     "reported_at".into(),
                     detail.item.reported_at.clone().unwrap_or_default().into(),
                 );
+                let mut text = details::detail_text(&detail);
+                if let Some(note) = note {
+                    text.push_str(&format!("\n{note}"));
+                }
                 (
                     format!("Alert #{id}: {}", detail.item.summary),
-                    details::detail_text(&detail),
+                    text,
                     detail.item.url.clone().unwrap_or_default(),
                 )
             }
@@ -341,11 +353,27 @@ impl Toolbox {
                 let status = service.status.clone().unwrap_or_default();
                 metadata.insert("status".into(), status.clone().into());
                 let name = untrusted::inline_owned(service.name.clone().unwrap_or_default());
+                let teams: Vec<crate::rules::render::Ref> = service
+                    .teams
+                    .iter()
+                    .map(crate::tools::services::team_ref)
+                    .collect();
+                let owners: Vec<String> = teams
+                    .iter()
+                    .map(|t| format!("{} (id {})", t.name.as_deref().unwrap_or("?"), t.id))
+                    .collect();
+                metadata.insert("teams".into(), owners.into());
                 let mut text = format!(
                     "Service {} (id {id}) is {}.",
                     untrusted::quoted(&name),
                     untrusted::inline(&status)
                 );
+                if !teams.is_empty() {
+                    text.push_str(&format!(
+                        " Owned by{}.",
+                        crate::tools::services::owners_text(&teams).trim_start_matches(" ·")
+                    ));
+                }
                 if let Some(d) = service.description.as_deref().filter(|d| !d.is_empty()) {
                     text.push_str(&format!(" Description: {}", untrusted::quoted(d)));
                 }

@@ -137,6 +137,9 @@ pub struct CreateIncidentOutput {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Audience {
+    /// Status pages showing the affected services, "Name (public)" (get_incident only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub status_pages: Vec<String>,
     pub public_status_pages: i64,
     pub private_status_pages: i64,
     pub public_subscribers: i64,
@@ -164,7 +167,46 @@ pub struct UpdateIncidentParams {
     pub notify_subscribers: Option<bool>,
 }
 
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IncidentDetailOut {
+    #[serde(flatten)]
+    pub incident: IncidentOut,
+    /// Whom a status update would reach now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+}
+
 const DEFAULT_LIMIT: u32 = 20;
+
+impl Audience {
+    /// ilert's publish-info figures for a write that does (or does not) notify subscribers.
+    fn of(info: &ilert_client::PublishInfo, notify: bool, status_pages: Vec<String>) -> Audience {
+        Audience {
+            status_pages,
+            public_status_pages: info.public_status_pages.unwrap_or(0.0) as i64,
+            private_status_pages: info.private_status_pages.unwrap_or(0.0) as i64,
+            public_subscribers: info.public_subscribers.unwrap_or(0.0) as i64,
+            private_subscribers: info.private_subscribers.unwrap_or(0.0) as i64,
+            notify_subscribers: notify,
+        }
+    }
+
+    /// "1 public and 1 private status page(s); 120 public and 4 private subscriber(s) notified".
+    fn reach(&self) -> String {
+        format!(
+            "{} public and {} private status page(s); {} public and {} private subscriber(s){}",
+            self.public_status_pages,
+            self.private_status_pages,
+            self.public_subscribers,
+            self.private_subscribers,
+            if self.notify_subscribers {
+                " notified"
+            } else {
+                " (not notified)"
+            }
+        )
+    }
+}
 
 #[tool_router(router = incidents_router, vis = "pub(crate)")]
 impl Toolbox {
@@ -228,11 +270,11 @@ impl Toolbox {
         )
     }
 
-    /// One incident with all its status updates, oldest first.
+    /// One incident with all its status updates, oldest first, and whom an update would reach.
     #[tool(
         title = "Get incident",
         input_schema = input_schema::<IdParams>(),
-        output_schema = output_schema::<IncidentOut>(),
+        output_schema = output_schema::<IncidentDetailOut>(),
         annotations(title = "Get incident", read_only_hint = true, destructive_hint = false,
                     idempotent_hint = true, open_world_hint = false)
     )]
@@ -244,8 +286,52 @@ impl Toolbox {
         let api = session!(self, ext);
         let incident = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
         let out = incident_out(&incident.value, &self.app_url);
-        let text = incident_text(&out);
-        structured(&out, text)
+        let mut text = incident_text(&out);
+        // Whom the next update would reach: the same publish-info preview and status page
+        // lookup create_incident's dry run and the confirmation use, for an update that keeps
+        // today's status, text and impacts.
+        let current = &incident.value;
+        let body = update_body(
+            current,
+            current.status.as_deref().unwrap_or("INVESTIGATING"),
+            current.message.as_deref().unwrap_or(""),
+            true,
+            &[],
+        );
+        let service_ids: Vec<i64> = body
+            .affected_services
+            .iter()
+            .map(|a| a.service.id)
+            .collect();
+        let (info, pages) = tokio::join!(
+            api.incident_publish_info(&body),
+            previews::pages_showing(&api, &service_ids)
+        );
+        let audience = match (info, pages) {
+            (Ok(info), Ok(pages)) => {
+                let audience = Audience::of(&info, true, pages);
+                text.push_str(&format!(
+                    "\nAn update would reach {}: {}.",
+                    audience.reach(),
+                    previews::list_or(&audience.status_pages, "no status page shows its services")
+                ));
+                Some(audience)
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                text.push_str(&format!(
+                    "\nWhom an update would reach is unknown: {}",
+                    explain(&e, "the notification preview")
+                ));
+                None
+            }
+        };
+        structured(
+            &IncidentDetailOut {
+                incident: out,
+                audience,
+            },
+            text,
+        )
     }
 
     /// Open a status-page incident and notify subscribers; `dry_run` previews who is told. To page
@@ -300,25 +386,8 @@ impl Toolbox {
             affected_services: affected,
         };
         let info = ilert!(api.incident_publish_info(&body), "the notification preview");
-        let audience = Audience {
-            public_status_pages: info.public_status_pages.unwrap_or(0.0) as i64,
-            private_status_pages: info.private_status_pages.unwrap_or(0.0) as i64,
-            public_subscribers: info.public_subscribers.unwrap_or(0.0) as i64,
-            private_subscribers: info.private_subscribers.unwrap_or(0.0) as i64,
-            notify_subscribers: notify,
-        };
-        let reach = format!(
-            "{} public and {} private status page(s); {} public and {} private subscriber(s){}",
-            audience.public_status_pages,
-            audience.private_status_pages,
-            audience.public_subscribers,
-            audience.private_subscribers,
-            if notify {
-                " notified"
-            } else {
-                " (not notified)"
-            }
-        );
+        let audience = Audience::of(&info, notify, Vec::new());
+        let reach = audience.reach();
         if p.dry_run {
             let mut text = format!(
                 "Dry run, nothing created. \"{}\" would reach {reach}.",
@@ -397,7 +466,13 @@ impl Toolbox {
         // apply this update on top of theirs.
         for attempt in 0..2 {
             let current = ilert!(api.get_incident(p.id), format!("incident {}", p.id));
-            let body = update_body(&current.value, &p, &changes);
+            let body = update_body(
+                &current.value,
+                p.status.as_str(),
+                &p.message,
+                p.notify_subscribers.unwrap_or(true),
+                &changes,
+            );
             if attempt == 0 {
                 confirm!(ext, previews::incident(&api, &body, Some(p.id), None));
             }
@@ -472,12 +547,16 @@ impl Toolbox {
     }
 }
 
+/// A status update on `current`: `status` and `message`, with `changes` to the impacts (RESOLVED
+/// sets every service OPERATIONAL).
 fn update_body(
     current: &Incident,
-    p: &UpdateIncidentParams,
+    status: &str,
+    message: &str,
+    notify: bool,
     changes: &[AffectedServiceWrite],
 ) -> IncidentWrite {
-    let resolved = p.status == IncidentStatus::Resolved;
+    let resolved = status == IncidentStatus::Resolved.as_str();
     let mut affected: Vec<AffectedServiceWrite> = current
         .affected_services
         .iter()
@@ -501,9 +580,9 @@ fn update_body(
     }
     IncidentWrite {
         summary: current.summary.clone().unwrap_or_default(),
-        status: p.status.as_str().to_owned(),
-        message: Some(p.message.trim().to_owned()),
-        send_notification: p.notify_subscribers.unwrap_or(true),
+        status: status.to_owned(),
+        message: Some(message.trim().to_owned()),
+        send_notification: notify,
         affected_services: affected,
     }
 }

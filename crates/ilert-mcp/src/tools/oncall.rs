@@ -35,6 +35,9 @@ pub struct WhoIsOnCallParams {
     /// Only this team's policies (id or name).
     #[serde(default)]
     pub team: Option<String>,
+    /// Only the policies of the team owning this service (id or name).
+    #[serde(default)]
+    pub service: Option<String>,
     /// Only this user (id, name, e-mail or "me").
     #[serde(default)]
     pub user: Option<String>,
@@ -167,7 +170,7 @@ const MAX_SHIFTS: usize = 200;
 #[tool_router(router = oncall_router, vis = "pub(crate)")]
 impl Toolbox {
     /// Who is on call now or at a time, per policy and level, until when, and who is next. Filter
-    /// by policy, schedule, team or user.
+    /// by policy, schedule, team, service (via its owning team) or user.
     #[tool(
         title = "Who is on call",
         input_schema = input_schema::<WhoIsOnCallParams>(),
@@ -206,21 +209,73 @@ impl Toolbox {
                 ids.push(n.id);
             }
         }
+        // A team, a service (through its owning teams), or a "team" that is really a service's
+        // name ("who is on call for Search").
+        let mut owners: Option<(Vec<Named>, String, bool)> = None;
+        let mut services: Vec<&String> = p.service.iter().collect();
         if let Some(asked) = &p.team {
-            let (team, policies) = check!(self.team_policies(&api, asked).await);
-            resolved.extend(names::note(Kind::Team, asked, &team));
+            match self.refs.resolve(&api, Kind::Team, asked).await {
+                Ok(team) => {
+                    resolved.extend(names::note(Kind::Team, asked, &team));
+                    owners = Some((vec![team], String::new(), false));
+                }
+                Err(no_team) => {
+                    if p.service.is_some()
+                        || self.refs.resolve(&api, Kind::Service, asked).await.is_err()
+                    {
+                        return failure(no_team);
+                    }
+                    services.push(asked);
+                }
+            }
+        }
+        for asked in services {
+            let service = check!(self.refs.resolve(&api, Kind::Service, asked).await);
+            let (teams, label, _) = check!(
+                self.service_owners(&api, asked, &service, &mut resolved)
+                    .await
+            );
+            owners = Some(match owners {
+                Some((mut had, _, _)) => {
+                    had.extend(teams);
+                    (had, label, true)
+                }
+                None => (teams, label, true),
+            });
+        }
+        if let Some((teams, label, via_service)) = owners {
+            let mut policies = Vec::new();
+            for team in &teams {
+                policies.extend(check!(self.team_policy_ids(&api, team.id).await));
+            }
+            policies.sort_unstable();
+            policies.dedup();
             if policies.is_empty() {
-                // An answer, not an error: the team routes no alerts, so nobody is paged for it.
+                // An answer, not an error: nobody is paged for a team that routes no alerts.
                 let out = WhoIsOnCallOutput {
                     at: show(at, tz),
                     timezone: tz.name().to_owned(),
                     on_call: Vec::new(),
                 };
-                let text = format!(
-                    "Team {} (id {}) has no escalation policies, so nobody is on call for it.",
-                    untrusted::quoted(&team.name),
-                    team.id
-                );
+                let text = match (teams.as_slice(), via_service) {
+                    ([], _) => format!(
+                        "{label} has no owning team in ilert, so no team's policy is on call for it; \
+                         ask by escalation policy instead."
+                    ),
+                    ([team], false) => format!(
+                        "Team {} (id {}) has no escalation policies, so nobody is on call for it.",
+                        untrusted::quoted(&team.name),
+                        team.id
+                    ),
+                    (owners, _) => format!(
+                        "{label} is owned by {}, with no escalation policies, so nobody is on call for it.",
+                        owners
+                            .iter()
+                            .map(names::resolved)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
                 return structured(&out, text);
             }
             query.policies.extend(policies);
@@ -536,22 +591,59 @@ impl Toolbox {
 
 impl Toolbox {
     /// `team`, and the policies that belong to it (none is an answer, not an error).
-    async fn team_policies(&self, api: &Session, team: &str) -> Result<(Named, Vec<i64>), String> {
-        let team = self.refs.resolve(api, Kind::Team, team).await?;
+    /// Ids of the escalation policies the team `team` owns.
+    async fn team_policy_ids(&self, api: &Session, team: i64) -> Result<Vec<i64>, String> {
         // ilert's team context scopes the list to the team, so a team's policies are found
         // however many policies the account has; the filter below stays for a server that
         // ignores the header.
         let policies = api
-            .with_team_context(team.id)
+            .with_team_context(team)
             .list_escalation_policies(Page::new(0, 50))
             .await
             .map_err(|e| crate::rules::explain(&e, "the escalation policy list"))?;
-        let ids: Vec<i64> = policies
+        Ok(policies
             .iter()
-            .filter(|p| p.teams.iter().any(|t| t.id == team.id))
+            .filter(|p| p.teams.iter().any(|t| t.id == team))
             .map(|p| p.id)
+            .collect())
+    }
+
+    /// The teams owning `service` (what ilert lists as the service's teams), noting the name and
+    /// the owners in `resolved`; then how answers name the service, and `true` (found by service).
+    async fn service_owners(
+        &self,
+        api: &Session,
+        asked: &str,
+        service: &Named,
+        resolved: &mut Vec<String>,
+    ) -> Result<(Vec<Named>, String, bool), String> {
+        let full = api
+            .get_service(service.id)
+            .await
+            .map_err(|e| crate::rules::explain(&e, &format!("service {}", service.id)))?;
+        let teams: Vec<Named> = full
+            .teams
+            .iter()
+            .map(|t| Named {
+                id: t.id,
+                name: untrusted::inline_owned(
+                    t.name.clone().unwrap_or_else(|| format!("team {}", t.id)),
+                ),
+                detail: None,
+                policy_id: None,
+            })
             .collect();
-        Ok((team, ids))
+        let owners: Vec<String> = teams.iter().map(names::resolved).collect();
+        resolved.push(format!(
+            "service {asked:?} is {}, owned by {}",
+            names::resolved(service),
+            if owners.is_empty() {
+                "no team".to_owned()
+            } else {
+                format!("team {}", owners.join(" and team "))
+            }
+        ));
+        Ok((teams, format!("Service {}", names::resolved(service)), true))
     }
 }
 

@@ -37,6 +37,9 @@ pub struct ServiceOut {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Owning teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<Ref>,
     /// Uptime percentage over the last 30/60/90 days.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime_30d: Option<f64>,
@@ -146,6 +149,7 @@ fn service_out(s: &Service, app_url: &str) -> ServiceOut {
             .as_deref()
             .filter(|d| !d.is_empty())
             .map(|d| untrusted::inline(d).into_owned()),
+        teams: s.teams.iter().map(team_ref).collect(),
         uptime_30d: pct.and_then(|p| p.p30),
         uptime_90d: pct.and_then(|p| p.p90),
         incidents: s
@@ -157,6 +161,36 @@ fn service_out(s: &Service, app_url: &str) -> ServiceOut {
     }
 }
 
+/// A service's owning team as answers show it.
+pub(crate) fn team_ref(t: &ilert_client::TeamRef) -> Ref {
+    Ref {
+        id: t.id,
+        name: t.name.clone().map(untrusted::inline_owned),
+    }
+}
+
+/// " · team Storefront (id 503)": who owns a service, for one-line answers.
+pub(crate) fn owners_text(teams: &[Ref]) -> String {
+    if teams.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = teams
+        .iter()
+        .map(|t| {
+            format!(
+                "{} (id {})",
+                untrusted::quoted(t.name.as_deref().unwrap_or("?")),
+                t.id
+            )
+        })
+        .collect();
+    format!(
+        " · team{} {}",
+        if teams.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )
+}
+
 fn service_line(s: &ServiceOut) -> String {
     let uptime = match (s.uptime_30d, s.uptime_90d) {
         (Some(a), Some(b)) => format!(" · uptime {a:.2}% (30d), {b:.2}% (90d)"),
@@ -164,10 +198,11 @@ fn service_line(s: &ServiceOut) -> String {
         _ => String::new(),
     };
     format!(
-        "{} (id {}): {}{uptime}",
+        "{} (id {}): {}{uptime}{}",
         untrusted::quoted(&s.name),
         s.id,
-        s.status
+        s.status,
+        owners_text(&s.teams)
     )
 }
 
@@ -199,7 +234,7 @@ impl Toolbox {
         structured(&ServicesOutput { services }, text)
     }
 
-    /// One service by id or name: status, uptime, ongoing incidents.
+    /// One service by id or name: status, uptime, owning team, ongoing incidents.
     #[tool(
         title = "Get service",
         input_schema = input_schema::<ServiceParams>(),

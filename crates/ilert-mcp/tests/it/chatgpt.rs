@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::tools_support::sandbox_get;
 
 fn only_json(result: &rmcp::model::CallToolResult) -> Value {
     assert!(!is_error(result), "{}", text(result));
@@ -105,5 +106,84 @@ async fn fetch_explains_bad_and_unknown_ids() {
         let result = call(&client, "fetch", json!({"id": id})).await;
         assert!(is_error(&result), "{id}");
         assert!(text(&result).contains(expect), "{id}: {}", text(&result));
+    }
+}
+
+/// Issue 24 §3.3: fetching an alert carries its timeline (comments, who accepted, who resolved)
+/// as quoted third-party text, as `/alerts/{id}/log-entries` has it.
+#[tokio::test]
+async fn fetch_of_an_alert_quotes_its_timeline() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    // An accepted alert with a comment, resolved here through the REST API, so its timeline
+    // has a comment, who accepted and who resolved.
+    let accepted = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        "alerts?states=ACCEPTED&max-results=100",
+    )
+    .await;
+    let mut chosen = None;
+    for a in accepted.as_array().unwrap() {
+        let id = a["id"].as_i64().unwrap();
+        let path = format!("alerts/{id}/log-entries?lang=en&max-results=100");
+        let log = sandbox_get(&h.sandbox_url, USER_KEY, &path).await;
+        if log
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["text"].as_str().is_some_and(|t| t.contains("commented")))
+        {
+            chosen = Some(id);
+            break;
+        }
+    }
+    let id = chosen.expect("the seed has an accepted alert with a comment");
+    let resolved = reqwest::Client::new()
+        .put(format!("{}/alerts/{id}/resolve", h.sandbox_url))
+        .bearer_auth(USER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(resolved.status().is_success(), "{}", resolved.status());
+    let log = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        &format!("alerts/{id}/log-entries?lang=en&max-results=100"),
+    )
+    .await;
+    let mut entries: Vec<(String, i64, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["timestamp"].as_str().unwrap_or("").to_owned(),
+                e["id"].as_i64().unwrap_or(0),
+                e["text"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    entries.sort();
+    let latest: Vec<String> = entries
+        .iter()
+        .rev()
+        .take(15)
+        .map(|(_, _, t)| t.clone())
+        .collect();
+    for word in ["commented", "accepted by", "resolved by"] {
+        assert!(
+            latest.iter().any(|t| t.contains(word)),
+            "{word}: {latest:?}"
+        );
+    }
+    let doc = only_json(&call(&client, "fetch", json!({"id": format!("alert:{id}")})).await);
+    let body = doc["text"].as_str().unwrap();
+    assert!(body.contains("\nTimeline:"), "{body}");
+    for t in latest.iter().filter(|t| {
+        t.contains("commented") || t.contains("accepted by") || t.contains("resolved by")
+    }) {
+        let quoted = format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""));
+        assert!(body.contains(&quoted), "{quoted} missing from: {body}");
     }
 }

@@ -450,6 +450,7 @@ fn read_calls(s: &Seeded) -> Vec<(&'static str, Value)> {
         ("list_alerts", json!({})),
         ("list_alerts", json!({"states": ["PENDING"]})),
         ("get_alert", json!({"id": s.alert})),
+        ("find_similar_alerts", json!({"id": s.alert})),
         ("list_incidents", json!({})),
         ("get_incident", json!({"id": s.incident})),
         ("list_services", json!({})),

@@ -724,3 +724,100 @@ async fn create_alert_refusals_create_nothing() {
         "nothing created"
     );
 }
+
+/// Every alert in `state` as ilert returns them, all pages.
+async fn all_alerts(sandbox_url: &str, state: &str) -> Vec<serde_json::Value> {
+    let mut all = Vec::new();
+    loop {
+        let page = sandbox_get(
+            sandbox_url,
+            USER_KEY,
+            &format!(
+                "alerts?states={state}&max-results=100&start-index={}",
+                all.len()
+            ),
+        )
+        .await;
+        let page = page.as_array().unwrap().clone();
+        let full = page.len() == 100;
+        all.extend(page);
+        if !full {
+            return all;
+        }
+    }
+}
+
+/// Issue 24 §3.5: `changed_since` finds an alert resolved a moment ago though it was reported
+/// earlier, which `from` (reported since) misses. The expected ids are the sandbox's resolved
+/// alerts whose reportTime, resolvedOn or a responder's acceptedAt is at or after the cut.
+#[tokio::test]
+async fn list_alerts_by_change_finds_alerts_resolved_since() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let since = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let since_text = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| t >= since)
+    };
+    // An open alert reported before the cut, resolved now through the REST API.
+    let open: Vec<serde_json::Value> = [
+        all_alerts(&h.sandbox_url, "PENDING").await,
+        all_alerts(&h.sandbox_url, "ACCEPTED").await,
+    ]
+    .concat();
+    let old = open
+        .iter()
+        .find(|a| !at(&a["reportTime"]))
+        .expect("the seed has an open alert older than 30 minutes");
+    let id = old["id"].as_i64().unwrap();
+    let resolved = reqwest::Client::new()
+        .put(format!("{}/alerts/{id}/resolve", h.sandbox_url))
+        .bearer_auth(USER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(resolved.status().is_success(), "{}", resolved.status());
+
+    let mut want: Vec<i64> = all_alerts(&h.sandbox_url, "RESOLVED")
+        .await
+        .iter()
+        .filter(|a| {
+            at(&a["reportTime"])
+                || at(&a["resolvedOn"])
+                || a["responders"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| at(&r["acceptedAt"])))
+        })
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    want.sort_unstable();
+    assert!(want.contains(&id));
+
+    let result = call(
+        &client,
+        "list_alerts",
+        json!({"states": ["RESOLVED"], "changed_since": since_text, "limit": 100}),
+    )
+    .await;
+    let out = ok(&result);
+    let mut got = ids(&out["alerts"]);
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert!(
+        text(&result).contains(&format!(
+            "Reported, accepted or resolved since {since_text}."
+        )),
+        "{}",
+        text(&result)
+    );
+    // By report time it is missed: it was reported before the cut.
+    let result = call(
+        &client,
+        "list_alerts",
+        json!({"states": ["RESOLVED"], "from": since_text, "limit": 100}),
+    )
+    .await;
+    assert!(!ids(&ok(&result)["alerts"]).contains(&id));
+}

@@ -238,7 +238,9 @@ async fn get_incident_has_the_whole_history_oldest_first(model: IncidentModel) {
         "{mirror}"
     );
     assert!(
-        mirror.ends_with("https://app.ilert.com/incident/view?id=9004"),
+        mirror
+            .lines()
+            .any(|l| l == "https://app.ilert.com/incident/view?id=9004"),
         "{mirror}"
     );
 
@@ -253,6 +255,89 @@ async fn get_incident_has_the_whole_history_oldest_first(model: IncidentModel) {
     err(
         &call(&client, "get_incident", json!({"id": -4})).await,
         &["ids are positive"],
+    );
+}
+
+/// Issue 24 §3.4: get_incident says which status pages and how many subscribers an update would
+/// reach: ilert's publish-info for an update keeping today's status, text and impacts, and the
+/// status pages listing one of its services, both read from the sandbox here.
+async fn get_incident_says_whom_an_update_would_reach(model: IncidentModel) {
+    let h = start_model(model).await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let incident = sandbox_get(
+        &h.sandbox_url,
+        USER_KEY,
+        &format!("{}/9004", updates(model)),
+    )
+    .await;
+    let affected: Vec<Value> = incident["affectedServices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| json!({"service": {"id": a["service"]["id"]}, "impact": a["impact"]}))
+        .collect();
+    let service_ids: Vec<i64> = affected
+        .iter()
+        .map(|a| a["service"]["id"].as_i64().unwrap())
+        .collect();
+    let info: Value = reqwest::Client::new()
+        .post(format!("{}/{}/publish-info", h.sandbox_url, updates(model)))
+        .bearer_auth(USER_KEY)
+        .json(&json!({
+            "summary": incident["summary"], "status": incident["status"],
+            "message": incident["message"], "sendNotification": true,
+            "affectedServices": affected
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pages = sandbox_get(&h.sandbox_url, USER_KEY, "status-pages?max-results=50").await;
+    let shown: Vec<String> = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| service_ids.contains(&s["id"].as_i64().unwrap()))
+        })
+        .map(|p| {
+            format!(
+                "\"{}\" ({})",
+                p["name"].as_str().unwrap(),
+                p["visibility"].as_str().unwrap().to_lowercase()
+            )
+        })
+        .collect();
+    assert!(!shown.is_empty(), "the seed shows Checkout on a page");
+    let n = |k: &str| info[k].as_f64().unwrap() as i64;
+
+    let result = call(&client, "get_incident", json!({"id": 9004})).await;
+    let out = ok(&result);
+    assert_eq!(out["id"], 9004);
+    assert_eq!(
+        out["audience"],
+        json!({"status_pages": shown, "public_status_pages": n("publicStatusPages"),
+               "private_status_pages": n("privateStatusPages"),
+               "public_subscribers": n("publicSubscribers"),
+               "private_subscribers": n("privateSubscribers"), "notify_subscribers": true})
+    );
+    let said = text(&result);
+    assert!(
+        said.ends_with(&format!(
+            "\nAn update would reach {} public and {} private status page(s); {} public and {} private subscriber(s) notified: {}.",
+            n("publicStatusPages"),
+            n("privateStatusPages"),
+            n("publicSubscribers"),
+            n("privateSubscribers"),
+            shown.join(", ")
+        )),
+        "{said}"
     );
 }
 
@@ -746,6 +831,7 @@ on_both_models!(
     list_incidents_shows_ongoing_ones_by_default,
     list_incidents_filters_by_state_and_service_and_says_when_more_match,
     get_incident_has_the_whole_history_oldest_first,
+    get_incident_says_whom_an_update_would_reach,
     create_incident_dry_run_previews_the_audience_and_creates_nothing,
     create_incident_opens_it_and_moves_the_service,
     create_incident_refusals_create_nothing,

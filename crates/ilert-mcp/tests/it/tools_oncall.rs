@@ -690,3 +690,162 @@ async fn create_schedule_override_refuses_the_past_overlaps_and_read_only_roles(
         "state unchanged"
     );
 }
+
+/// (policy, level, user) of `/on-calls` at 2030-01-07 09:00 UTC for the policies the team owning
+/// `service` owns, read from the sandbox: the service's teams, then the policies listing one of
+/// them. A fixed time, so no handover between this read and the tool's can change the answer.
+async fn on_call_for_service(sandbox_url: &str, service: i64) -> BTreeSet<(i64, i64, i64)> {
+    let s = sandbox_get(sandbox_url, USER_KEY, &format!("services/{service}")).await;
+    let teams: Vec<i64> = ids(&s["teams"]);
+    assert!(
+        !teams.is_empty(),
+        "the seed gives service {service} an owner"
+    );
+    let policies = sandbox_get(sandbox_url, USER_KEY, "escalation-policies?max-results=50").await;
+    let owned: Vec<i64> = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| ids(&p["teams"]).iter().any(|t| teams.contains(t)))
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert!(!owned.is_empty());
+    let query: Vec<String> = owned.iter().map(|p| format!("policies={p}")).collect();
+    let on_calls = sandbox_get(
+        sandbox_url,
+        USER_KEY,
+        &format!(
+            "on-calls?{}&from=2030-01-07T09:00:00.000Z&until=2030-01-07T09:01:00.000Z&max-results=250",
+            query.join("&")
+        ),
+    )
+    .await;
+    on_calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["escalationPolicy"]["id"].as_i64().unwrap(),
+                o["escalationLevel"].as_i64().unwrap(),
+                o["user"]["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn triples(out: &Value) -> BTreeSet<(i64, i64, i64)> {
+    entries(out)
+        .iter()
+        .map(|o| {
+            (
+                o["policy"]["id"].as_i64().unwrap(),
+                o["level"].as_i64().unwrap(),
+                o["user"]["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 24 §3.1: "who is on call for Search" goes through the team owning the Search service,
+/// whether the model passes it as `service` or as `team`.
+#[tokio::test]
+async fn who_is_on_call_for_a_service_asks_its_owning_team() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let want = on_call_for_service(&h.sandbox_url, 804).await;
+    let owner = &sandbox_get(&h.sandbox_url, USER_KEY, "services/804").await["teams"][0];
+    for (key, name) in [("service", "Search"), ("team", "search")] {
+        let args = json!({key: name, "at": "2030-01-07T09:00:00Z"});
+        let result = call(&client, "who_is_on_call", args.clone()).await;
+        let out = ok(&result);
+        assert_eq!(triples(out), want, "{args}");
+        let mirror = text(&result);
+        assert!(
+            mirror.contains(&format!(
+                "service \"{name}\" is \"Search\" (id 804), owned by team \"{}\" (id {})",
+                owner["name"].as_str().unwrap(),
+                owner["id"]
+            )),
+            "{mirror}"
+        );
+    }
+    // A name that is neither a team nor a service is still the team's error.
+    let result = call(&client, "who_is_on_call", json!({"team": "Nonesuch"})).await;
+    err(&result, &["No team matches"]);
+}
+
+/// Issue 24 §3.2: `timezone` takes cities as people spell them, accents or not, and an unknown
+/// zone's error names the nearest zones. Who is on call is checked against `/on-calls` at the
+/// same instant, computed here with chrono-tz.
+#[tokio::test]
+async fn time_zones_accept_city_spellings() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let local = chrono::NaiveDate::from_ymd_opt(2030, 1, 7)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    for (city, tz) in [
+        ("São Paulo", Tz::America__Sao_Paulo),
+        ("Zürich", Tz::Europe__Zurich),
+        ("Bogotá", Tz::America__Bogota),
+        ("Bengaluru", Tz::Asia__Kolkata),
+        ("Bangalore", Tz::Asia__Kolkata),
+        ("Mexico City", Tz::America__Mexico_City),
+        ("Ho Chi Minh", Tz::Asia__Ho_Chi_Minh),
+        ("Kyiv", Tz::Europe__Kyiv),
+        ("Kiev", Tz::Europe__Kyiv),
+    ] {
+        let at = tz.from_local_datetime(&local).single().unwrap();
+        let utc = at.with_timezone(&chrono::Utc);
+        let wire =
+            |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S.000Z").to_string();
+        let rest = sandbox_get(
+            &h.sandbox_url,
+            USER_KEY,
+            &format!(
+                "on-calls?policies=3101&from={}&until={}",
+                wire(utc),
+                wire(utc + chrono::Duration::minutes(1))
+            ),
+        )
+        .await;
+        let want: BTreeSet<(i64, i64)> = rest
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["escalationLevel"].as_i64().unwrap(),
+                    o["user"]["id"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let result = call(
+            &client,
+            "who_is_on_call",
+            json!({"at": "2030-01-07 09:00", "timezone": city, "policy": "3101"}),
+        )
+        .await;
+        let out = ok(&result);
+        assert_eq!(out["timezone"], tz.name(), "{city}");
+        assert_eq!(
+            out["at"],
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "{city}"
+        );
+        let got: BTreeSet<(i64, i64)> = entries(out)
+            .iter()
+            .map(|o| {
+                (
+                    o["level"].as_i64().unwrap(),
+                    o["user"]["id"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{city}");
+    }
+    let result = call(&client, "who_is_on_call", json!({"timezone": "Zurik"})).await;
+    err(&result, &["Zurik", "nearest", "Europe/Zurich"]);
+}

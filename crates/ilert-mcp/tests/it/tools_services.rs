@@ -291,3 +291,75 @@ async fn create_maintenance_window_refusals_create_nothing() {
         "nothing created"
     );
 }
+
+/// Issue 24 §3.1: a service's owning team is shown by `list_services`, `get_service` and ChatGPT
+/// `fetch`, as ilert's `/services` lists it.
+#[tokio::test]
+async fn services_show_their_owning_team() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Stateless).await;
+    let rest = sandbox_get(&h.sandbox_url, USER_KEY, "services?max-results=25").await;
+    let owners = |id: i64| -> Vec<(i64, String)> {
+        let s = rest
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap();
+        s["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_i64().unwrap(),
+                    t["name"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let search = owners(804);
+    assert_eq!(search.len(), 1, "the seed gives Search one owner: {rest}");
+    let (team_id, team_name) = search[0].clone();
+
+    let listed = call(&client, "list_services", json!({})).await;
+    for s in ok(&listed)["services"].as_array().unwrap() {
+        let want: Vec<serde_json::Value> = owners(s["id"].as_i64().unwrap())
+            .into_iter()
+            .map(|(id, name)| json!({"id": id, "name": name}))
+            .collect();
+        assert_eq!(s["teams"], json!(want), "{s}");
+    }
+    let line = "\"Search\" (id 804): ";
+    let mirror = text(&listed);
+    let search_line = mirror.lines().find(|l| l.starts_with(line)).unwrap();
+    assert!(
+        search_line.ends_with(&format!(" · team \"{team_name}\" (id {team_id})")),
+        "{mirror}"
+    );
+
+    let got = call(&client, "get_service", json!({"service": "Search"})).await;
+    assert_eq!(
+        ok(&got)["teams"],
+        json!([{"id": team_id, "name": team_name}])
+    );
+    assert!(
+        text(&got).contains(&format!("team \"{team_name}\" (id {team_id})")),
+        "{}",
+        text(&got)
+    );
+
+    let fetched = call(&client, "fetch", json!({"id": "service:804"})).await;
+    let doc = structured(&fetched);
+    assert!(
+        doc["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Owned by team \"{team_name}\" (id {team_id}).")),
+        "{doc}"
+    );
+    assert_eq!(
+        doc["metadata"]["teams"],
+        json!([format!("{team_name} (id {team_id})")])
+    );
+}
