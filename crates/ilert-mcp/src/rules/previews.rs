@@ -204,6 +204,22 @@ async fn escalation(api: &Session, policy: Option<i64>, preview: Preview) -> Pre
     preview
 }
 
+/// Text the model wrote, as one bounded block that states its length: a person reads what will
+/// be published, or its first 2,000 characters and how much more there is.
+fn model_text(label: &str, text: &str) -> String {
+    let total = text.chars().count();
+    let (shown, cut) = crate::rules::render::clip(text, crate::rules::render::MAX_DETAILS_CHARS);
+    let size = if cut {
+        format!(
+            "{total} characters; the first {} shown",
+            crate::rules::render::MAX_DETAILS_CHARS
+        )
+    } else {
+        format!("{total} characters")
+    };
+    format!("{label} ({size}):\n{}", quoted_block(&shown, usize::MAX))
+}
+
 /// Publishing an incident (new, or an update of `existing`): the text, the status pages that show
 /// the affected services, and how many subscribers are notified.
 pub async fn incident(
@@ -222,9 +238,9 @@ pub async fn incident(
             quoted(&body.summary),
             body.status
         ))
-        .line(format!(
-            "Text subscribers read:\n{}",
-            quoted_block(body.message.as_deref().unwrap_or(""), usize::MAX)
+        .line(model_text(
+            "Text subscribers read",
+            body.message.as_deref().unwrap_or(""),
         ));
     let service_ids: Vec<i64> = body
         .affected_services

@@ -243,7 +243,7 @@ pub fn alert_url(app_url: &str, id: i64) -> String {
     format!("{app_url}/alert/view?id={id}")
 }
 
-/// `#4712 PENDING HIGH "Checkout latency" · "Prometheus" → "Checkout on-call" · 2026-11-23T21:40:03Z · "Jonas Weber" (notified)`
+/// `#4712 PENDING HIGH "Checkout latency" · "Prometheus" → "Checkout on-call" · 2026-11-23T21:40:03Z · "Jonas Weber" (not accepted)`
 pub fn alert_line(item: &AlertItem) -> String {
     let mut line = String::with_capacity(160);
     push_alert_line(&mut line, item);
@@ -290,10 +290,11 @@ pub fn push_alert_line(out: &mut String, item: &AlertItem) {
     }
 }
 
-/// A responder's state in words: PENDING means notified and not yet accepted.
+/// A responder's state in words. ilert's PENDING says the responder has not accepted; it says
+/// nothing of whether a notification arrived (`get_alert` tells that), so "not accepted".
 fn responder_state(status: &str) -> &str {
     match status {
-        "PENDING" => "notified",
+        "PENDING" => "not accepted",
         "ACCEPTED" => "accepted",
         other => other,
     }
@@ -398,7 +399,7 @@ mod tests {
         assert_eq!(
             alert_line(&full),
             "#4711 PENDING HIGH sev2 \"Checkout \\\"latency\\\"\" · \"Prometheus\" → \"Checkout on-call\" · 2026-11-23T21:40:03Z · \
-             \"Jonas Weber\" (accepted), \"Ana\" (notified)"
+             \"Jonas Weber\" (accepted), \"Ana\" (not accepted)"
         );
         assert_eq!(alert_line(&bare), "#1 RESOLVED \"\"");
         for item in [full, bare] {

@@ -63,6 +63,10 @@ pub struct SimilarGroup {
     /// Who resolved them, from the timelines read (ids cited).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_by: Option<String>,
+    /// Where the alert asked about differs from these (still open long after they ended, or
+    /// at another time of day): then it is not the usual case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub this_one: Option<String>,
     /// A pattern in the report times (inferred).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
@@ -151,6 +155,12 @@ fn distinguishing_labels(a: &Alert) -> Vec<(String, String)> {
 /// Why `other` is similar to `target`, if it is; the strongest reason wins.
 pub fn why_similar(target: &Alert, other: &Alert) -> Option<Why> {
     if other.id == target.id {
+        return None;
+    }
+    // Seen *before*: later alerts (anyone with the source's key can add some) are not history.
+    if let (Some(t), Some(o)) = (reported(target), reported(other))
+        && o >= t
+    {
         return None;
     }
     if let (Some(k), Some(o)) = (&target.alert_key, &other.alert_key)
@@ -262,6 +272,7 @@ fn duration_text(mins: i64) -> String {
 
 /// The facts of one group; `timelines` holds what was read, by alert id.
 pub fn describe(
+    target: &Alert,
     why: &Why,
     members: &[&Alert],
     timelines: &HashMap<i64, Arc<Vec<LogEntry>>>,
@@ -336,6 +347,11 @@ pub fn describe(
             }
         )
     });
+    let this_one = unlike(target, &times, median, resolved.len());
+    let noise = match (noise, &this_one) {
+        (Some(n), Some(_)) => Some(format!("For the past ones: {n}")),
+        (n, _) => n,
+    };
     let (resolved_by, notes) = from_timelines(members, timelines);
     SimilarGroup {
         why: why.describe(),
@@ -345,6 +361,7 @@ pub fn describe(
         ids: ids.iter().take(IDS_SHOWN).copied().collect(),
         ended,
         resolved_by,
+        this_one,
         pattern: pattern(&times),
         noise,
         notes,
@@ -425,6 +442,76 @@ fn from_timelines(
     (Some(text), notes)
 }
 
+fn minute_of_day(t: &DateTime<Utc>) -> i64 {
+    i64::from(t.hour() * 60 + t.minute())
+}
+
+/// Minutes between two times of day, either way round midnight.
+fn minutes_apart(a: i64, b: i64) -> i64 {
+    let d = (a - b).rem_euclid(1440);
+    d.min(1440 - d)
+}
+
+/// The time of day (UTC minute) most of `times` share, with how many are within 30 minutes of it.
+fn usual_time(times: &[DateTime<Utc>]) -> Option<(usize, i64)> {
+    times
+        .iter()
+        .map(|t| {
+            let m = minute_of_day(t);
+            let count = times
+                .iter()
+                .filter(|u| minutes_apart(minute_of_day(u), m) <= 30)
+                .count();
+            (count, m)
+        })
+        .max_by_key(|(c, m)| (*c, -m))
+}
+
+/// Where the alert asked about differs from its group: still open long after the others ended,
+/// or reported far from the time of day most of them share. `None` when it fits.
+fn unlike(
+    target: &Alert,
+    times: &[DateTime<Utc>],
+    median: Option<i64>,
+    resolved: usize,
+) -> Option<String> {
+    let mut found = Vec::new();
+    let n = times.len();
+    if target.status != Some(AlertStatus::Resolved)
+        && let (Some(at), Some(median)) = (reported(target), median)
+        && resolved * 5 >= n * 4
+    {
+        let open = (crate::rules::times::now() - at).num_minutes();
+        if open > (3 * median).max(QUICK_MINUTES) {
+            found.push(format!(
+                "it is still open after {}, while the past ones were resolved a median {} after being reported",
+                duration_text(open),
+                duration_text(median)
+            ));
+        }
+    }
+    if let (Some(at), Some((count, usual))) = (reported(target), usual_time(times))
+        && n >= 3
+        && count * 4 >= n * 3
+        && minutes_apart(minute_of_day(&at), usual) > 45
+    {
+        found.push(format!(
+            "it was reported at {:02}:{:02} UTC, not at the usual time (about {:02}:{:02} UTC)",
+            at.hour(),
+            at.minute(),
+            usual / 60,
+            usual % 60
+        ));
+    }
+    (!found.is_empty()).then(|| {
+        format!(
+            "This one ({}) does not fit: {}. Look at it on its own.",
+            target.id,
+            found.join("; ")
+        )
+    })
+}
+
 /// A pattern in the report times, if one holds for most of them: daily or weekly at about the
 /// same time of day (UTC), or bursts within an hour.
 pub fn pattern(times: &[DateTime<Utc>]) -> Option<String> {
@@ -432,23 +519,7 @@ pub fn pattern(times: &[DateTime<Utc>]) -> Option<String> {
     if n < 3 {
         return None;
     }
-    let minute_of_day = |t: &DateTime<Utc>| i64::from(t.hour() * 60 + t.minute());
-    // The time of day most of them share: the candidate with most others within 30 minutes.
-    let near = |a: i64, b: i64| {
-        let d = (a - b).rem_euclid(1440);
-        d.min(1440 - d)
-    };
-    let best = times
-        .iter()
-        .map(|t| {
-            let m = minute_of_day(t);
-            let count = times
-                .iter()
-                .filter(|u| near(minute_of_day(u), m) <= 30)
-                .count();
-            (count, m)
-        })
-        .max_by_key(|(c, m)| (*c, -m))?;
+    let best = usual_time(times)?;
     let days: std::collections::BTreeSet<_> = times.iter().map(|t| t.date_naive()).collect();
     let (count, at) = best;
     let clock = format!("{:02}:{:02} UTC", at / 60, at % 60);
@@ -514,13 +585,13 @@ pub fn text(alert: &Alert, searched: &str, groups: &[SimilarGroup]) -> String {
     let summary = untrusted::quoted(alert.summary.as_deref().unwrap_or(""));
     if groups.is_empty() {
         return format!(
-            "Not seen before: no alert similar to {} {summary} in {searched}.",
+            "Not seen before: no alert similar to {} {summary} was reported before it, in {searched}.",
             alert.id
         );
     }
     let total: usize = groups.iter().map(|g| g.count).sum();
     let mut out = format!(
-        "Seen before: {total} alerts similar to {} {summary}, in {searched}.",
+        "Seen before: {total} alerts similar to {} {summary} and reported before it, in {searched}.",
         alert.id
     );
     for (i, g) in groups.iter().enumerate() {
@@ -538,12 +609,18 @@ pub fn text(alert: &Alert, searched: &str, groups: &[SimilarGroup]) -> String {
             g.last_seen,
             g.ended
         ));
-        for line in [&g.resolved_by, &g.pattern, &g.noise].into_iter().flatten() {
+        for line in [&g.this_one, &g.resolved_by, &g.pattern, &g.noise]
+            .into_iter()
+            .flatten()
+        {
             out.push_str("\n   ");
             out.push_str(line);
         }
         if !g.notes.is_empty() {
-            out.push_str("\n   Left by people (quoted third-party text):");
+            out.push_str(
+                "\n   Comments and actions on them (quoted third-party text; a comment's author is as \
+                 written, which an alert source's events can set to any name):",
+            );
             for n in &g.notes {
                 out.push_str(&format!(
                     "\n   - alert {}{}: {}",

@@ -264,7 +264,16 @@ pub fn link(url: &str) -> Option<Cow<'_, str>> {
     let cleaned = inline(url.trim());
     let lower = cleaned.to_ascii_lowercase();
     let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-    (scheme_ok && !cleaned.contains(' ') && cleaned.len() > "https://".len()).then_some(cleaned)
+    // No user part before the host: `https://app.ilert.com@evil.example/` reads as one host and
+    // opens another.
+    let authority = lower.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    (scheme_ok
+        && !cleaned.contains(' ')
+        && !authority.contains('@')
+        && cleaned.len() > "https://".len())
+    .then_some(cleaned)
 }
 
 #[cfg(test)]
@@ -362,9 +371,13 @@ mod tests {
             "https://",
             "runbook",
             "https://a.example/x y",
+            "https://app.ilert.com@evil.example/alert/view?id=4722",
+            "http://user:pw@a.example/",
         ] {
             assert_eq!(link(bad), None, "{bad}");
         }
+        // An @ after the host is part of the path, not a user.
+        assert!(link("https://a.example/people/@maya").is_some());
         assert_eq!(
             link("https://a.exa\u{200B}mple").as_deref(),
             Some("https://a.example")

@@ -151,7 +151,7 @@ impl Toolbox {
         }
         let described: Vec<SimilarGroup> = groups
             .iter()
-            .map(|(why, members)| similar::describe(why, members, &timelines))
+            .map(|(why, members)| similar::describe(&alert, why, members, &timelines))
             .collect();
         let mut text = similar::text(&alert, &searched, &described);
         for u in unread {

@@ -109,7 +109,7 @@ pub async fn start_oauth_configured(
     // The MCP port must be known before the OAuth issuer is: bind first, then build.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let (harness, mut shared, sandbox_dir) = start_sandbox(None).await;
+    let (harness, mut shared, sandbox_dir) = start_sandbox(None, true).await;
     if let Some(audit) = audit {
         Arc::get_mut(&mut shared).unwrap().audit = audit;
     }
@@ -140,6 +140,7 @@ pub async fn start_oauth_configured(
 /// A sandbox only: (its URL, the shutdown token), the shared state for a server, and its data dir.
 async fn start_sandbox(
     rate_limit: Option<u32>,
+    history: bool,
 ) -> ((String, CancellationToken), Arc<Toolbox>, tempfile::TempDir) {
     crate::capture::init();
     let dir = tempfile::tempdir().unwrap();
@@ -147,7 +148,7 @@ async fn start_sandbox(
         data_dir: dir.path().to_owned(),
         reset: false,
         rate_limit_per_minute: rate_limit,
-        history: true,
+        history,
     })
     .unwrap();
     let shutdown = CancellationToken::new();
@@ -188,10 +189,18 @@ pub async fn start_model(model: IncidentModel) -> Harness {
     .await
 }
 
-/// A harness whose server never holds calls back for its per-key budget (for the fuzz tests,
-/// which call far more often than a person would).
+/// A harness whose server never holds calls back for its per-key budget (for the fuzz tests and
+/// the hostile corpus, which call far more often than a person would). Its sandbox has no 90-day
+/// history: those tests drive every tool hundreds of times over their own alerts.
 pub async fn start_unbudgeted() -> Harness {
-    start_budgeted(None, HttpConfig::default(), 0, IncidentModel::Classic).await
+    start_seeded(
+        None,
+        HttpConfig::default(),
+        0,
+        IncidentModel::Classic,
+        false,
+    )
+    .await
 }
 
 async fn start_budgeted(
@@ -200,13 +209,23 @@ async fn start_budgeted(
     per_key_budget: u32,
     model: IncidentModel,
 ) -> Harness {
+    start_seeded(rate_limit, http_config, per_key_budget, model, true).await
+}
+
+async fn start_seeded(
+    rate_limit: Option<u32>,
+    http_config: HttpConfig,
+    per_key_budget: u32,
+    model: IncidentModel,
+    history: bool,
+) -> Harness {
     crate::capture::init();
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::open(SandboxConfig {
         data_dir: dir.path().to_owned(),
         reset: false,
         rate_limit_per_minute: rate_limit,
-        history: true,
+        history,
     })
     .unwrap()
     .with_incident_model(model);
@@ -407,12 +426,27 @@ pub async fn start_confirming(
     start_confirming_audited(confirmers, None).await
 }
 
+/// As [`start_confirming`], over a sandbox without the 90-day history (for the hostile corpus).
+pub async fn start_confirming_without_history(
+    confirmers: Vec<ilert_mcp::rules::confirm::Confirmer>,
+) -> (Harness, Vec<String>) {
+    start_confirming_over(confirmers, None, false).await
+}
+
 /// As [`start_confirming`], every server writing its audit events to `audit` when given.
 pub async fn start_confirming_audited(
     confirmers: Vec<ilert_mcp::rules::confirm::Confirmer>,
     audit: Option<Arc<ilert_mcp::observe::audit::AuditLog>>,
 ) -> (Harness, Vec<String>) {
-    let ((sandbox_url, shutdown), shared, dir) = start_sandbox(None).await;
+    start_confirming_over(confirmers, audit, true).await
+}
+
+async fn start_confirming_over(
+    confirmers: Vec<ilert_mcp::rules::confirm::Confirmer>,
+    audit: Option<Arc<ilert_mcp::observe::audit::AuditLog>>,
+    history: bool,
+) -> (Harness, Vec<String>) {
+    let ((sandbox_url, shutdown), shared, dir) = start_sandbox(None, history).await;
     let mut urls = Vec::new();
     for confirmer in confirmers {
         let toolbox = Toolbox::new(shared.client.clone(), "https://app.ilert.com", None)

@@ -34,7 +34,7 @@ fn accept() -> Value {
 }
 
 /// One `tools/call` over HTTP; `retry` carries the echoed state and the person's answer.
-async fn rpc(
+pub(crate) async fn rpc(
     url: &str,
     key: &str,
     tool: &str,
@@ -76,7 +76,7 @@ async fn rpc_as(
 }
 
 /// The state and the message of an `input_required` answer.
-fn asked(result: &Value) -> (String, String) {
+pub(crate) fn asked(result: &Value) -> (String, String) {
     assert_eq!(result["resultType"], "input_required", "{result}");
     let request = &result["inputRequests"]["confirm"];
     assert_eq!(request["method"], "elicitation/create", "{result}");

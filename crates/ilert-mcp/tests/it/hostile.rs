@@ -566,3 +566,191 @@ async fn no_payload_reaches_a_reader_unquoted() {
         found.join("\n")
     );
 }
+
+/// A confirmation question with every quoted piece and every quote-bar line taken out: what is
+/// left is the server's own facts, which no payload may change.
+fn facts(question: &str) -> String {
+    let mut out = String::new();
+    for line in question.lines().filter(|l| !l.starts_with("  │ ")) {
+        // The model's text states its own length, which follows the payload.
+        if let Some((label, _)) = line.split_once(" characters") {
+            let label = label.trim_end_matches(|c: char| c.is_ascii_digit());
+            out.push_str(label);
+            out.push_str("N characters…\n");
+            continue;
+        }
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c != '"' {
+                out.push(c);
+                continue;
+            }
+            out.push_str("\"…\"");
+            while let Some(q) = chars.next() {
+                match q {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => break,
+                    _ => {}
+                }
+            }
+        }
+        out.push('\n');
+    }
+    without_times(&out)
+}
+
+/// ISO-8601 UTC times (`2026-12-07T12:58:31Z`) replaced by `<time>`: each server is seeded at its
+/// own instant, so the seeded incidents' times differ by the seconds between two starts.
+fn without_times(text: &str) -> String {
+    let shape = |w: &[u8]| {
+        w.len() == 20
+            && w.iter().enumerate().all(|(i, b)| match i {
+                4 | 7 => *b == b'-',
+                10 => *b == b'T',
+                13 | 16 => *b == b':',
+                19 => *b == b'Z',
+                _ => b.is_ascii_digit(),
+            })
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes.get(i..i + 20).is_some_and(shape) {
+            out.push_str("<time>");
+            i += 20;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Every confirmation question one payload produces, on a fresh server that asks before every
+/// write (`--confirm always`); nothing is ever approved. Each question is checked like an answer.
+async fn questions(
+    p: &Payload,
+    starts: &BTreeSet<String>,
+    found: &mut Vec<String>,
+) -> Vec<(&'static str, String)> {
+    use ilert_mcp::auth::seal::TokenKey;
+    use ilert_mcp::auth::store::InMemory;
+    use ilert_mcp::rules::confirm::{Confirmer, Policy};
+    let confirmer = Confirmer::new(
+        Policy::Always,
+        &TokenKey::generate(),
+        std::sync::Arc::new(InMemory::default()),
+    );
+    let (h, _) = start_confirming_without_history(vec![confirmer]).await;
+    let s = seed(&h.sandbox_url, 0, p).await;
+    let text = p.text.as_str();
+    let day = date_in(chrono_tz::Tz::UTC, 2);
+    let (alert, user, service) = (s.alert, s.user.to_string(), s.service.to_string());
+    let calls: Vec<(&'static str, Value)> = vec![
+        ("accept_alerts", json!({"ids": [alert]})),
+        ("resolve_alerts", json!({"ids": [alert]})),
+        ("comment_on_alert", json!({"id": alert, "comment": text})),
+        ("assign_alert", json!({"id": alert, "user": user})),
+        (
+            "assign_alert",
+            json!({"id": alert, "policy": s.policy.to_string()}),
+        ),
+        ("add_alert_responder", json!({"id": alert, "user": user})),
+        ("create_alert", json!({"summary": text, "source": "202542"})),
+        (
+            "create_incident",
+            json!({"summary": text, "message": text,
+                   "services": [{"service": service, "impact": "MAJOR_OUTAGE"}]}),
+        ),
+        (
+            "update_incident",
+            json!({"id": s.incident, "status": "MONITORING", "message": text}),
+        ),
+        (
+            "create_maintenance_window",
+            json!({"summary": text, "start": format!("{day} 22:00"), "end": format!("{day} 23:00"),
+                   "alert_sources": ["202542"], "services": [service]}),
+        ),
+        (
+            "create_schedule_override",
+            json!({"schedule": s.schedule.to_string(), "user": user,
+                   "start": format!("{day} 10:00"), "end": format!("{day} 12:00")}),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (tool, args) in calls {
+        let what = format!("{tool} question over {:?}", p.id);
+        let result = crate::confirm::rpc(&h.mcp_url, USER_KEY, tool, &args, None).await;
+        if result["resultType"] == "input_required" {
+            let (_, message) = crate::confirm::asked(&result);
+            check_text(&what, &message, starts, found);
+            out.push((tool, message));
+        } else {
+            // Refused before asking (an argument past its cap, say): the refusal is checked too.
+            let said = result["content"][0]["text"].as_str().unwrap_or("");
+            check_text(&what, said, starts, found);
+            out.push((tool, format!("refused: {}", facts(said))));
+        }
+    }
+    h.shutdown.cancel();
+    out
+}
+
+/// Issue 23's "done when": for every payload, every confirmation question passes the checks of
+/// an answer, and the server's facts in it (every line outside quotes) are the same as with a
+/// benign payload written the same way.
+#[tokio::test]
+async fn no_payload_forges_a_confirmation() {
+    let corpus = corpus();
+    let starts = line_starts(&corpus);
+    let benign = Payload {
+        id: "benign".into(),
+        class: "none".into(),
+        text: "Benign words".into(),
+    };
+    let baseline = questions(&benign, &starts, &mut Vec::new()).await;
+    assert!(
+        baseline.iter().all(|(_, q)| !q.starts_with("refused")),
+        "{baseline:?}"
+    );
+    // A payload that copies one of the server's own lines ("Accept to go ahead; ...") is not
+    // caught by where a line starts, since the server writes that line itself; the facts
+    // comparison below catches such a line added or moved.
+    let own: Vec<&str> = baseline
+        .iter()
+        .flat_map(|(_, q)| q.lines())
+        .map(str::trim_start)
+        .collect();
+    let starts: BTreeSet<String> = starts
+        .into_iter()
+        .filter(|s| !own.iter().any(|l| l.starts_with(s.as_str())))
+        .collect();
+    let mut found = Vec::new();
+    for p in &corpus {
+        let got = questions(p, &starts, &mut found).await;
+        for ((tool, want), (_, have)) in baseline.iter().zip(&got) {
+            // A refusal (the payload too long for an argument) asks nothing, so has no facts.
+            if have.starts_with("refused") {
+                continue;
+            }
+            if facts(want) != facts(have) {
+                found.push(format!(
+                    "{tool} over {:?}: the facts differ:\n{}---\n{}",
+                    p.id,
+                    facts(want),
+                    facts(have)
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "{} breaches:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}

@@ -64,7 +64,10 @@ async fn assign_alert_to_a_user_a_policy_or_a_schedule() {
         )),
         "{mirror}"
     );
-    assert!(mirror.contains("\"Lena Hoffmann\" (notified)"), "{mirror}");
+    assert!(
+        mirror.contains("\"Lena Hoffmann\" (not accepted)"),
+        "{mirror}"
+    );
     assert_eq!(responder_ids(&alert(&h.sandbox_url, id).await), vec![10005]);
 
     // A policy: escalation starts over at its first level.
@@ -240,7 +243,7 @@ async fn add_alert_responder_adds_once_and_reports_an_existing_one_as_done() {
     );
     assert!(ids(&out["alert"]["responders"]).contains(&10007));
     assert!(
-        text(&result).contains("\"Yuki Tanaka\" (notified)"),
+        text(&result).contains("\"Yuki Tanaka\" (not accepted)"),
         "{}",
         text(&result)
     );
