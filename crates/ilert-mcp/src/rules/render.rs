@@ -281,6 +281,11 @@ pub fn push_alert_line(out: &mut String, item: &AlertItem) {
         out.push_str(" · ");
         out.push_str(t);
     }
+    // When it ended, so "resolved in the last day" can be read from the text alone.
+    if let Some(t) = &item.resolved_at {
+        out.push_str(" · resolved ");
+        out.push_str(t);
+    }
     for (i, r) in item.responders.iter().enumerate() {
         out.push_str(if i == 0 { " · " } else { ", " });
         untrusted::push_quoted(out, &r.name);
@@ -398,7 +403,7 @@ mod tests {
         // The summary's own quotes are escaped: it cannot close the quotes around it.
         assert_eq!(
             alert_line(&full),
-            "#4711 PENDING HIGH sev2 \"Checkout \\\"latency\\\"\" · \"Prometheus\" → \"Checkout on-call\" · 2026-11-23T21:40:03Z · \
+            "#4711 PENDING HIGH sev2 \"Checkout \\\"latency\\\"\" · \"Prometheus\" → \"Checkout on-call\" · 2026-11-23T21:40:03Z · resolved 2026-11-23T22:40:03Z · \
              \"Jonas Weber\" (accepted), \"Ana\" (not accepted)"
         );
         assert_eq!(alert_line(&bare), "#1 RESOLVED \"\"");

@@ -40,17 +40,23 @@ impl Drop for Harness {
 }
 
 pub fn fast_client(base_url: &str) -> ilert_client::Client {
-    budgeted_client(base_url, ClientConfig::default().per_key_budget)
+    budgeted_client(base_url, ClientConfig::default().per_key_budget, FAST)
 }
 
+/// How long a test's ilert request may take: short, so a test of "ilert is slow" stays short.
+const FAST: Duration = Duration::from_secs(5);
+/// For the hostile corpus and the fuzz tests, whose 100 KB names make multi-megabyte pages that a
+/// loaded two-core machine can take more than 5 s to build (ilert's own clients allow 25 to 30).
+const PATIENT: Duration = Duration::from_secs(30);
+
 /// Like [`fast_client`], with `per_key_budget` requests per key and minute (0: unlimited).
-fn budgeted_client(base_url: &str, per_key_budget: u32) -> ilert_client::Client {
+fn budgeted_client(base_url: &str, per_key_budget: u32, timeout: Duration) -> ilert_client::Client {
     // Every server a test builds gets a client from here: capture its logs from the start.
     crate::capture::init();
     ilert_client::Client::new(ClientConfig {
         base_url: base_url.to_owned(),
         per_key_budget,
-        timeout: Duration::from_secs(5),
+        timeout,
         connect_timeout: Duration::from_secs(2),
         retry: RetryPolicy {
             max_retries: 1,
@@ -160,7 +166,11 @@ async fn start_sandbox(
         shutdown.clone().cancelled_owned(),
     ));
     let shared = Arc::new(Toolbox::new(
-        fast_client(&sandbox_url),
+        budgeted_client(
+            &sandbox_url,
+            ClientConfig::default().per_key_budget,
+            if history { FAST } else { PATIENT },
+        ),
         "https://app.ilert.com",
         None,
     ));
@@ -239,7 +249,11 @@ async fn start_seeded(
     ));
 
     let shared = Arc::new(Toolbox::new(
-        budgeted_client(&sandbox_url, per_key_budget),
+        budgeted_client(
+            &sandbox_url,
+            per_key_budget,
+            if history { FAST } else { PATIENT },
+        ),
         "https://app.ilert.com",
         None,
     ));
