@@ -360,10 +360,10 @@ pub fn gaps(
 
 /// One override that moves night-and-weekend load from the heaviest to the lightest person: the
 /// heaviest person's next coming shift with night or weekend hours, on a schedule the lightest
-/// also takes shifts on, at a time the lightest is not already on call. None when the load is
-/// even enough or no such shift comes.
-/// A shift already under way is offered from the next full hour (overrides cannot start in the
-/// past).
+/// also takes shifts on, at a time the lightest is not already on call and with fewer night and
+/// weekend hours in their own time zone. None when the load is even enough or no such shift
+/// comes. A shift already under way is offered from the next full hour (overrides cannot start
+/// in the past).
 pub fn suggestion(
     load: &[PersonLoad],
     past: &[Duty],
@@ -404,13 +404,20 @@ pub fn suggestion(
         }
         let shared = schedules_of(light.user);
         let busy: Vec<&Duty> = coming.iter().filter(|d| d.user == light.user).collect();
+        let light_zone = past
+            .iter()
+            .chain(coming)
+            .find(|d| d.user == light.user)
+            .and_then(|d| d.zone);
+        // A shift that is night or weekend for the heavy one, and less so in the light one's
+        // own time zone (no moving a night to someone for whom it is night too).
         let pick = coming.iter().filter(|d| d.user == heavy.user).find(|d| {
+            let (n, w) = night_and_weekend(d.start, d.end, d.zone);
+            let (ln, lw) = night_and_weekend(d.start, d.end, light_zone);
             shared.contains(&d.schedule.0)
                 && heavy_schedules.contains(&d.schedule.0)
-                && {
-                    let (n, w) = night_and_weekend(d.start, d.end, d.zone);
-                    n + w > 0
-                }
+                && n + w > 0
+                && ln + lw < n + w
                 && !busy.iter().any(|b| b.start < d.end && d.start < b.end)
         });
         if let Some(d) = pick {
@@ -475,6 +482,42 @@ mod tests {
         assert_eq!(flags[0].night, "2026-12-01");
         assert_eq!(flags[0].rest_hours, 7.0);
         assert!(rest(&[page("2026-12-02T22:00:00Z", 8)], &zones).is_empty());
+    }
+
+    #[test]
+    fn a_night_is_not_moved_to_someone_for_whom_it_is_night_too() {
+        let duty = |user, zone, s: &str, e: &str| Duty {
+            user,
+            name: format!("u{user}"),
+            zone: Some(zone),
+            schedule: (9, "S".into()),
+            start: t(s),
+            end: t(e),
+        };
+        let berlin = chrono_tz::Europe::Berlin;
+        let past = [
+            duty(1, berlin, "2026-11-02T21:00:00Z", "2026-11-03T05:00:00Z"),
+            duty(1, berlin, "2026-11-03T21:00:00Z", "2026-11-04T05:00:00Z"),
+            duty(2, berlin, "2026-11-03T09:00:00Z", "2026-11-03T17:00:00Z"),
+            duty(
+                3,
+                chrono_tz::Asia::Tokyo,
+                "2026-11-04T09:00:00Z",
+                "2026-11-04T17:00:00Z",
+            ),
+        ];
+        let period = (t("2026-11-01T00:00:00Z"), t("2026-11-05T00:00:00Z"));
+        let load = people(&past, &[], &[], period, chrono_tz::UTC);
+        let coming = [duty(
+            1,
+            berlin,
+            "2026-11-10T21:00:00Z",
+            "2026-11-11T05:00:00Z",
+        )];
+        let now = t("2026-11-06T00:00:00Z");
+        let s = suggestion(&load, &past, &coming, now, chrono_tz::UTC).unwrap();
+        // Tokyo is in the morning then; Berlin's other person would be up at night too.
+        assert_eq!((s.user, s.instead_of), (3, 1));
     }
 
     #[test]
