@@ -1101,8 +1101,136 @@ async def unknown_user_error(t: Ctx) -> None:
                 f"a cut candidate list ({len(listed)} of {len(users)}) does not say 'and {len(users) - len(listed)} more'")
 
 
+# --- on-call load (issue 25 §3): truth from shifts, users' zones and notifications -----------
+
+def team_schedules(t: Ctx, team: str) -> tuple[list[int], list[int]]:
+    """The team's policies and the schedules their rules name (REST)."""
+    policies = [p for p in t.rest.policies() if any(x.get("name") == team for x in p.get("teams", []))]
+    scheds: list[int] = []
+    for p in policies:
+        for rule in p.get("escalationRules", []):
+            for s in rule.get("schedules", []) + ([rule["schedule"]] if rule.get("schedule") else []):
+                if s["id"] not in scheds:
+                    scheds.append(s["id"])
+    return [p["id"] for p in policies], scheds
+
+
+def zones(t: Ctx) -> dict[int, ZoneInfo]:
+    return {u["id"]: ZoneInfo(u.get("timezone") or "UTC") for u in t.rest.users()}
+
+
+def is_night(hour: int) -> bool:
+    return hour >= 22 or hour < 6
+
+
+def night_minutes(t: Ctx, schedules: list[int], start: datetime, end: datetime) -> dict[int, int]:
+    zs = zones(t)
+    spans: dict[int, list[tuple[datetime, datetime]]] = {}
+    for sid in schedules:
+        for s in t.rest.get(f"/schedules/{sid}/shifts", **{"from": wire(start), "until": wire(end)}):
+            if not s.get("user"):
+                continue
+            a, b = max(parse_time(s["start"]), start), min(parse_time(s["end"]), end)
+            if a < b:
+                spans.setdefault(s["user"]["id"], []).append((a, b))
+    out: dict[int, int] = {}
+    for uid, list_ in spans.items():
+        minutes: set[datetime] = set()
+        for a, b in list_:
+            m = a
+            while m < b:
+                if is_night(m.astimezone(zs[uid]).hour):
+                    minutes.add(m)
+                m += timedelta(minutes=1)
+        out[uid] = len(minutes)
+    return out
+
+
+@task("load_most_nights", "Who had the most night hours on Platform over the last month?",
+      covers="on-call load")
+async def load_most_nights(t: Ctx) -> None:
+    r = await t.ok("get_oncall_load", {"team": "Platform"})
+    start, end = parse_time(sc_get(r, "from")), parse_time(sc_get(r, "until"))
+    _, scheds = team_schedules(t, "Platform")
+    nights = night_minutes(t, scheds, start, end)
+    top = max(nights, key=lambda u: nights[u])
+    t.check(nights[top] > 0, "truth: nobody on Platform had a night hour")
+    rows = {p["user"]: p for p in sc_get(r, "people") or []}
+    got_top = max(rows, key=lambda u: rows[u]["night_hours"]) if rows else None
+    t.equal(got_top, top, "the person with the most night hours")
+    t.equal(rows.get(top, {}).get("night_hours"), round(nights[top] / 60, 1), "their night hours")
+    name = full_name(next(u for u in t.rest.users() if u["id"] == top))
+    t.check(f'"{name}"' in r.text, f"the answer does not name {name}")
+
+
+def first_pages(t: Ctx, policies: list[int], start: datetime, end: datetime) -> dict[tuple[int, int], datetime]:
+    alerts = t.rest.get("/alerts", policies=policies, **{"from": wire(start), "until": wire(end)}, max_results=100)
+    out: dict[tuple[int, int], datetime] = {}
+    for a in alerts:
+        for n in t.rest.get(f"/alerts/{a['id']}/notifications"):
+            at = parse_time(n["notificationTime"])
+            if start <= at < end and n.get("user"):
+                key = (n["user"]["id"], a["id"])
+                out[key] = min(out.get(key, at), at)
+    return out
+
+
+@task("load_short_rest", "Is anyone on Checkout short of rest?", covers="on-call load")
+async def load_short_rest(t: Ctx) -> None:
+    r = await t.ok("get_oncall_load", {"team": "Checkout"})
+    start, end = parse_time(sc_get(r, "from")), parse_time(sc_get(r, "until"))
+    policies, _ = team_schedules(t, "Checkout")
+    zs = zones(t)
+    nights: dict[tuple[int, str], list[datetime]] = {}
+    for (uid, _), at in first_pages(t, policies, start, end).items():
+        loc = at.astimezone(zs[uid])
+        if loc.hour < 9:
+            evening = (loc - timedelta(days=1)).date()
+        elif loc.hour >= 19:
+            evening = loc.date()
+        else:
+            continue
+        nights.setdefault((uid, evening.isoformat()), []).append(at)
+    want = set()
+    for (uid, evening), pages in nights.items():
+        z = zs[uid]
+        if not any(is_night(p.astimezone(z).hour) for p in pages):
+            continue
+        day = datetime.fromisoformat(evening)
+        bounds = [day.replace(hour=19, tzinfo=z)] + sorted(pages) + [(day + timedelta(days=1)).replace(hour=9, tzinfo=z)]
+        longest = max(b - a for a, b in zip(bounds, bounds[1:]))
+        if longest < timedelta(hours=11):
+            want.add((uid, evening))
+    got = {(f["user"], f["night"]) for f in sc_get(r, "short_rest") or []}
+    t.equal(got, want, "nights with under 11 hours' rest (user, evening)")
+    t.check(bool(want), "truth: nobody on Checkout was short of rest")
+    t.check("not legal advice" in r.text, "the rest flag is not stated as a flag")
+
+
+@task("load_gaps", "Where are the gaps in next week's cover on Checkout?", covers="on-call load")
+async def load_gaps(t: Ctx) -> None:
+    r = await t.ok("get_oncall_load", {"team": "Checkout", "ahead": 7})
+    start = now()
+    end = start + timedelta(days=7)
+    _, scheds = team_schedules(t, "Checkout")
+    want = []
+    for sid in scheds:
+        spans = sorted((max(parse_time(s["start"]), start), min(parse_time(s["end"]), end))
+                       for s in t.rest.get(f"/schedules/{sid}/shifts", **{"from": wire(start), "until": wire(end)})
+                       if s.get("user"))
+        at = start
+        for a, b in spans + [(end, end)]:
+            if (a - at).total_seconds() > 60:
+                want.append((sid, a))
+            at = max(at, b)
+    got = [(g["schedule"], parse_time(g["until"])) for g in sc_get(r, "gaps") or []]
+    t.equal(len(got), len(want), "gaps in the coming week")
+    for (gs, gu), (ws, wu) in zip(got, want):
+        t.check(gs == ws and abs((gu - wu).total_seconds()) <= 60, f"gap {gs} until {gu}, want {ws} until {wu}")
+
+
 KNOWN_TOOLS = {
-    "get_overview", "accept_alerts", "add_alert_responder", "assign_alert", "comment_on_alert", "create_alert",
+    "get_oncall_load", "get_overview", "accept_alerts", "add_alert_responder", "assign_alert", "comment_on_alert", "create_alert",
     "get_alert", "list_alerts", "resolve_alerts", "run_alert_action", "create_incident", "get_incident",
     "list_incidents", "update_incident", "create_maintenance_window", "get_service", "list_maintenance_windows",
     "list_services", "list_status_pages", "create_schedule_override", "get_schedule_shifts", "list_schedules",

@@ -1540,7 +1540,49 @@ fn seed_schedules(tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
         ),
         &[],
         &shifts,
-    )
+    )?;
+    for (schedule, user, from, until) in uneven_load(now) {
+        tx.execute(
+            "INSERT INTO schedule_overrides (schedule_id, user_id, start, end) VALUES (?1, ?2, ?3, ?4)",
+            params![schedule, user, from, until],
+        )?;
+    }
+    Ok(())
+}
+
+/// Past overrides that make the on-call load uneven (issue 25 §3), all over at least three days
+/// before seeding so they never touch the present: Arjun (Kolkata) took Emily's 16:00-24:00 UTC
+/// Platform shift, 21:30-05:30 his time, on two days a week for four weeks; and Lena covered
+/// Liam's 00:00-08:00 Berlin Checkout shift on the Sunday nights of the last four weeks, so
+/// the weekly export job (Sundays about 02:30 UTC) woke her. (schedule, user, start, end).
+fn uneven_load(now: i64) -> Vec<(i64, i64, i64, i64)> {
+    let berlin: Tz = chrono_tz::Europe::Berlin;
+    let today = now - now.rem_euclid(DAY);
+    let mut out: Vec<(i64, i64, i64, i64)> = [4, 5, 11, 12, 18, 19, 25, 26]
+        .into_iter()
+        .map(|d| {
+            let day = today - d * DAY;
+            (PLATFORM_SUN, ARJUN, day + 16 * HOUR, day + DAY)
+        })
+        .collect();
+    for d in 3..=27 {
+        let day = today - d * DAY;
+        let Some(date) = chrono::DateTime::from_timestamp_millis(day).map(|t| t.date_naive())
+        else {
+            continue;
+        };
+        if date.weekday() != chrono::Weekday::Sun {
+            continue;
+        }
+        let at = |h: u32| {
+            time::local_to_ms(
+                berlin,
+                date.and_time(NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN)),
+            )
+        };
+        out.push((CHECKOUT_PRIMARY, LENA, at(0), at(8)));
+    }
+    out
 }
 
 fn seed_policies(tx: &Transaction<'_>) -> rusqlite::Result<()> {
@@ -2076,6 +2118,34 @@ mod tests {
             let tomorrow = time::ms_to_local(berlin, now + DAY).unwrap().date();
             let swap = time::local_to_ms(berlin, tomorrow.and_hms_opt(8, 0, 0).unwrap());
             assert!(until <= swap, "{when}");
+        }
+    }
+
+    /// Seeded at each instant, the load is uneven (issue 25 §3): Arjun covered eight Platform
+    /// evenings (his nights), and the export job paged Lena on Sunday nights in Berlin.
+    #[test]
+    fn the_uneven_load_holds_at_any_hour() {
+        for now in instants().into_iter().step_by(3) {
+            let when = time::format_ms(now);
+            let dir = tempfile::tempdir().unwrap();
+            let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
+            db.with_conn(|c| seed(c, now, true)).unwrap();
+            db.with_conn(|c| {
+                let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> i64 {
+                    c.query_row(sql, p, |r| r.get(0)).unwrap()
+                };
+                let arjun = count(
+                    "SELECT COUNT(*) FROM schedule_overrides WHERE user_id = ?1 AND schedule_id = ?2 AND end < ?3",
+                    &[&ARJUN, &PLATFORM_SUN, &now],
+                );
+                assert_eq!(arjun, 8, "{when}");
+                let woken = count(
+                    "SELECT COUNT(DISTINCT n.alert_id) FROM notifications n JOIN alerts a ON a.id = n.alert_id \
+                     WHERE n.user_id = ?1 AND a.alert_key = 'jobs/invoice-export' AND n.time > ?2",
+                    &[&LENA, &(now - 30 * DAY)],
+                );
+                assert!((3..=4).contains(&woken), "{when}: {woken}");
+            });
         }
     }
 

@@ -47,9 +47,9 @@ pub fn toolsets() -> Vec<Toolset> {
         },
         Toolset {
             name: "oncall",
-            description: "who is on call, schedules, shifts, overrides",
+            description: "who is on call, schedules, shifts, overrides, load",
             default: true,
-            router: Toolbox::oncall_router,
+            router: oncall,
         },
         Toolset {
             name: "people",
@@ -76,6 +76,10 @@ pub fn toolsets() -> Vec<Toolset> {
             router: Toolbox::chatgpt_router,
         },
     ]
+}
+
+fn oncall() -> ToolRouter<Toolbox> {
+    Toolbox::oncall_router() + Toolbox::load_router()
 }
 
 fn alerts() -> ToolRouter<Toolbox> {

@@ -6,6 +6,7 @@ pub mod alert_work;
 pub mod alerts;
 pub mod chatgpt;
 pub mod incidents;
+pub mod load;
 pub mod oncall;
 pub mod overview;
 pub mod people;

@@ -436,6 +436,7 @@ async fn consent_per_toolset_hides_refuses_and_asks_for_step_up() {
         "run_alert_action",
         "get_alert_metrics",
         "send_event",
+        "get_oncall_load",
         "get_schedule_shifts",
         "list_schedules",
         "who_is_on_call",

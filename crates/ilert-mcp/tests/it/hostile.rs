@@ -458,6 +458,11 @@ fn read_calls(s: &Seeded) -> Vec<(&'static str, Value)> {
         ("list_status_pages", json!({})),
         ("list_maintenance_windows", json!({})),
         ("who_is_on_call", json!({})),
+        (
+            "get_oncall_load",
+            // One day: the names are all there, and the per-key budget is spared.
+            json!({"schedule": s.schedule.to_string(), "from": "24h ago"}),
+        ),
         ("list_schedules", json!({})),
         (
             "get_schedule_shifts",

@@ -32,6 +32,7 @@ mod tls;
 mod tools;
 mod tools_alert_work;
 mod tools_incidents;
+mod tools_load;
 mod tools_oncall;
 mod tools_overview;
 mod tools_people;

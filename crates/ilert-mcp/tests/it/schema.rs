@@ -182,8 +182,8 @@ fn tools_list_size() {
         default.tools().len()
     );
     assert!(
-        bytes <= 24_300,
-        "tools/list for the default selection is {bytes} bytes (budget 26,000 with issue 24, with room for more tools)"
+        bytes <= 24_950,
+        "tools/list for the default selection is {bytes} bytes (budget 26,000 with issues 24 and 25, with room for more tools)"
     );
 }
 
