@@ -7,6 +7,7 @@ pub mod args;
 pub mod confirm;
 pub mod details;
 pub mod names;
+pub mod paperwork;
 pub mod previews;
 pub mod render;
 pub mod schemas;

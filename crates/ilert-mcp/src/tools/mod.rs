@@ -8,6 +8,7 @@ pub mod chatgpt;
 pub mod incidents;
 pub mod oncall;
 pub mod overview;
+pub mod paperwork;
 pub mod people;
 pub mod reports;
 pub mod services;
