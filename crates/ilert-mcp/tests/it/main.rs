@@ -34,6 +34,7 @@ mod tools_alert_work;
 mod tools_incidents;
 mod tools_oncall;
 mod tools_overview;
+mod tools_paperwork;
 mod tools_people;
 mod tools_reports;
 mod tools_services;
