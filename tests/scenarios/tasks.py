@@ -842,7 +842,7 @@ async def postmortem_checkout(t: Ctx) -> None:
         t.check(f"\"{s['service']['name']}\" ({s['impact']})" in md, f"affected service {s['service']['name']} missing")
     history = inc.get("history") or []
     sent = sum(1 for u in history if u.get("sendNotification"))
-    t.check(f"{sent} of {len(history)} status update(s) were sent" in md, "subscribers told: count of notified updates")
+    t.check(f"Updates sent to subscribers: {sent} of {len(history)} status update(s)." in md, "subscribers told: count of notified updates")
     for u in history:
         t.check(f"\"{u['content']}\"" in md, "a status update is not quoted in the timeline")
     m = re.search(r"^- Alerts: ([\d, ]+) \(", md, re.M)

@@ -497,7 +497,7 @@ pub fn postmortem_markdown(p: &Postmortem<'_>) -> String {
             .filter(|u| u.send_notification == Some(true))
             .count();
         out.push_str(&format!(
-            "- Subscribers: {sent} of {} status update(s) were sent to the subscribers of these services.\n",
+            "- Updates sent to subscribers: {sent} of {} status update(s).\n",
             i.history.len()
         ));
     }

@@ -125,7 +125,10 @@ async fn handover_of_the_last_hours_matches_the_sandbox() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|o| at(&o["start"]).unwrap() <= inner_until && at(&o["end"]).unwrap() >= inner_from)
+        .filter(|o| {
+            at(&o["start"]).is_some_and(|s| s <= inner_until)
+                && at(&o["end"]).is_some_and(|e| e >= inner_from)
+        })
         .filter_map(|o| o["escalationPolicy"]["id"].as_i64())
         .collect();
     let scope = policies_query(&policies);
@@ -282,7 +285,7 @@ async fn handover_of_the_current_shift_starts_when_it_began_and_names_who_is_nex
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (at(&o["start"]).unwrap(), at(&o["end"]).unwrap(), o))
+        .filter_map(|o| Some((at(&o["start"])?, at(&o["end"])?, o)))
         .collect();
     let current = shifts
         .iter()
@@ -327,8 +330,8 @@ async fn handover_of_the_current_shift_starts_when_it_began_and_names_who_is_nex
         .unwrap()
         .iter()
         .filter(|o| o["escalationLevel"].as_f64().unwrap_or(1.0) as i64 == level)
-        .filter(|o| at(&o["end"]).unwrap() > *end)
-        .min_by_key(|o| at(&o["start"]).unwrap());
+        .filter(|o| at(&o["end"]).is_some_and(|e| e > *end))
+        .min_by_key(|o| at(&o["start"]));
     let next_section = section(&answer, "On call next:", "\nState changes");
     match next {
         Some(o) => {
@@ -391,7 +394,7 @@ async fn postmortem_draft_of_the_checkout_incident_matches_the_sandbox() {
         .count();
     assert!(
         md.contains(&format!(
-            "{sent} of {} status update(s) were sent",
+            "Updates sent to subscribers: {sent} of {} status update(s).",
             history.len()
         )),
         "{md}"
