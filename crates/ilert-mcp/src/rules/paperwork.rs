@@ -374,6 +374,33 @@ pub fn handover_text(h: &Handover<'_>) -> String {
     out
 }
 
+/// The handover's ids as structured content, for programs: the window and what the text cites.
+pub fn handover_facts(h: &Handover<'_>) -> serde_json::Value {
+    let ids = |list: &mut dyn Iterator<Item = i64>| list.collect::<Vec<i64>>();
+    let w = &h.window;
+    serde_json::json!({
+        "from": show(w.from, h.tz),
+        "until": show(w.until, h.tz),
+        "came_in": ids(&mut h.arrived.iter().map(|a| a.id)),
+        "still_open": ids(&mut h.open.iter().map(|a| a.id)),
+        "accepted": ids(&mut h.changed.iter().filter(|a| {
+            a.responders.iter().any(|r| w.holds(r.accepted_at.as_deref()))
+        }).map(|a| a.id)),
+        "resolved": ids(&mut h.changed.iter().filter(|a| w.holds(a.resolved_on.as_deref())).map(|a| a.id)),
+        "incidents_updated": ids(&mut h.incidents.iter().filter(|i| {
+            i.history.iter().any(|u| w.holds(u.created_at.as_deref()))
+        }).map(|i| i.id)),
+    })
+}
+
+/// The draft's ids as structured content: the incident and the alerts it is written from.
+pub fn postmortem_facts(p: &Postmortem<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "incident": p.incident.map(|i| i.id),
+        "alerts": p.alerts.iter().map(|r| r.alert.id).collect::<Vec<i64>>(),
+    })
+}
+
 /// Who covers `role`'s level of its policy at `at` (or next after it), from on-call entries.
 pub fn next_line(
     entries: &[OnCall],

@@ -9,7 +9,7 @@ use ilert_client::{
     Alert, AlertQuery, AlertStatus, ApiError, IncidentQuery, OnCall, OnCallQuery, Page, Session,
 };
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Extensions};
+use rmcp::model::{CallToolResult, Extensions};
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -17,7 +17,9 @@ use serde::Deserialize;
 use crate::rules::paperwork::{self, AlertRecord, Handover, Postmortem, Window};
 use crate::rules::toolbox::Toolbox;
 use crate::rules::untrusted::quoted;
-use crate::rules::{check, explain, failure, ilert, input_schema, session, times};
+use crate::rules::{
+    check, explain, failure, ilert, input_schema, session, structured_value, times,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -43,10 +45,6 @@ pub struct PostmortemParams {
     /// IANA zone or city for times. Default UTC.
     #[serde(default)]
     pub timezone: Option<String>,
-}
-
-fn text_result(text: String) -> CallToolResult {
-    CallToolResult::success(vec![ContentBlock::text(text)])
 }
 
 /// Every page (up to [`paperwork::MAX_PAGES`]) of alerts matching `query`; whether all were read.
@@ -293,7 +291,7 @@ impl Toolbox {
                 Err(e) => notes.push(format!("Not read: {}", explain(&e, "who is on call next"))),
             }
         }
-        let text = paperwork::handover_text(&Handover {
+        let handover = Handover {
             me: quoted(&me.display_name()),
             window,
             basis,
@@ -306,8 +304,11 @@ impl Toolbox {
             next,
             notes,
             tz,
-        });
-        text_result(text)
+        };
+        structured_value(
+            paperwork::handover_facts(&handover),
+            paperwork::handover_text(&handover),
+        )
     }
 
     /// Markdown postmortem draft for an incident or alert: timeline, time to ack/resolve, who was paged, gaps; facts only.
@@ -461,13 +462,17 @@ impl Toolbox {
                 notifications: sent.get(&a.id).map(Vec::as_slice),
             })
             .collect();
-        text_result(paperwork::postmortem_markdown(&Postmortem {
+        let draft = Postmortem {
             incident: incident.as_ref(),
             alerts: records,
             alerts_basis: basis,
             now,
             tz,
             notes,
-        }))
+        };
+        structured_value(
+            paperwork::postmortem_facts(&draft),
+            paperwork::postmortem_markdown(&draft),
+        )
     }
 }

@@ -155,6 +155,19 @@ async fn handover_of_the_last_hours_matches_the_sandbox() {
         .map(|a| a["id"].as_i64().unwrap())
         .collect();
     let came_in = ids_after(&answer, "reported in the window: ");
+    let structured_ids = |key: &str| -> BTreeSet<i64> {
+        structured(&result)[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        structured_ids("came_in"),
+        came_in,
+        "structuredContent cites the same ids"
+    );
     assert!(inner.len() <= 15, "the test expects every id listed");
     assert!(
         inner.is_subset(&came_in),
