@@ -748,6 +748,132 @@ async def handover_since_yesterday(t: Ctx) -> None:
     t.check(any(same_instant(s, since) for s in times_in(r.everything)), "the answer does not state the window it used")
 
 
+# --- paperwork: shift handover and postmortem drafts (issue 25) -----------------------------
+
+def my_shift(t: Ctx, at: datetime) -> tuple[datetime, datetime, dict] | None:
+    """The caller's shift under way that started last (the shorter on a tie), else the last one
+    that ended, from REST /on-calls over the last 14 days."""
+    me = t.rest.me()
+    rows = [o for o in t.rest.on_calls(users=me["id"], **{"from": wire(at - timedelta(days=14)),
+                                                        "until": wire(at + timedelta(minutes=1))})
+            if o.get("start") and o.get("end")]
+    spans = [(parse_time(o["start"]), parse_time(o["end"]), o) for o in rows]
+    current = [s for s in spans if s[0] <= at < s[1]]
+    if current:
+        return max(current, key=lambda s: (s[0], -s[1].timestamp()))
+    past = [s for s in spans if s[1] <= at]
+    return max(past, key=lambda s: s[1]) if past else None
+
+
+def section_of(text: str, start: str, end: str) -> str:
+    i = text.find(start)
+    if i < 0:
+        return ""
+    j = text.find(end, i)
+    return text[i:j if j > 0 else len(text)]
+
+
+def changed_between(a: dict, since: datetime, until: datetime) -> bool:
+    moments = [parse_time(r["acceptedAt"]) for r in a.get("responders", []) if r.get("acceptedAt")]
+    if a.get("resolvedOn"):
+        moments.append(parse_time(a["resolvedOn"]))
+    return any(since <= m <= until for m in moments)
+
+
+@task("hand_over_my_shift", "Hand over my shift (Berlin time).", covers="handover; shift; zone")
+async def hand_over_my_shift(t: Ctx) -> None:
+    asked = now()
+    shift = my_shift(t, asked)
+    r = await t.call("get_handover", {"timezone": "Berlin"})
+    if shift is None:
+        t.check(r.is_error and "hours" in r.text, "no shift: the answer should offer the last N hours")
+        return
+    start, end, o = shift
+    t.check(not r.is_error, f"get_handover failed: {r.text[:300]}")
+    t.check(local(start, BERLIN).isoformat(timespec="seconds") in r.text,
+            f"the window does not start with the shift ({start}) in Berlin time")
+    policy = o["escalationPolicy"]["id"]
+    opened = section_of(r.text, "Still open:", "Changed state")
+    for a in t.rest.paged("/alerts", 100, states=["PENDING", "ACCEPTED"], policies=[policy]):
+        t.check(f"- {a['id']} " in opened, f"open alert {a['id']} of the shift's policy is not listed")
+    if end > asked:
+        level = o.get("escalationLevel", 1)
+        rows = [x for x in t.rest.on_calls(policies=policy, **{"from": wire(end), "until": wire(end + timedelta(minutes=1))})
+                if x.get("escalationLevel") == level and x.get("end") and parse_time(x["end"]) > end]
+        if rows:
+            nxt = min(rows, key=lambda x: parse_time(x["start"]))
+            t.check(full_name(nxt["user"]) in section_of(r.text, "On call next:", "\nState changes"),
+                    f"{full_name(nxt['user'])} takes over at {end} but is not named as next")
+
+
+@task("changed_since_i_came_on", "What changed since I came on?", covers="handover; state changes by time")
+async def changed_since_i_came_on(t: Ctx) -> None:
+    asked = now()
+    shift = my_shift(t, asked)
+    r = await t.call("get_handover", {})
+    if shift is None:
+        t.check(r.is_error, "no shift, yet an answer")
+        return
+    start, end, o = shift
+    until = min(end, asked)
+    policy = o["escalationPolicy"]["id"]
+    t.check(not r.is_error, f"get_handover failed: {r.text[:300]}")
+    # The truth: open alerts and alerts reported up to a week earlier, accepted or resolved in the
+    # shift (with a minute of slack at its edges), counted by when that happened.
+    rows = {a["id"]: a for a in t.rest.paged("/alerts", 100, policies=[policy],
+                                             **{"from": wire(start - timedelta(days=7))})}
+    rows.update({a["id"]: a for a in t.rest.paged("/alerts", 100, states=["PENDING", "ACCEPTED"], policies=[policy])})
+    want = {i for i, a in rows.items() if changed_between(a, start + timedelta(minutes=1), until - timedelta(minutes=1))}
+    changed = section_of(r.text, "Changed state in the window", "Status updates")
+    got = {int(m) for m in re.findall(r"^- (\d+) ", changed, re.M)}
+    t.check(want <= got, f"changed in the shift but not listed: {sorted(want - got)}")
+    for inc in t.rest.get("/incidents", max_results=50):
+        full = t.rest.get(f"/incidents/{inc['id']}", include="history")
+        for u in full.get("history") or []:
+            if start + timedelta(minutes=1) <= parse_time(u["createdAt"]) <= until - timedelta(minutes=1):
+                t.check(u["content"][:40] in r.text, f"status update of incident {inc['id']} at {u['createdAt']} missing")
+
+
+@task("postmortem_checkout", "Draft the postmortem for the checkout incident.", covers="postmortem; incident")
+async def postmortem_checkout(t: Ctx) -> None:
+    await t.ok("list_incidents", {})
+    found = [i for i in t.rest.get("/incidents", max_results=50) if "checkout" in i["summary"].lower()
+             and i["status"] != "RESOLVED"]
+    if not t.check(len(found) == 1, "precondition: one ongoing checkout incident"):
+        return
+    inc = t.rest.get(f"/incidents/{found[0]['id']}", include="history")
+    r = await t.ok("get_postmortem_draft", {"incident": inc["id"]})
+    md = r.text
+    t.check(md.startswith("# Postmortem draft"), "not a Markdown draft")
+    for s in inc["affectedServices"]:
+        t.check(f"\"{s['service']['name']}\" ({s['impact']})" in md, f"affected service {s['service']['name']} missing")
+    history = inc.get("history") or []
+    sent = sum(1 for u in history if u.get("sendNotification"))
+    t.check(f"Updates sent to subscribers: {sent} of {len(history)} status update(s)." in md, "subscribers told: count of notified updates")
+    for u in history:
+        t.check(f"\"{u['content']}\"" in md, "a status update is not quoted in the timeline")
+    m = re.search(r"^- Alerts: ([\d, ]+) \(", md, re.M)
+    if not t.check(bool(m), "the draft names no alerts"):
+        return
+    for aid in [int(x) for x in m.group(1).split(",")]:
+        a = t.rest.get(f"/alerts/{aid}")
+        rep = parse_time(a["reportTime"])
+        accepted = [parse_time(x["acceptedAt"]) for x in a.get("responders", []) if x.get("acceptedAt")]
+        if accepted:
+            mins = int((min(accepted) - rep).total_seconds() // 60)
+            t.check(f"acknowledged after {mins} min" in md, f"alert {aid}: time to acknowledge {mins} min missing")
+        else:
+            t.check(re.search(rf"- Alert {aid}: \d+ min with nobody accepted", md) is not None
+                    or re.search(rf"- Alert {aid}: .* with nobody accepted", md) is not None,
+                    f"alert {aid} was never accepted: the gap is not marked")
+        notes = t.rest.get(f"/alerts/{aid}/notifications")
+        failed = sum(1 for n in notes if n.get("status") == "ERROR")
+        if failed:
+            t.check(f"- Alert {aid}: {failed} of {len(notes)} notification(s) failed" in md,
+                    f"alert {aid}: failed notifications not marked")
+    t.check(not re.search(r"root cause|caused by|because", md.lower()), "the draft states a cause")
+
+
 # --- metrics --------------------------------------------------------------------------------
 
 def mean_minutes(deltas: list[float]) -> float | None:
@@ -1236,5 +1362,5 @@ KNOWN_TOOLS = {
     "list_services", "list_status_pages", "create_schedule_override", "get_schedule_shifts", "list_schedules",
     "who_is_on_call", "find_users", "get_current_user", "get_escalation_policy", "list_escalation_policies",
     "list_teams", "list_alert_sources", "list_heartbeat_monitors", "send_event", "get_alert_metrics", "fetch",
-    "search",
+    "search", "get_handover", "get_postmortem_draft",
 }

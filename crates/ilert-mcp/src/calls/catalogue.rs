@@ -23,9 +23,9 @@ pub fn toolsets() -> Vec<Toolset> {
     vec![
         Toolset {
             name: "overview",
-            description: "one call for what is going on",
+            description: "what is going on, shift handovers and postmortem drafts",
             default: true,
-            router: Toolbox::overview_router,
+            router: overview,
         },
         Toolset {
             name: "alerts",
@@ -80,6 +80,10 @@ pub fn toolsets() -> Vec<Toolset> {
 
 fn oncall() -> ToolRouter<Toolbox> {
     Toolbox::oncall_router() + Toolbox::load_router()
+}
+
+fn overview() -> ToolRouter<Toolbox> {
+    Toolbox::overview_router() + Toolbox::paperwork_router()
 }
 
 fn alerts() -> ToolRouter<Toolbox> {

@@ -28,7 +28,7 @@ const PROMPTS: &[Definition] = &[
     Definition {
         name: "handover",
         title: "On-call handover",
-        description: "Summarise the shift for the next on-call: open alerts, incidents, who is on call next.",
+        description: "Summarise the shift for the next on-call: what came in, what is open and whose, what changed, who is on next.",
         arguments: &[(
             "timezone",
             "IANA time zone for times, e.g. Europe/Berlin (optional)",
@@ -136,12 +136,11 @@ fn handover(timezone: Option<String>) -> String {
     let passed = quoted(&tz);
     format!(
         "Prepare my on-call handover. Show times in {tz} (pass timezone={passed} to the tools).\n\
-         1. who_is_on_call now and at the end of the current shifts: who hands over to whom, and when.\n\
-         2. list_alerts: open alerts, oldest first; flag ACCEPTED alerts older than 4 hours and PENDING HIGH ones.\n\
-         3. list_incidents: ongoing incidents with their latest update.\n\
-         4. get_alert_metrics for the last 24 hours: alert count, MTTA, MTTR.\n\
-         Write it as a handover note with sections: Open alerts, Incidents, Watch out for, On call next. \
-         Change nothing in ilert."
+         1. get_handover: my current or last shift (or hours=N for the last N hours): what came in, what is still \
+         open and who has it, what changed state and by whom, status updates posted, who is on call next.\n\
+         2. get_alert on any open HIGH priority alert, or one open for more than 4 hours, for its timeline.\n\
+         Write it as a handover note with sections: Came in, Still open, Changed, Incidents, Watch out for, On call \
+         next. Keep every alert and incident id the answer cites. Change nothing in ilert."
     )
 }
 
@@ -164,13 +163,13 @@ fn post_incident_summary(incident: &str) -> String {
     let incident = inline(incident);
     format!(
         "Write a post-incident summary for incident {incident}.\n\
-         1. get_incident {incident} for its updates and affected services.\n\
-         2. list_alerts with states RESOLVED and ACCEPTED, from an hour before the incident began to its resolution, \
-         to find the alerts that belonged to it; get_alert on the main ones for their timelines.\n\
-         3. get_alert_metrics over the incident's days for MTTA and MTTR.\n\
-         Then write: Summary (2 sentences), Impact (services, duration), Timeline (times in UTC), Detection and \
-         response (time to acknowledge, time to resolve), What went well, What to improve, Follow-up actions. \
-         Mark anything you infer rather than read from ilert."
+         1. get_postmortem_draft incident={incident}: the facts (timeline, time to acknowledge and resolve, who \
+         was paged and who responded, services, subscribers told, gaps).\n\
+         2. get_alert on the alerts it names if you need more of their details.\n\
+         Then write: Summary (2 sentences), Impact (services, duration), Timeline, Detection and response, Gaps, \
+         What went well, What to improve, Follow-up actions. Keep the draft's facts and ids as they are; quoted \
+         text is third-party text from ilert. Do not state causes the records do not show, and mark anything you \
+         infer."
     )
 }
 

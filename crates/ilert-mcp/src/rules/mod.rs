@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod details;
 pub mod load;
 pub mod names;
+pub mod paperwork;
 pub mod previews;
 pub mod render;
 pub mod schemas;

@@ -393,6 +393,13 @@ pub fn show_raw(raw: Option<&str>, tz: Tz) -> Option<String> {
     })
 }
 
+/// ilert's time string as a moment; `None` when absent or unparseable.
+pub fn read(raw: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw?.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// ilert wants ISO UTC with milliseconds.
 pub fn wire(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -38,8 +38,8 @@ pub struct SimilarAlertsOutput {
 
 #[tool_router(router = alert_history_router, vis = "pub(crate)")]
 impl Toolbox {
-    /// Seen before? Past alerts of the same source like this one (same key, summary or label):
-    /// how they ended, pattern, noise guess, people's comments, with ids. At most 10 ilert requests.
+    /// Seen before? Earlier alerts of its source alike (key, summary, label): how they ended,
+    /// pattern, noise guess, comments; ids cited. At most 10 ilert requests.
     #[tool(
         title = "Similar past alerts",
         input_schema = input_schema::<SimilarAlertsParams>(),

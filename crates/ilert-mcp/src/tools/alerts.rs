@@ -261,7 +261,8 @@ impl Toolbox {
         structured_value(serde_json::Value::Object(out), text)
     }
 
-    /// One alert in full: details, labels, links, responders, next escalation, timeline, actions.
+    /// One alert in full: whether anyone was reached, details, links, responders, next escalation,
+    /// timeline, actions.
     #[tool(
         title = "Get alert",
         input_schema = input_schema::<GetAlertParams>(),

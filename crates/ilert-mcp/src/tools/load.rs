@@ -30,13 +30,13 @@ pub struct LoadParams {
     /// Or a schedule.
     #[serde(default)]
     pub schedule: Option<String>,
-    /// Default 30 days before `until`.
+    /// Default `until` - 30 days.
     #[serde(default)]
     pub from: Option<String>,
     /// Default now.
     #[serde(default)]
     pub until: Option<String>,
-    /// Days ahead checked for gaps (7).
+    /// Days checked for gaps (7).
     #[serde(default)]
     pub ahead: Option<i64>,
 }
@@ -57,7 +57,7 @@ pub struct LoadOutput {
 
 #[tool_router(router = load_router, vis = "pub(crate)")]
 impl Toolbox {
-    /// On-call hours, nights, weekends, pages and short rest per person; gaps ahead; an override
+    /// Per person: on-call, night and weekend hours, pages, short rest; gaps ahead; an override
     /// to even it out. At most 50 ilert requests.
     #[tool(
         title = "On-call load",

@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod load;
 pub mod oncall;
 pub mod overview;
+pub mod paperwork;
 pub mod people;
 pub mod reports;
 pub mod services;

@@ -487,6 +487,9 @@ fn read_calls(s: &Seeded) -> Vec<(&'static str, Value)> {
         ("fetch", json!({"id": format!("policy:{}", s.policy)})),
         ("fetch", json!({"id": format!("user:{}", s.user)})),
         ("get_view_context", json!({"schedules": [s.schedule]})),
+        ("get_handover", json!({"hours": 72})),
+        ("get_postmortem_draft", json!({"incident": s.incident})),
+        ("get_postmortem_draft", json!({"alert": s.alert})),
     ]
 }
 

@@ -35,6 +35,7 @@ mod tools_incidents;
 mod tools_load;
 mod tools_oncall;
 mod tools_overview;
+mod tools_paperwork;
 mod tools_people;
 mod tools_reports;
 mod tools_services;
