@@ -920,6 +920,84 @@ def check_buckets(t: Ctx, r: Any, alerts: list[dict], label: Any) -> None:
         t.check(close(b.get("mttr_minutes"), mttr), f"{name}: MTTR {b.get('mttr_minutes')} min, alerts' own mean {mttr}")
 
 
+# --- the person is asked (issue 23 §3, §4) -------------------------------------------------------
+
+async def asked_call(t: Ctx, tool: str, args: dict, answer: str) -> tuple[list[str], Any]:
+    """`tool` called by a client that can ask the person (protocol 2026-07-28 with elicitation):
+    the questions it was asked, answered with `answer`, and the result."""
+    import httpx2
+    from mcp import Client
+    from mcp import types as mtypes
+    from mcp.client.streamable_http import streamable_http_client
+
+    asked: list[str] = []
+
+    async def on_elicit(_context: Any, params: Any) -> Any:
+        asked.append(params.message)
+        if answer == "accept":
+            return mtypes.ElicitResult(action="accept", content={})
+        return mtypes.ElicitResult(action="decline")
+
+    t.calls += 1
+    hc = httpx2.AsyncClient(headers={"Authorization": f"Bearer {t.key}"}, timeout=httpx2.Timeout(30.0))
+    async with hc, Client(streamable_http_client(t.demo.mcp_url, http_client=hc), mode="2026-07-28",
+                          elicitation_callback=on_elicit) as client:
+        r = await client.call_tool(tool, args)
+    text = "\n".join(getattr(c, "text", "") for c in (r.content or []))
+    t.bytes_read += len(text.encode()) + sum(len(q.encode()) for q in asked)
+    t.transcript.append(f"-> {tool} {json.dumps(args)}\n?? {asked}\n<- {text[:800]}")
+    return asked, r
+
+
+@task("assign_to_policy_asks", "Hand 4725 to the Platform on-call. (The person declines when asked.)",
+      covers="confirmation; outward assignment")
+async def assign_to_policy_asks(t: Ctx) -> None:
+    before = t.rest.snapshot()
+    policy = policy_named(t, "platform")
+    first = level_user(t, policy["id"], 1)
+    asked, r = await asked_call(t, "assign_alert", {"id": 4725, "policy": "Platform on-call"}, "decline")
+    after = t.rest.snapshot()
+    if not t.check(len(asked) == 1, f"asked {len(asked)} time(s), want 1"):
+        return
+    if first:
+        t.check(full_name(first["user"]) in asked[0], f"the question does not name {full_name(first['user'])}, "
+                f"who is paged now: {asked[0]!r}")
+    t.check(r.is_error, "declined, yet the call reports success")
+    t.only_changed(before, after, lambda k: False)
+
+
+@task("accepts_add_up", "Accept 4723 and 4724. Then accept 4719 and 4725 too. (The person declines the second.)",
+      covers="confirmation; bulk rule across calls")
+async def accepts_add_up(t: Ctx) -> None:
+    asked, r = await asked_call(t, "accept_alerts", {"ids": [4723, 4724]}, "decline")
+    t.check(not asked and not r.is_error, f"two accepts asked ({asked}) or failed")
+    states = {a: t.rest.get(f"/alerts/{a}")["status"] for a in (4723, 4724, 4719, 4725)}
+    t.check(states[4723] == "ACCEPTED" and states[4724] == "ACCEPTED", f"first two not accepted: {states}")
+    asked, r = await asked_call(t, "accept_alerts", {"ids": [4719, 4725]}, "decline")
+    if not t.check(len(asked) == 1, f"the second call asked {len(asked)} time(s), want 1"):
+        return
+    t.check("4 alerts" in asked[0] and "10 minutes" in asked[0],
+            f"the question does not say the window holds 4 alerts: {asked[0]!r}")
+    later = {a: t.rest.get(f"/alerts/{a}")["status"] for a in (4719, 4725)}
+    t.equal(later, {4719: states[4719], 4725: states[4725]}, "declined, the last two stay as they were")
+
+
+@task("mtta_states_its_sample", "What's our MTTA this week, and how many alerts is that based on?",
+      covers="metrics; sample sizes")
+async def mtta_states_its_sample(t: Ctx) -> None:
+    today = now().date()
+    monday = today - timedelta(days=today.weekday())
+    r = await t.ok("get_alert_metrics", {"from": monday.isoformat()})
+    lo = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
+    alerts = [a for a in t.rest.alerts() if parse_time(a["reportTime"]) >= lo]
+    accepted = sum(1 for a in alerts if any(x.get("acceptedAt") for x in a.get("responders", [])))
+    resolved = sum(1 for a in alerts if a.get("resolvedOn"))
+    head = r.text.splitlines()[0] if r.text else ""
+    t.check(f"{len(alerts)} alert" in head, f"the count {len(alerts)} is not in {head!r}")
+    t.check(f"({accepted} accepted)" in head, f"MTTA's sample ({accepted} accepted) is not in {head!r}")
+    t.check(f"({resolved} resolved)" in head, f"MTTR's sample ({resolved} resolved) is not in {head!r}")
+
+
 @task("mtta_weekly", "What were our MTTA and MTTR per week over the last four weeks?",
       covers="metrics", defects=("1", "7"))
 async def mtta_weekly(t: Ctx) -> None:
