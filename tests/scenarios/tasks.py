@@ -475,6 +475,51 @@ async def oncall_zone_berlin(t: Ctx) -> None:
     t.check(not wrong, f"times not in Berlin time: {wrong[:3]}")
 
 
+def next_weekday_at(zone: str, weekday: int, hour: int) -> datetime:
+    """The next `weekday` (0 = Monday) at `hour`:00 in `zone`, at least a day ahead."""
+    tz = ZoneInfo(zone)
+    day = now().astimezone(tz).date() + timedelta(days=1)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=tz)
+
+
+@task("oncall_search_sao_paulo", "Who is on call for Search on Friday at 19:00 São Paulo time?",
+      covers="on-call; a service's owning team; city spelling")
+async def oncall_search_sao_paulo(t: Ctx) -> None:
+    at = next_weekday_at("America/Sao_Paulo", 4, 19)
+    r = await t.ok("who_is_on_call", {"service": "Search", "at": at.strftime("%Y-%m-%d %H:%M"),
+                                      "timezone": "São Paulo"})
+    t.check(same_instant(sc_get(r, "at"), at), f"answer is for {sc_get(r, 'at')}, not {at.isoformat()}")
+    search = next(x for x in t.rest.get("/services") if x["name"] == "Search")
+    teams = {x["id"] for x in search.get("teams", [])}
+    policies = [p for p in t.rest.policies() if teams & {x["id"] for x in p.get("teams", [])}]
+    if not t.check(bool(policies), "precondition: the owning team has a policy"):
+        return
+    truth = level_user(t, policies[0]["id"], 1, at)
+    first = [e for e in oncall_entries(r) if e.get("level") == 1]
+    if t.check(truth is not None and bool(first), "no level-1 on-call"):
+        t.equal(entry_user_id(first[0]), truth["user"]["id"], "level-1 on-call for Search's owning team")
+
+
+@task("resolved_last_24h", "What was resolved in the last 24 hours?", covers="filters by change")
+async def resolved_last_24h(t: Ctx) -> None:
+    r = await t.ok("list_alerts", {"states": ["RESOLVED"], "changed_since": "24h ago", "limit": 100})
+    since = now() - timedelta(hours=24)
+    truth = sorted(a["id"] for a in t.rest.alerts(("RESOLVED",))
+                   if parse_time(a["resolvedOn"]) >= since + timedelta(seconds=5))
+    got = sorted(ids_of(sc_get(r, "alerts")))
+    missing = [i for i in truth if i not in got]
+    t.check(not missing, f"resolved in the last 24 h but not listed: {missing}")
+    stray = [i for i in got if i not in [a["id"] for a in t.rest.alerts(("RESOLVED",))
+                                         if parse_time(a["resolvedOn"]) >= since - timedelta(minutes=1)]]
+    t.check(not stray, f"listed but not resolved in the last 24 h: {stray}")
+    reported_before = [a["id"] for a in t.rest.alerts(("RESOLVED",)) if a["id"] in truth
+                       and parse_time(a["reportTime"]) < since]
+    for i in reported_before:
+        t.check(str(i) in r.text, f"{i}, reported earlier but resolved within 24 h, is not in the text")
+
+
 @task("oncall_next_saturday", "Who will be on call for storefront next Saturday at 03:00 (LA time)?",
       covers="on-call; relative time", defects=("8",))
 async def oncall_next_saturday(t: Ctx) -> None:
