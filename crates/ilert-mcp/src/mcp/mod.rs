@@ -6,4 +6,5 @@ pub mod methods;
 pub mod prompts;
 pub mod resources;
 pub mod server;
+pub mod skills;
 pub mod views;

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, CustomRequest,
-    CustomResult, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+    CustomResult, GetPromptRequestParams, GetPromptResponse, GetSkillRequestParams, GetSkillResult,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListSkillsResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -56,6 +57,7 @@ impl ServerHandler for IlertMcp {
                 .enable_completions()
                 .enable_logging()
                 .enable_extensions_with(crate::mcp::views::capability())
+                .enable_skills()
                 .build(),
         )
         .with_server_info(
@@ -142,9 +144,12 @@ impl ServerHandler for IlertMcp {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        // Views are the same static HTML for everyone: no ilert call, no key needed.
+        // Views and skills are the same static text for everyone: no ilert call, no key needed.
         if let Some(view) = crate::mcp::views::read(&request.uri) {
             return Ok(view.into());
+        }
+        if let Some(skill) = crate::mcp::skills::read(&request.uri) {
+            return Ok(skill.into());
         }
         let api = self.tools.session(&context.extensions).map_err(|_| {
             ErrorData::invalid_request("No ilert API key came with this request.", None)
@@ -154,6 +159,28 @@ impl ServerHandler for IlertMcp {
                 .await?
                 .into(),
         )
+    }
+
+    /// The skills (SEP-2640), beside the prompts.
+    async fn list_skills(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, ErrorData> {
+        Ok(ListSkillsResult::with_all_items(crate::mcp::skills::list()))
+    }
+
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, ErrorData> {
+        crate::mcp::skills::get(&request.uri).ok_or_else(|| {
+            ErrorData::resource_not_found(
+                format!("No skill at {}: skills/list names them.", request.uri),
+                None,
+            )
+        })
     }
 
     /// Unknown methods, and known ones whose params rmcp could not decode.

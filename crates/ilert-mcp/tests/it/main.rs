@@ -27,6 +27,7 @@ mod redis_store;
 mod rooms;
 mod schema;
 mod security;
+mod skills;
 mod stdio;
 mod tls;
 mod tools;
