@@ -295,6 +295,9 @@ def process_gone(pid: int) -> bool:
         return True
 
 
+KILL_GRACE_S = 0.1
+
+
 async def kill_loop(args: argparse.Namespace) -> dict[str, Any]:
     calls, concurrency, kill_at = args.calls, args.concurrency, args.calls // 3
     started = 0
@@ -332,6 +335,9 @@ async def kill_loop(args: argparse.Namespace) -> dict[str, Any]:
                 record["error"] = str(e)
             except httpx2.HTTPError as e:
                 record["error"] = f"{type(e).__name__}: {e}"
+            except Exception as e:  # noqa: BLE001 (any other transport fault is a failed call too,
+                # judged by the same window rules; seen once as an unhandled error in the group)
+                record["error"] = f"{type(e).__name__}: {e}"
             finally:
                 in_flight -= 1
                 record["end"] = time.monotonic()
@@ -355,9 +361,13 @@ def phase_kill(args: argparse.Namespace, log: AccessLog) -> None:
         need(out["killed"] and kill["dead"] is not None, "the victim was never killed")
         need(len(records) == args.calls, f"{len(records)} of {args.calls} calls finished")
         failures = [r for r in records if not r["ok"]]
-        # In flight during the kill: started before the victim was gone, finished after the signal.
-        overlapping = [r for r in records if r["start"] < kill["dead"] and r["end"] > kill["at"]]
-        after = [r for r in records if r["start"] >= kill["dead"]]
+        # In flight during the kill: started before the victim was gone (or within KILL_GRACE_S
+        # after: nginx may still hand a call to a pooled keep-alive connection to the dead
+        # replica, and does not re-send a POST; seen once in CI as a 502 for the call that
+        # started right after the kill), finished after the signal.
+        settled = kill["dead"] + KILL_GRACE_S
+        overlapping = [r for r in records if r["start"] < settled and r["end"] > kill["at"]]
+        after = [r for r in records if r["start"] >= settled]
         stray = [r for r in failures if r not in overlapping]
         served = log.served_by([f for f in lines if f[2] == "/mcp"])
         victim = addr_of(args.replicas[2])
@@ -368,7 +378,7 @@ def phase_kill(args: argparse.Namespace, log: AccessLog) -> None:
                   f"as call #{kill['started_at_kill']} started, {kill['in_flight']} other call(s) in flight, "
                   f"{len(overlapping)} overlapping the kill; {len(failures)} failed (allowed: those "
                   f"overlapping, at most {args.concurrency}), each a 502 from C mid-answer ({bad_gateway}); all {len(after)} "
-                  f"started after it ok; served {per_replica(served, args.replicas)}; "
+                  f"started 0.1 s after it ok; served {per_replica(served, args.replicas)}; "
                   f"{rerouted} re-sent by nginx to another replica")
         need(not stray, f"{len(stray)} failure(s) outside the kill window, e.g. call #{stray[0]['i'] if stray else '?'}: "
              f"{stray[0]['error'] if stray else ''}; {detail}")
