@@ -2123,14 +2123,19 @@ mod tests {
 
     /// Seeded at each instant, the load is uneven (issue 25 §3): Arjun covered eight Platform
     /// evenings (his nights), and the export job paged Lena on Sunday nights in Berlin.
+    /// A fresh sandbox file seeded (with the history) at `now`, handed to `check`.
+    pub(crate) fn seeded_at(now: i64, check: impl FnOnce(&mut rusqlite::Connection)) {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
+        db.with_conn(|c| seed(c, now, true)).unwrap();
+        db.with_conn(check);
+    }
+
     #[test]
     fn the_uneven_load_holds_at_any_hour() {
         for now in instants().into_iter().step_by(3) {
             let when = time::format_ms(now);
-            let dir = tempfile::tempdir().unwrap();
-            let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
-            db.with_conn(|c| seed(c, now, true)).unwrap();
-            db.with_conn(|c| {
+            seeded_at(now, |c| {
                 let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> i64 {
                     c.query_row(sql, p, |r| r.get(0)).unwrap()
                 };
@@ -2155,10 +2160,7 @@ mod tests {
     fn the_story_holds_at_any_hour() {
         for now in instants().into_iter().step_by(3) {
             let when = time::format_ms(now);
-            let dir = tempfile::tempdir().unwrap();
-            let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
-            db.with_conn(|c| seed(c, now, true)).unwrap();
-            db.with_conn(|c| {
+            seeded_at(now, |c| {
                 let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> i64 {
                     c.query_row(sql, p, |r| r.get(0)).unwrap()
                 };
@@ -2183,11 +2185,16 @@ mod tests {
                 if now - week >= MINUTE {
                     assert!(this_week("resolved_on IS NOT NULL") >= 1, "{when}");
                     assert!(
-                        this_week("EXISTS (SELECT 1 FROM alert_responders r WHERE r.alert_id = alerts.id AND r.accepted_at IS NOT NULL)") >= 1,
+                        this_week(
+                            "EXISTS (SELECT 1 FROM alert_responders r WHERE r.alert_id = alerts.id AND r.accepted_at IS NOT NULL)"
+                        ) >= 1,
                         "{when}"
                     );
                 }
-                let ongoing = count("SELECT COUNT(*) FROM incidents WHERE status != 'RESOLVED'", &[]);
+                let ongoing = count(
+                    "SELECT COUNT(*) FROM incidents WHERE status != 'RESOLVED'",
+                    &[],
+                );
                 assert!(ongoing >= 1, "{when}: an incident is ongoing");
             });
         }

@@ -94,6 +94,25 @@ fn person(name: String) -> String {
     quoted(&name)
 }
 
+/// `IDENTIFIED by "Jonas Weber", sent to subscribers: "…"`: one status update, the same in the
+/// handover and the draft; `unsent` is what to say when it went to nobody.
+fn update_text(u: &ilert_client::IncidentUpdate, unsent: &str) -> String {
+    format!(
+        "{} by {}{}: {}",
+        u.incident_status.as_deref().unwrap_or("?"),
+        u.creator
+            .as_ref()
+            .map(|c| person(c.display_name()))
+            .unwrap_or_else(|| "?".into()),
+        if u.send_notification == Some(true) {
+            ", sent to subscribers"
+        } else {
+            unsent
+        },
+        quoted(u.content.as_deref().unwrap_or(""))
+    )
+}
+
 pub fn ids_text(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "none".into();
@@ -343,21 +362,11 @@ pub fn handover_text(h: &Handover<'_>) -> String {
     ));
     for (_, i, u) in &updates {
         out.push_str(&format!(
-            "\n- incident {} {}: {} {} by {}{}: {}",
+            "\n- incident {} {}: {} {}",
             i.id,
             quoted(i.summary.as_deref().unwrap_or("")),
             times::show_raw(u.created_at.as_deref(), tz).unwrap_or_default(),
-            u.incident_status.as_deref().unwrap_or("?"),
-            u.creator
-                .as_ref()
-                .map(|c| person(c.display_name()))
-                .unwrap_or_else(|| "?".into()),
-            if u.send_notification == Some(true) {
-                ", sent to subscribers"
-            } else {
-                ""
-            },
-            quoted(u.content.as_deref().unwrap_or(""))
+            update_text(u, "")
         ));
     }
     // Next on call.
@@ -729,18 +738,8 @@ pub fn postmortem_markdown(p: &Postmortem<'_>) -> String {
             rows.push((
                 read(u.created_at.as_deref()),
                 format!(
-                    "Status update {} by {}{}: {}",
-                    u.incident_status.as_deref().unwrap_or("?"),
-                    u.creator
-                        .as_ref()
-                        .map(|c| person(c.display_name()))
-                        .unwrap_or_else(|| "?".into()),
-                    if u.send_notification == Some(true) {
-                        ", sent to subscribers"
-                    } else {
-                        ", not sent to subscribers"
-                    },
-                    quoted(u.content.as_deref().unwrap_or(""))
+                    "Status update {}",
+                    update_text(u, ", not sent to subscribers")
                 ),
             ));
         }

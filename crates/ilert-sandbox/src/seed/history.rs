@@ -261,10 +261,7 @@ mod tests {
         for k in 0..6 {
             let now = start + k * (29 * HOUR + 17 * MINUTE);
             let when = time::format_ms(now);
-            let dir = tempfile::tempdir().unwrap();
-            let (db, _) = crate::db::Db::open(&dir.path().join("sandbox.db")).unwrap();
-            db.with_conn(|c| super::super::seed(c, now, true)).unwrap();
-            db.with_conn(|c| {
+            super::super::tests::seeded_at(now, |c| {
                 let count = |sql: &str, key: &str| -> i64 {
                     c.query_row(sql, [key], |r| r.get(0)).unwrap()
                 };
