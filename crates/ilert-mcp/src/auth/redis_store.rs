@@ -78,6 +78,14 @@ impl RedisStore {
         )
     }
 
+    fn kept_key(&self, id: &str) -> String {
+        format!(
+            "{}kept:{}",
+            self.prefix,
+            URL_SAFE_NO_PAD.encode(Sha256::digest(id.as_bytes()))
+        )
+    }
+
     async fn query(&self, cmd: redis::Cmd) -> Result<Value, StoreError> {
         let mut conn = self.conn.clone();
         match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<Value>(&mut conn)).await {
@@ -170,6 +178,54 @@ impl UsedIds for RedisStore {
                     crate::observe::metrics::global().store_error();
                     Err(StoreError::Unavailable(format!(
                         "unexpected answer to the tally script: {}",
+                        kind(&other)
+                    )))
+                }
+            }
+        })
+    }
+
+    fn remember<'a>(
+        &'a self,
+        id: &'a str,
+        value: &'a str,
+        expires: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let ttl = (expires - now()).max(1) + CLOCK_MARGIN_SECS;
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(self.kept_key(id))
+                .arg(value)
+                .arg("NX")
+                .arg("EX")
+                .arg(ttl);
+            match self.query(cmd).await? {
+                Value::Okay => Ok(true),
+                Value::SimpleString(s) if s == "OK" => Ok(true),
+                Value::Nil => Ok(false),
+                other => {
+                    crate::observe::metrics::global().store_error();
+                    Err(StoreError::Unavailable(format!(
+                        "unexpected answer to SET NX: {}",
+                        kind(&other)
+                    )))
+                }
+            }
+        })
+    }
+
+    fn recall<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move {
+            let mut cmd = redis::cmd("GET");
+            cmd.arg(self.kept_key(id));
+            match self.query(cmd).await? {
+                Value::Nil => Ok(None),
+                Value::BulkString(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+                Value::SimpleString(s) => Ok(Some(s)),
+                other => {
+                    crate::observe::metrics::global().store_error();
+                    Err(StoreError::Unavailable(format!(
+                        "unexpected answer to GET: {}",
                         kind(&other)
                     )))
                 }

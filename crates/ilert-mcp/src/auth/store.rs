@@ -44,6 +44,18 @@ pub trait UsedIds: Send + Sync {
         window: i64,
     ) -> BoxFuture<'a, Result<u64, StoreError>>;
 
+    /// Keeps `value` under `id` until `expires` (unix seconds), unless something is kept there
+    /// already: `Ok(true)` when this value was kept. For a task's answer, which any replica reads.
+    fn remember<'a>(
+        &'a self,
+        id: &'a str,
+        value: &'a str,
+        expires: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// What [`UsedIds::remember`] kept under `id`, if it has not expired.
+    fn recall<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
+
     /// Whether the store answers now (for `/readyz`).
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
@@ -56,6 +68,8 @@ pub struct InMemory {
     used: Mutex<HashMap<String, i64>>,
     /// Per key, (when, how many) of each tallied batch.
     tallies: Mutex<HashMap<String, Vec<(i64, u32)>>>,
+    /// Kept values and their expiry.
+    kept: Mutex<HashMap<String, (String, i64)>>,
 }
 
 const MAX_REMEMBERED: usize = 100_000;
@@ -99,6 +113,36 @@ impl InMemory {
         Ok(batches.iter().map(|(_, n)| u64::from(*n)).sum())
     }
 
+    fn keep(&self, id: &str, value: &str, expires: i64) -> Result<bool, StoreError> {
+        let mut kept = self
+            .kept
+            .lock()
+            .map_err(|_| StoreError::Unavailable("a lock was poisoned".into()))?;
+        let now = now();
+        if kept.len() >= MAX_REMEMBERED {
+            kept.retain(|_, (_, exp)| *exp > now);
+        }
+        if kept.get(id).is_some_and(|(_, exp)| *exp > now) {
+            return Ok(false);
+        }
+        if kept.len() >= MAX_REMEMBERED {
+            return Err(StoreError::Full);
+        }
+        kept.insert(id.to_owned(), (value.to_owned(), expires));
+        Ok(true)
+    }
+
+    fn kept(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let kept = self
+            .kept
+            .lock()
+            .map_err(|_| StoreError::Unavailable("a lock was poisoned".into()))?;
+        Ok(kept
+            .get(id)
+            .filter(|(_, exp)| *exp > now())
+            .map(|(v, _)| v.clone()))
+    }
+
     fn seen(&self, id: &str) -> Result<bool, StoreError> {
         let used = self
             .used
@@ -132,6 +176,19 @@ impl UsedIds for InMemory {
         Box::pin(std::future::ready(self.count(key, count, now, window)))
     }
 
+    fn remember<'a>(
+        &'a self,
+        id: &'a str,
+        value: &'a str,
+        expires: i64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(self.keep(id, value, expires)))
+    }
+
+    fn recall<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(std::future::ready(self.kept(id)))
+    }
+
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(std::future::ready(Ok(())))
     }
@@ -163,6 +220,20 @@ mod tests {
         assert!(store.first_use("old", now() - 1).await.unwrap());
         assert!(!store.is_used("old").await.unwrap(), "expired ids are gone");
         assert!(store.check().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_kept_value_is_kept_once_and_read_until_it_expires() {
+        let store = InMemory::default();
+        assert_eq!(store.recall("task:a").await.unwrap(), None);
+        assert!(store.remember("task:a", "one", now() + 60).await.unwrap());
+        assert!(!store.remember("task:a", "two", now() + 60).await.unwrap());
+        assert_eq!(
+            store.recall("task:a").await.unwrap().as_deref(),
+            Some("one")
+        );
+        assert!(store.remember("task:b", "old", now() - 1).await.unwrap());
+        assert_eq!(store.recall("task:b").await.unwrap(), None);
     }
 
     #[tokio::test]

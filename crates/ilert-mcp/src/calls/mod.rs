@@ -8,12 +8,15 @@
 //! 4. [`ask`]: confirmation: the person is asked what the tool's checkpoint showed;
 //! 5. [`trail`]: the audit outcome of a write;
 //! 6. [`meter`]: metrics by tool and outcome (recorded before the audit write, so latency does
-//!    not include it).
+//!    not include it);
+//! 7. [`follow`]: follow-through: with the tasks extension declared, a write that pages people
+//!    (or a watch of an alert) answers with a task that ends when someone accepts.
 //!
 //! Stages use the rules and the tools below them and nothing of the handler above them.
 
 pub mod ask;
 pub mod catalogue;
+pub mod follow;
 pub mod meter;
 pub mod offer;
 pub mod permit;

@@ -1,5 +1,5 @@
 //! The MCP surface: the handler and what it answers besides tool calls (prompts, resources,
-//! completions, MCP Apps views, methods rmcp does not handle).
+//! completions, MCP Apps views, skills, follow-through tasks, methods rmcp does not handle).
 
 pub mod completions;
 pub mod methods;
@@ -7,4 +7,5 @@ pub mod prompts;
 pub mod resources;
 pub mod server;
 pub mod skills;
+pub mod tasks;
 pub mod views;

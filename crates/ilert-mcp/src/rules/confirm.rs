@@ -256,6 +256,16 @@ impl Confirmer {
         }
     }
 
+    /// The sealer of confirmation states, which follow-through tasks share (another prefix).
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// The store of used ids and kept answers, shared by the replicas when configured.
+    pub fn store(&self) -> &Arc<dyn UsedIds> {
+        &self.used
+    }
+
     /// Replaces the clock (unix seconds): tests use it to let states expire.
     pub fn with_clock(mut self, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Self {
         self.clock = clock;

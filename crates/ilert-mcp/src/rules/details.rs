@@ -71,8 +71,16 @@ pub const MAX_NOTIFICATIONS: usize = 20;
 
 /// Fills `reached` and `notifications` from ilert's list, oldest first.
 pub fn add_notifications(d: &mut AlertDetail, list: &[ilert_client::Notification]) {
-    let all: Vec<Notified> = list
-        .iter()
+    let all = notified(list);
+    let open = d.item.status != "RESOLVED";
+    d.reached = Some(reach_sentence(&all, open));
+    let skip = all.len().saturating_sub(MAX_NOTIFICATIONS);
+    d.notifications = all.into_iter().skip(skip).collect();
+}
+
+/// ilert's notifications of an alert, each name and text through the untrusted-text boundary.
+pub fn notified(list: &[ilert_client::Notification]) -> Vec<Notified> {
+    list.iter()
         .map(|n| {
             let user = n.user.clone().unwrap_or_default();
             Notified {
@@ -90,15 +98,11 @@ pub fn add_notifications(d: &mut AlertDetail, list: &[ilert_client::Notification
                     .map(|e| untrusted::inline(e).into_owned()),
             }
         })
-        .collect();
-    let open = d.item.status != "RESOLVED";
-    d.reached = Some(reach_sentence(&all, open));
-    let skip = all.len().saturating_sub(MAX_NOTIFICATIONS);
-    d.notifications = all.into_iter().skip(skip).collect();
+        .collect()
 }
 
 /// "Reached: ...", or "Nobody was reached: ..." when no notification arrived.
-fn reach_sentence(all: &[Notified], open: bool) -> String {
+pub fn reach_sentence(all: &[Notified], open: bool) -> String {
     if all.is_empty() {
         return if open {
             "Nobody has been notified yet: ilert lists no notification for this alert.".to_owned()

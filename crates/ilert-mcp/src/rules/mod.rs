@@ -6,6 +6,7 @@ pub mod answers;
 pub mod args;
 pub mod confirm;
 pub mod details;
+pub mod follow;
 pub mod load;
 pub mod names;
 pub mod paperwork;

@@ -10,9 +10,19 @@ use chrono::{
 use chrono_tz::Tz;
 
 /// The server's one clock: every tool, resource and rule that needs "now" reads it here, so a
-/// test can later pin it in one place.
+/// test can move it in one place ([`shift_clock`]) or pin the whole process (libfaketime).
 pub fn now() -> DateTime<Utc> {
-    Utc::now()
+    Utc::now() + Duration::seconds(SHIFT_SECS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+static SHIFT_SECS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Moves this process's clock on by `secs` (tests only: to keep step with a sandbox whose clock
+/// they moved, e.g. to watch escalation run out). Process-wide, so a test that uses it runs in a
+/// process of its own (nextest runs each test so).
+#[doc(hidden)]
+pub fn shift_clock(secs: i64) {
+    SHIFT_SECS.fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// What the `timezone` argument accepts, for field docs.

@@ -26,6 +26,8 @@ pub struct Toolbox {
     pub refs: RefCache,
     /// Past alerts and timelines per caller, for `find_similar_alerts`.
     pub memory: Memory,
+    /// Recent looks at watched alerts, shared by polls of follow-through tasks.
+    pub polls: crate::rules::follow::Polls,
     /// Where every write's audit event goes.
     pub audit: Arc<AuditLog>,
     /// Which writes ask a person first, and the key and store their confirmations use.
@@ -40,6 +42,7 @@ impl Toolbox {
             stdio_key,
             refs: RefCache::default(),
             memory: Memory::default(),
+            polls: Default::default(),
             audit: Arc::new(AuditLog::stderr()),
             confirm: Confirmer::default(),
         }

@@ -127,8 +127,8 @@ pub struct CreateAlertOutput {
 
 #[tool_router(router = alert_work_router, vis = "pub(crate)")]
 impl Toolbox {
-    /// Assign an alert to a user, escalation policy or schedule's on-call (id, name or e-mail),
-    /// replacing its responders and notifying the assignee; ACCEPTED returns to PENDING.
+    /// Assign an alert to a user, escalation policy or schedule's on-call, replacing its
+    /// responders and notifying the assignee; ACCEPTED returns to PENDING.
     /// Asks first unless it is you.
     #[tool(
         title = "Assign alert",
@@ -689,5 +689,56 @@ fn acceptances(alert: &ilert_client::Alert) -> Vec<(Option<i64>, String)> {
         vec![(None, "someone (ilert does not say who)".to_owned())]
     } else {
         named
+    }
+}
+
+/// A follow-through task's final answer: `outcome` (the server's words), then the alert as it is
+/// now, in the output shape of the tool whose call made the task, so a client that checks the
+/// tool's output schema accepts it.
+pub(crate) fn followed(
+    tool: &str,
+    alert: &ilert_client::Alert,
+    app_url: &str,
+    outcome: String,
+) -> CallToolResult {
+    let item = render::alert_item(alert.into(), Some(app_url));
+    let text = format!("{outcome}\n{}", render::alert_line(&item));
+    match tool {
+        "create_alert" => {
+            let source = alert
+                .alert_source
+                .as_ref()
+                .map_or(Ref { id: 0, name: None }, |s| Ref {
+                    id: s.id,
+                    name: s.name.as_deref().map(|n| untrusted::inline(n).into_owned()),
+                });
+            let responders = alert
+                .responders
+                .iter()
+                .map(|r| Ref {
+                    id: r.user.id,
+                    name: Some(untrusted::inline_owned(r.user.display_name())),
+                })
+                .collect();
+            structured(
+                &CreateAlertOutput {
+                    alert: item,
+                    source,
+                    responders,
+                    next_escalation_at: None,
+                    next_escalation_user: None,
+                },
+                text,
+            )
+        }
+        // get_alert's output is the alert's item and optional detail: the item alone fits it.
+        "get_alert" => structured(&item, text),
+        _ => structured(
+            &AlertChangeOutput {
+                alert: item,
+                done: outcome,
+            },
+            text,
+        ),
     }
 }

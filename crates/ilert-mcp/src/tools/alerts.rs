@@ -121,6 +121,10 @@ pub struct GetAlertParams {
     #[serde(deserialize_with = "args::id")]
     #[schemars(with = "i64")]
     pub id: i64,
+    /// Follow as a task until someone accepts, minutes (max 240).
+    #[serde(default)]
+    #[allow(dead_code)] // read by the follow-through stage (calls/follow.rs), not the tool
+    pub watch_minutes: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -175,8 +179,6 @@ enum BulkAction {
 #[tool_router(router = alerts_router, vis = "pub(crate)")]
 impl Toolbox {
     /// List alerts, newest first; default open ones (PENDING: nobody accepted yet; ACCEPTED).
-    /// Filter by state, source, policy, responder, priority, severity, age, time reported or
-    /// changed.
     #[tool(
         title = "List alerts",
         input_schema = input_schema::<ListAlertsParams>(),

@@ -29,6 +29,7 @@ mod schema;
 mod security;
 mod skills;
 mod stdio;
+mod tasks;
 mod tls;
 mod tools;
 mod tools_alert_work;

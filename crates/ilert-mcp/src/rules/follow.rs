@@ -1,0 +1,371 @@
+//! Follow-through (issue 26): "page them and tell me when someone picks it up", as a task of the
+//! MCP tasks extension (SEP-2663).
+//!
+//! A task id is a sealed value bound to the caller: the alert it watches, since when and for how
+//! long, or, while a person's confirmation is pending, the call that waits for their yes. The
+//! server keeps nothing else, except a confirmation's answer and a cancellation, in the store that
+//! confirmations already use. Every poll works the status out from ilert, so any replica answers
+//! it. This module holds the sealed id and the rule that turns what ilert says into a status; the
+//! stage that makes tasks is [`crate::calls::follow`], the `tasks/*` methods [`crate::mcp::tasks`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use ilert_client::{Alert, AlertStatus, EscalationPolicy, Notification};
+use rmcp::model::{JsonObject, Task, TaskStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::seal::{Sealer, random_id};
+use crate::rules::details::{notified, reach_sentence};
+use crate::rules::times;
+use crate::rules::untrusted;
+
+/// Prefix of a sealed task id; authenticated, so no other sealed value opens as one.
+pub const TASK_PREFIX: &str = "imcp_task.";
+/// How long a task watches when the call does not say.
+pub const DEFAULT_WATCH_MINUTES: i64 = 30;
+/// The longest a task may watch: a shift's worth of waiting is a person's job, not a poll's.
+pub const MAX_WATCH_MINUTES: i64 = 240;
+/// The polling interval the server suggests.
+pub const POLL_INTERVAL_MS: u64 = 5_000;
+/// A finished task's answer stays readable this long after its deadline.
+pub const KEEP_SECS: i64 = 3_600;
+/// Polls of one alert by one caller within this time share one look at ilert.
+pub const POLL_CACHE: StdDuration = StdDuration::from_secs(2);
+/// The tools whose call can become a task when the client declares the extension: the writes
+/// that page people, and `get_alert` with `watch_minutes`.
+pub const FOLLOWED_TOOLS: [&str; 4] = [
+    "create_alert",
+    "assign_alert",
+    "add_alert_responder",
+    "get_alert",
+];
+
+/// What a task id holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskId {
+    /// Caller digest (as for confirmations).
+    pub c: String,
+    /// The tool whose call made the task.
+    pub t: String,
+    /// The alert watched; `None` while the call waits for a person's yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<i64>,
+    /// The call waiting for a yes: its arguments and the confirmation's sealed state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<Waiting>,
+    /// One-time nonce: names the task's kept answer and its cancellation.
+    pub n: String,
+    /// Created, unix seconds.
+    pub s: i64,
+    /// Minutes to watch once the alert is paged.
+    pub w: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Waiting {
+    pub args: JsonObject,
+    pub state: String,
+}
+
+impl TaskId {
+    /// A task watching `alert` from now on.
+    pub fn watching(caller: &str, tool: &str, alert: i64, minutes: i64) -> Self {
+        Self {
+            c: caller.to_owned(),
+            t: tool.to_owned(),
+            a: Some(alert),
+            q: None,
+            n: random_id(),
+            s: times::now().timestamp(),
+            w: minutes,
+        }
+    }
+
+    /// A task whose call waits for the person's answer to the confirmation sealed in `state`.
+    pub fn waiting(
+        caller: &str,
+        tool: &str,
+        args: JsonObject,
+        state: String,
+        minutes: i64,
+    ) -> Self {
+        Self {
+            c: caller.to_owned(),
+            t: tool.to_owned(),
+            a: None,
+            q: Some(Waiting { args, state }),
+            n: random_id(),
+            s: times::now().timestamp(),
+            w: minutes,
+        }
+    }
+
+    pub fn seal(&self, sealer: &Sealer) -> String {
+        sealer.seal(TASK_PREFIX, self)
+    }
+
+    /// Until when the id is honoured at all (unix seconds): the longest it can wait for a yes,
+    /// then watch, then keep its answer.
+    pub fn expires(&self) -> i64 {
+        let asking = if self.q.is_some() {
+            crate::rules::confirm::STATE_TTL_SECS
+        } else {
+            0
+        };
+        self.s + asking + self.w * 60 + KEEP_SECS
+    }
+
+    /// Where the person's answer (what the confirmed call did) is kept.
+    pub fn answer_key(&self) -> String {
+        format!("task-answer:{}", self.n)
+    }
+
+    /// Where a cancellation is kept.
+    pub fn cancel_key(&self) -> String {
+        format!("task-cancel:{}", self.n)
+    }
+}
+
+/// The task as the client sees it: `raw` is the sealed id; created at its creation, updated now.
+pub fn task(id: &TaskId, raw: &str, status: TaskStatus, message: Option<String>) -> Task {
+    let created = DateTime::<Utc>::from_timestamp(id.s, 0).unwrap_or_else(times::now);
+    let ttl = u64::try_from((id.expires() - id.s).max(0)).unwrap_or(0) * 1000;
+    let mut task = Task::new(raw, status, times::wire(created), times::wire(times::now()))
+        .with_ttl_ms(ttl)
+        .with_poll_interval_ms(POLL_INTERVAL_MS);
+    task.status_message = message;
+    task
+}
+
+/// Why a task id is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Forged,
+    OtherCaller,
+    Expired,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Forged => {
+                "This task id was not issued by this server, or was altered. Nothing was looked up."
+            }
+            Self::OtherCaller => "This task belongs to another caller. Nothing was looked up.",
+            Self::Expired => {
+                "This task has expired: its watch ended more than an hour ago. Call get_alert for \
+                 the alert's state now."
+            }
+        }
+    }
+}
+
+/// Opens `raw` for `caller` as of `now` (unix seconds).
+pub fn open(sealer: &Sealer, raw: &str, caller: &str, now: i64) -> Result<TaskId, Refusal> {
+    let id: TaskId = sealer.open(TASK_PREFIX, raw).ok_or(Refusal::Forged)?;
+    if id.c != caller {
+        return Err(Refusal::OtherCaller);
+    }
+    if id.expires() <= now {
+        return Err(Refusal::Expired);
+    }
+    Ok(id)
+}
+
+/// The minutes a call asked to watch: the default when not given, within the limits.
+pub fn minutes(asked: Option<i64>) -> i64 {
+    asked
+        .unwrap_or(DEFAULT_WATCH_MINUTES)
+        .clamp(0, MAX_WATCH_MINUTES)
+}
+
+/// What the server kept when a waiting task's person answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Answer {
+    /// The call ran and paged: watch this alert from `at` (unix seconds).
+    Paged { alert: i64, at: i64 },
+    /// Nothing to watch: the call's own result (declined, refused or failed).
+    Ended { result: serde_json::Value },
+}
+
+/// What ilert says about the watched alert, fetched for one poll.
+pub struct Facts {
+    pub alert: Alert,
+    pub notifications: Vec<Notification>,
+    pub policy: Option<EscalationPolicy>,
+}
+
+/// A task's status as of one poll.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Still waiting for someone to accept: the status message.
+    Working(String),
+    /// Finished: the outcome, in words.
+    Done(String),
+}
+
+/// The status of a watch of `facts.alert` that began at `since` and ends at `deadline`.
+pub fn step(
+    facts: &Facts,
+    since: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Step {
+    let alert = &facts.alert;
+    let id = alert.id;
+    let reached = reach_sentence(&notified(&facts.notifications), true);
+    match alert.status {
+        Some(AlertStatus::Accepted) => {
+            let (who, at) = acceptance(alert);
+            let after = at
+                .and_then(|t| times::read(Some(t)))
+                .map(|t| format!(" ({} after the watch began)", times::human(t - since)))
+                .unwrap_or_default();
+            return Step::Done(format!(
+                "Alert #{id} was accepted by {who} at {}{after}.",
+                at.and_then(|t| times::show_raw(Some(t), chrono_tz::UTC))
+                    .unwrap_or_else(|| "an unknown time".into())
+            ));
+        }
+        Some(AlertStatus::Resolved) => {
+            let at = times::show_raw(alert.resolved_on.as_deref(), chrono_tz::UTC)
+                .unwrap_or_else(|| "an unknown time".into());
+            return Step::Done(format!(
+                "Alert #{id} was resolved at {at} before anyone accepted it. {reached}"
+            ));
+        }
+        _ => {}
+    }
+    if let Some(ran_out) = ran_out(facts, now) {
+        return Step::Done(format!(
+            "Nobody accepted alert #{id}: {ran_out} It is still PENDING. {reached} Next: page \
+             someone directly (assign_alert or add_alert_responder), or call them."
+        ));
+    }
+    if now >= deadline {
+        return Step::Done(format!(
+            "Nobody accepted alert #{id} within this watch's {} min; it is still PENDING and \
+             escalation goes on in ilert. {reached} Start a new watch with get_alert \
+             (watch_minutes) to keep following it.",
+            (deadline - since).num_minutes()
+        ));
+    }
+    let next = match (
+        times::show_raw(alert.next_escalation.as_deref(), chrono_tz::UTC),
+        alert.next_escalation_user.as_ref(),
+    ) {
+        (Some(at), Some(user)) => format!(
+            " Next level at {at}: {}.",
+            untrusted::quoted(&user.display_name())
+        ),
+        (Some(at), None) => format!(" Next level at {at}."),
+        (None, _) => " No further level is due.".to_owned(),
+    };
+    Step::Working(format!(
+        "Waiting for someone to accept alert #{id}. {reached}{next} Watching until {}.",
+        times::show(deadline, chrono_tz::UTC)
+    ))
+}
+
+/// Who accepted (quoted) and when, from the responders ilert lists.
+fn acceptance(alert: &Alert) -> (String, Option<&str>) {
+    let accepted: Vec<_> = alert
+        .responders
+        .iter()
+        .filter(|r| r.status.as_deref() == Some("ACCEPTED"))
+        .collect();
+    match accepted.first() {
+        Some(r) => (
+            untrusted::quoted(&r.user.display_name()),
+            r.accepted_at.as_deref(),
+        ),
+        None => ("someone ilert does not name".to_owned(), None),
+    }
+}
+
+/// Why nobody more will be paged, when that is so: escalation has no next level, and the last
+/// level's timeout has passed since the last page (or nobody was paged at all).
+fn ran_out(facts: &Facts, now: DateTime<Utc>) -> Option<String> {
+    if facts.alert.next_escalation.is_some() {
+        return None;
+    }
+    let last_page = facts
+        .notifications
+        .iter()
+        .filter_map(|n| times::read(n.notification_time.as_deref()))
+        .max();
+    let Some(last_page) = last_page else {
+        return Some(
+            "nobody was notified, and escalation has no next level (is anyone on call?)."
+                .to_owned(),
+        );
+    };
+    let rules = facts.policy.as_ref().map(|p| &p.escalation_rules);
+    let high = facts.alert.priority.as_deref() != Some("LOW");
+    let level = match rules {
+        Some(rules) if high => rules.last(),
+        Some(rules) => rules.first(),
+        None => None,
+    };
+    let timeout = Duration::minutes(level.and_then(|r| r.escalation_timeout).unwrap_or(0).max(0));
+    if now < last_page + timeout {
+        return None;
+    }
+    let which = if high {
+        "the last escalation level"
+    } else {
+        "the first level (LOW-priority alerts do not escalate further)"
+    };
+    Some(format!(
+        "{which} was paged at {} and its {} passed with no acceptance.",
+        times::show(last_page, chrono_tz::UTC),
+        if timeout.is_zero() {
+            "time".to_owned()
+        } else {
+            format!("{} timeout", times::human(timeout))
+        }
+    ))
+}
+
+/// Recent looks at ilert per (caller, alert), so clients polling fast stay within the key's
+/// budget. Bounded: entries older than [`POLL_CACHE`] are dropped when it fills.
+#[derive(Default)]
+pub struct Polls {
+    seen: Mutex<HashMap<(String, i64), Seen>>,
+}
+
+/// When a caller's poll looked at an alert, and what it found.
+type Seen = (Instant, Arc<Facts>);
+
+const MAX_POLLS: usize = 10_000;
+
+impl Polls {
+    pub fn get(&self, caller: &str, alert: i64) -> Option<Arc<Facts>> {
+        let seen = self.seen.lock().ok()?;
+        seen.get(&(caller.to_owned(), alert))
+            .filter(|(at, _)| at.elapsed() < POLL_CACHE)
+            .map(|(_, f)| f.clone())
+    }
+
+    pub fn put(&self, caller: &str, alert: i64, facts: Arc<Facts>) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        if seen.len() >= MAX_POLLS {
+            seen.retain(|_, (at, _)| at.elapsed() < POLL_CACHE);
+            if seen.len() >= MAX_POLLS {
+                return;
+            }
+        }
+        seen.insert((caller.to_owned(), alert), (Instant::now(), facts));
+    }
+}
+
+impl std::fmt::Debug for Polls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Polls").finish_non_exhaustive()
+    }
+}
