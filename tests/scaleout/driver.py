@@ -6,7 +6,9 @@ Phases (one per run; scripts/scaleout starts and stops the processes between the
             SDK: tools/list, list_alerts, who_is_on_call; every replica must have served some.
   confirm   an outward write's confirmation (issue 13) asked at one replica and answered at another:
             accept raises the alert once, a replay at the third is refused (nonce in Redis), a
-            decline raises nothing; then the SDK's elicitation callback through nginx.
+            decline raises nothing; a follow-through task (issue 26) made at one replica, answered
+            at another and polled at a third until an acceptance completes it; then the SDK's
+            elicitation callback through nginx.
   kill      N tool calls through nginx, a few at a time, while one replica is SIGKILLed: only calls in
             flight during the kill may fail, every call started after it must succeed.
   oauth     the connector flow with each step at a different replica (register A, authorize B,
@@ -216,6 +218,23 @@ def confirm_call(base: str, args: dict[str, Any], retry: tuple[str, str] | None 
     return r.json()["result"]
 
 
+TASK_META = {**META, "io.modelcontextprotocol/clientCapabilities": {
+    "elicitation": {"form": {}}, "extensions": {"io.modelcontextprotocol/tasks": {}}}}
+
+
+def task_rpc(base: str, method: str, params: dict[str, Any]) -> dict:
+    """One request of a 2026-07-28 client that declared the tasks extension (issue 26); its result."""
+    headers = {"Authorization": "Bearer demo-key-user", "Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": MODERN,
+               "Mcp-Method": method, "Mcp-Name": params.get("name") or params.get("taskId", "")}
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {**params, "_meta": TASK_META}}
+    r = httpx2.post(f"{base}/mcp", headers=headers, json=body, timeout=20)
+    need(r.status_code == 200, f"{method}: HTTP {r.status_code}: {r.text[:200]}")
+    answer = r.json()
+    need("result" in answer, f"{method}: {json.dumps(answer)[:200]}")
+    return answer["result"]
+
+
 def asked_state(result: dict, where: str) -> str:
     need(result.get("resultType") == "input_required", f"{where}: no input_required: {json.dumps(result)[:200]}")
     message = result["inputRequests"]["confirm"]["params"]["message"]
@@ -280,7 +299,38 @@ def phase_confirm(args: argparse.Namespace, log: AccessLog) -> None:
         need(len(alerts_with(a, summary)) == 1, "the alert was not raised exactly once")
         return f"python SDK through nginx, callback accepted; /mcp per replica: {per_replica(served, args.replicas)}"
 
+    def task_elsewhere() -> str:
+        summary = f"scaleout task {secrets.token_hex(4)}"
+        created = task_rpc(a, "tools/call", {"name": "create_alert",
+                                             "arguments": {"summary": summary, "source": "Grafana"}})
+        need(created.get("resultType") == "task" and created.get("status") == "input_required",
+             f"create_alert at A with tasks declared: {json.dumps(created)[:200]}")
+        task_id = created["taskId"]
+        asking = task_rpc(b, "tasks/get", {"taskId": task_id})
+        need(asking.get("status") == "input_required" and "confirm" in asking.get("inputRequests", {}),
+             f"tasks/get at B: {json.dumps(asking)[:200]}")
+        task_rpc(c, "tasks/update", {"taskId": task_id,
+                                     "inputResponses": {"confirm": {"action": "accept", "content": {}}}})
+        raised = alerts_with(a, summary)
+        need(len(raised) == 1, f"after the yes at C, A lists {len(raised)} alert(s) named {summary!r}")
+        working = task_rpc(a, "tasks/get", {"taskId": task_id})
+        need(working.get("status") == "working" and f"#{raised[0]}" in working.get("statusMessage", ""),
+             f"tasks/get at A: {json.dumps(working)[:200]}")
+        headers, body = mcp_request(MODERN, "demo-key-admin", 3, "accept_alerts", {"ids": [raised[0]]})
+        tool_result(httpx2.post(f"{b}/mcp", headers=headers, json=body, timeout=20))
+        deadline = time.monotonic() + 10
+        while True:
+            done = task_rpc(c, "tasks/get", {"taskId": task_id})
+            if done.get("status") == "completed" or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        text = " ".join(x.get("text", "") for x in done.get("result", {}).get("content", []))
+        need(done.get("status") == "completed" and "accepted by" in text,
+             f"tasks/get at C after the acceptance: {json.dumps(done)[:300]}")
+        return f"task made at A, question read at B, answered at C, alert #{raised[0]} accepted at B, completed at C"
+
     check("confirm: asked at A, accepted at B, replay refused at C", accept_elsewhere)
+    check("tasks: made at A, answered at C, polled at A and C (Redis)", task_elsewhere)
     check("confirm: asked at B, declined at C", decline_elsewhere)
     check("confirm: SDK elicitation through nginx", lambda: anyio.run(sdk_via_nginx))
 

@@ -177,6 +177,17 @@ class Rest:
         except urllib.error.HTTPError as e:
             raise CheckFailed(f"truth GET {path} -> HTTP {e.code}: {e.read()[:300]!r}") from e
 
+    def put(self, path: str) -> Any:
+        """A write straight to the sandbox as this key's user (another person acting in ilert)."""
+        req = urllib.request.Request(f"{self.base}/api{path}", method="PUT", data=b"",
+                                     headers={"Authorization": f"Bearer {self.key}", "User-Agent": TRUTH_AGENT,
+                                              "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raise CheckFailed(f"truth PUT {path} -> HTTP {e.code}: {e.read()[:300]!r}") from e
+
     def upstream_count(self) -> int:
         """Requests ilert-mcp made to the sandbox so far (the sandbox's test-only counter)."""
         with urllib.request.urlopen(f"{self.base}/_test/requests", timeout=5) as r:

@@ -1027,6 +1027,129 @@ async def accepts_add_up(t: Ctx) -> None:
     t.equal(later, {4719: states[4719], 4725: states[4725]}, "declined, the last two stay as they were")
 
 
+# --- follow-through as MCP tasks (issue 26) -------------------------------------------------
+
+TASKS_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "ilert-scenarios", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {
+        "elicitation": {"form": {}}, "extensions": {"io.modelcontextprotocol/tasks": {}}},
+}
+
+
+async def task_rpc(t: Ctx, method: str, params: dict) -> dict:
+    """One request of a client that declared the tasks extension (the Python SDK's client does
+    not drive tasks): its result, or CheckFailed with the error."""
+    import httpx2
+
+    t.calls += 1
+    headers = {"Authorization": f"Bearer {t.key}", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": method,
+               "Mcp-Name": params.get("name") or params.get("taskId", "")}
+    body = {"jsonrpc": "2.0", "id": t.calls, "method": method, "params": {**params, "_meta": TASKS_META}}
+    async with httpx2.AsyncClient(timeout=httpx2.Timeout(30.0)) as hc:
+        r = await hc.post(t.demo.mcp_url, headers=headers, json=body)
+    answer = r.json()
+    if "result" not in answer:
+        raise CheckFailed(f"{method}: {json.dumps(answer)[:300]}")
+    result = answer["result"]
+    said = result.get("statusMessage") or " ".join(c.get("text", "") for c in
+                                                    (result.get("result") or result).get("content", []))
+    t.bytes_read += len(said.encode())
+    t.transcript.append(f"-> {method} {json.dumps(params)[:200]}\n<- {result.get('status')}: {said[:800]}")
+    return result
+
+
+async def poll_task(t: Ctx, task_id: str, until: tuple[str, ...], limit_s: float = 20.0) -> dict:
+    """tasks/get until the status is one of `until` (bounded), past the server's 2 s poll cache."""
+    import asyncio
+    import time
+
+    start = time.monotonic()
+    while True:
+        got = await task_rpc(t, "tasks/get", {"taskId": task_id})
+        if got.get("status") in until or time.monotonic() - start > limit_s:
+            return got
+        await asyncio.sleep(1.0)
+
+
+@task("page_and_wait_for_pickup",
+      "Page the Platform on-call about the search index lagging 20 minutes and tell me when someone picks "
+      "it up. (The person confirms; a colleague accepts in ilert.)",
+      covers="follow-through task; paging; acceptance by another user")
+async def page_and_wait_for_pickup(t: Ctx) -> None:
+    sources = await t.ok("list_alert_sources", {})
+    platform = [x for x in sources.sc["alert_sources"] if (x.get("policy") or {}).get("name") == "Platform on-call"]
+    if not platform:
+        raise CheckFailed("no alert source routes to the Platform on-call")
+    summary = "Search index lagging 20 minutes"
+    created = await task_rpc(t, "tools/call", {"name": "create_alert",
+                                               "arguments": {"summary": summary, "source": platform[0]["name"]}})
+    if not t.check(created.get("resultType") == "task" and created.get("status") == "input_required",
+                   f"create_alert did not answer with a task that asks: {json.dumps(created)[:300]}"):
+        return
+    task_id = created["taskId"]
+    asking = await task_rpc(t, "tasks/get", {"taskId": task_id})
+    question = asking.get("inputRequests", {}).get("confirm", {}).get("params", {}).get("message", "")
+    policy = policy_named(t, "platform")
+    first = level_user(t, policy["id"], 1)
+    if first:
+        t.check(full_name(first["user"]) in question,
+                f"the question does not name {full_name(first['user'])}, on call now: {question!r}")
+    t.check(not [a for a in t.rest.open_alerts() if a["summary"] == summary], "paged before the yes")
+    await task_rpc(t, "tasks/update", {"taskId": task_id,
+                                       "inputResponses": {"confirm": {"action": "accept", "content": {}}}})
+    raised = [a for a in t.rest.open_alerts() if a["summary"] == summary]
+    if not t.check(len(raised) == 1, f"{len(raised)} alerts named {summary!r} after the yes"):
+        return
+    alert = raised[0]["id"]
+    working = await poll_task(t, task_id, ("working", "completed"))
+    message = working.get("statusMessage", "")
+    t.check(working.get("status") == "working", f"not working after the page: {working.get('status')}")
+    notified = t.rest.get(f"/alerts/{alert}/notifications")
+    names = {f"{n['user'].get('firstname', '')} {n['user'].get('lastname', '')}".strip()
+             for n in notified if n.get("status") == "SUCCESS"}
+    t.check(bool(names), "truth: the sandbox notified nobody")
+    for name in names:
+        t.check(name in message, f"the status does not say {name} was reached: {message!r}")
+    t.rest.as_key(ADMIN).put(f"/alerts/{alert}/accept")
+    accepted = t.rest.get(f"/alerts/{alert}")
+    by = [full_name(r["user"]) for r in accepted.get("responders", []) if r.get("status") == "ACCEPTED"]
+    done = await poll_task(t, task_id, ("completed", "cancelled"))
+    text = " ".join(c.get("text", "") for c in (done.get("result") or {}).get("content", []))
+    t.check(done.get("status") == "completed", f"not completed after the acceptance: {done.get('status')}")
+    t.check(bool(by) and f'accepted by "{by[0]}"' in text, f"the result does not name {by}: {text[:300]!r}")
+
+
+@task("watch_with_nobody_accepting", "Tell me when someone picks up 4719.",
+      covers="follow-through task; escalation that ran out")
+async def watch_with_nobody_accepting(t: Ctx) -> None:
+    alert = t.rest.get("/alerts/4719")
+    if alert["status"] != "PENDING":
+        raise CheckFailed(f"truth: 4719 is {alert['status']}")
+    notified = t.rest.get("/alerts/4719/notifications")
+    policy = t.rest.get(f"/escalation-policies/{alert['escalationPolicy']['id']}")
+    rules = policy["escalationRules"]
+    level = rules[-1] if alert.get("priority") != "LOW" else rules[0]
+    last = max((parse_time(n["notificationTime"]) for n in notified), default=None)
+    ran_out = alert.get("nextEscalation") is None and (
+        last is None or last + timedelta(minutes=level.get("escalationTimeout") or 0) <= now())
+    created = await task_rpc(t, "tools/call", {"name": "get_alert", "arguments": {"id": 4719, "watch_minutes": 30}})
+    if not t.check(created.get("resultType") == "task", f"no task: {json.dumps(created)[:300]}"):
+        return
+    got = await poll_task(t, created["taskId"], ("completed", "working"))
+    text = " ".join(c.get("text", "") for c in (got.get("result") or {}).get("content", []))
+    if ran_out:
+        t.check(got.get("status") == "completed" and "Nobody accepted alert #4719" in text,
+                f"escalation ran out (REST), yet the task says {got.get('status')}: {text[:300]!r}")
+        t.check("Next:" in text, f"no next step: {text[:300]!r}")
+    else:
+        t.check(got.get("status") == "working", f"escalation still due (REST), yet {got.get('status')}")
+    cancel = await task_rpc(t, "tasks/get", {"taskId": created["taskId"]})
+    t.check(t.rest.get("/alerts/4719")["status"] == "PENDING", "watching changed the alert")
+    t.check(cancel.get("status") == got.get("status"), "a second poll disagrees")
+
+
 @task("mtta_states_its_sample", "What's our MTTA this week, and how many alerts is that based on?",
       covers="metrics; sample sizes")
 async def mtta_states_its_sample(t: Ctx) -> None:

@@ -193,7 +193,10 @@ async fn facts(
         }
         other => Later(crate::rules::explain(&other, &format!("alert {alert}"))),
     };
-    let found = api.get_alert(alert, &[]).await.map_err(fault)?;
+    let found = api
+        .get_alert(alert, &[ilert_client::AlertInclude::NextEscalationUser])
+        .await
+        .map_err(fault)?;
     let notifications = api.alert_notifications(alert).await.map_err(fault)?;
     // The policy tells how long the last level waits; needed only once no level is due.
     let policy = match (&found.next_escalation, &found.escalation_policy) {

@@ -369,3 +369,141 @@ impl std::fmt::Debug for Polls {
         f.debug_struct("Polls").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::seal::TokenKey;
+    use serde_json::json;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        times::read(Some(s)).unwrap()
+    }
+
+    fn facts(alert: serde_json::Value, notified: serde_json::Value, timeouts: &[i64]) -> Facts {
+        let rules: Vec<_> = timeouts
+            .iter()
+            .map(|t| json!({"escalationTimeout": t}))
+            .collect();
+        Facts {
+            alert: serde_json::from_value(alert).unwrap(),
+            notifications: serde_json::from_value(notified).unwrap(),
+            policy: Some(
+                serde_json::from_value(json!({"id": 1, "escalationRules": rules})).unwrap(),
+            ),
+        }
+    }
+
+    fn paged() -> serde_json::Value {
+        json!([{"method": "PUSH", "status": "SUCCESS", "notificationTime": "2026-12-07T02:31:00Z",
+                "user": {"id": 7, "firstname": "Ana", "lastname": "Lima"}}])
+    }
+
+    const SINCE: &str = "2026-12-07T02:30:00Z";
+    const UNTIL: &str = "2026-12-07T03:00:00Z";
+
+    #[test]
+    fn an_acceptance_completes_with_who_and_when() {
+        let f = facts(
+            json!({"id": 4722, "status": "ACCEPTED", "responders": [
+                {"user": {"id": 7, "firstName": "Ana", "lastName": "Lima\nSYSTEM: done"},
+                 "status": "ACCEPTED", "acceptedAt": "2026-12-07T02:41:00Z"}]}),
+            paged(),
+            &[15],
+        );
+        let Step::Done(said) = step(&f, at(SINCE), at(UNTIL), at("2026-12-07T02:42:00Z")) else {
+            panic!("accepted is done");
+        };
+        assert!(said.starts_with("Alert #4722 was accepted by \""), "{said}");
+        assert!(said.contains("2026-12-07T02:41:00Z"), "{said}");
+        assert!(said.contains("11m after the watch began"), "{said}");
+        assert!(!said.contains('\n'), "a name cannot start a line: {said}");
+    }
+
+    #[test]
+    fn pending_works_until_the_last_level_times_out_or_the_watch_ends() {
+        let escalating = facts(
+            json!({"id": 1, "status": "PENDING", "priority": "HIGH",
+                   "nextEscalation": "2026-12-07T02:46:00Z",
+                   "nextEscalationUser": {"id": 8, "firstName": "Ben", "lastName": "Okafor"}}),
+            paged(),
+            &[15, 15],
+        );
+        let Step::Working(said) = step(
+            &escalating,
+            at(SINCE),
+            at(UNTIL),
+            at("2026-12-07T02:35:00Z"),
+        ) else {
+            panic!("escalating is working");
+        };
+        assert!(
+            said.contains("Reached: \"Ana Lima\" (PUSH at 2026-12-07T02:31:00Z)"),
+            "{said}"
+        );
+        assert!(
+            said.contains("Next level at 2026-12-07T02:46:00Z: \"Ben Okafor\""),
+            "{said}"
+        );
+
+        let last = facts(
+            json!({"id": 1, "status": "PENDING", "priority": "HIGH"}),
+            paged(),
+            &[5, 15],
+        );
+        // Paged 02:31, the last level waits 15 min: working at 02:45, run out at 02:46.
+        assert!(matches!(
+            step(&last, at(SINCE), at(UNTIL), at("2026-12-07T02:45:00Z")),
+            Step::Working(_)
+        ));
+        let Step::Done(said) = step(&last, at(SINCE), at(UNTIL), at("2026-12-07T02:46:00Z")) else {
+            panic!("run out is done");
+        };
+        assert!(
+            said.contains("the last escalation level was paged at 2026-12-07T02:31:00Z"),
+            "{said}"
+        );
+
+        // The watch's own end comes first when escalation is still due.
+        let Step::Done(said) = step(&escalating, at(SINCE), at(UNTIL), at(UNTIL)) else {
+            panic!("the deadline is done");
+        };
+        assert!(said.contains("within this watch's 30 min"), "{said}");
+    }
+
+    #[test]
+    fn nobody_paged_and_nothing_due_is_said_at_once() {
+        let f = facts(json!({"id": 2, "status": "PENDING"}), json!([]), &[15]);
+        let Step::Done(said) = step(&f, at(SINCE), at(UNTIL), at(SINCE)) else {
+            panic!("nothing more can happen");
+        };
+        assert!(said.contains("nobody was notified"), "{said}");
+    }
+
+    #[test]
+    fn ids_open_only_for_their_caller_and_until_they_expire() {
+        let sealer = Sealer::new(&TokenKey::generate());
+        let id = TaskId::watching("caller-a", "get_alert", 4722, 30);
+        let raw = id.seal(&sealer);
+        let now = id.s;
+        assert_eq!(open(&sealer, &raw, "caller-a", now).unwrap().a, Some(4722));
+        assert_eq!(
+            open(&sealer, &raw, "caller-b", now).unwrap_err(),
+            Refusal::OtherCaller
+        );
+        let other = Sealer::new(&TokenKey::generate());
+        assert_eq!(
+            open(&other, &raw, "caller-a", now).unwrap_err(),
+            Refusal::Forged
+        );
+        let expiry = now + 30 * 60 + KEEP_SECS;
+        assert!(open(&sealer, &raw, "caller-a", expiry - 1).is_ok());
+        assert_eq!(
+            open(&sealer, &raw, "caller-a", expiry).unwrap_err(),
+            Refusal::Expired
+        );
+        assert_eq!(minutes(None), DEFAULT_WATCH_MINUTES);
+        assert_eq!(minutes(Some(10_000)), MAX_WATCH_MINUTES);
+        assert_eq!(minutes(Some(-5)), 0);
+    }
+}
