@@ -658,7 +658,18 @@ async fn questions(
     let text = p.text.as_str();
     let day = date_in(chrono_tz::Tz::UTC, 2);
     let (alert, user, service) = (s.alert, s.user.to_string(), s.service.to_string());
+    // An action the hostile alert's source offers, from the sandbox's REST API.
+    let actions = sandbox_get(&h.sandbox_url, ADMIN_KEY, &format!("alerts/{alert}/actions")).await;
+    let action = actions[0]["alertActionId"]
+        .as_str()
+        .expect("the hostile alert's source has an action")
+        .to_owned();
     let calls: Vec<(&'static str, Value)> = vec![
+        (
+            "send_event",
+            json!({"source": "202542", "event_type": "ALERT", "summary": text, "alert_key": "hostile-send"}),
+        ),
+        ("run_alert_action", json!({"id": alert, "action": action})),
         ("accept_alerts", json!({"ids": [alert]})),
         ("resolve_alerts", json!({"ids": [alert]})),
         ("comment_on_alert", json!({"id": alert, "comment": text})),

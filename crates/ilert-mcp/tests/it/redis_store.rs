@@ -124,6 +124,26 @@ async fn a_revoked_family_is_seen_by_every_replica() {
     assert!(!other.is_used("family:f1").await.unwrap());
 }
 
+/// A follow-through task's kept answer (issue 26): kept once by whichever replica answers first,
+/// read by every replica, another deployment's prefix apart.
+#[tokio::test]
+async fn a_kept_answer_is_kept_once_and_read_by_every_replica() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let a: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
+    let b: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
+    assert_eq!(b.recall("task-answer:n1").await.unwrap(), None);
+    assert!(a.remember("task-answer:n1", "{\"paged\":4722}", now() + 600).await.unwrap());
+    assert!(!b.remember("task-answer:n1", "other", now() + 600).await.unwrap());
+    assert_eq!(
+        b.recall("task-answer:n1").await.unwrap().as_deref(),
+        Some("{\"paged\":4722}")
+    );
+    let other = RedisStore::new(&redis.url(), "other:").unwrap();
+    assert_eq!(other.recall("task-answer:n1").await.unwrap(), None);
+}
+
 /// The bulk rule's tally is one count for every replica: 16 concurrent additions from two
 /// replicas all count, and events a window old drop out.
 #[tokio::test]
