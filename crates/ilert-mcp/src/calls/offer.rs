@@ -68,10 +68,14 @@ pub fn not_available(name: &str, why: &str) -> CallToolResult {
 }
 
 impl Offer {
-    /// The request's `X-MCP-*` headers and OAuth grant, when it came over HTTP.
-    pub fn of(context: &RequestContext<RoleServer>) -> Self {
+    /// The request's `X-MCP-*` headers, OAuth grant and role, when it came over HTTP; over stdio,
+    /// the role the key's owner had when the server started (`stdio_role`).
+    pub fn of(context: &RequestContext<RoleServer>, stdio_role: Option<Role>) -> Self {
         let Some(parts) = context.extensions.get::<http::request::Parts>() else {
-            return Self::default();
+            return Self {
+                role: stdio_role,
+                ..Self::default()
+            };
         };
         Self {
             narrowing: narrowing(&parts.headers),

@@ -210,6 +210,14 @@ fn created(tool: &str, result: &Result<CallToolResponse, ErrorData>) -> Vec<Valu
     };
     let ids: Vec<&Value> = match tool {
         "create_alert" => out.pointer("/alert/id").into_iter().collect(),
+        // An ALERT event creates an alert only when ilert says so; otherwise it joined one.
+        "send_event" => out
+            .get("alert_id")
+            .filter(|_| {
+                out.get("response_code").and_then(Value::as_str) == Some("NEW_ALERT_CREATED")
+            })
+            .into_iter()
+            .collect(),
         // Absent on a dry run, which creates nothing.
         "create_incident" => out.pointer("/incident/id").into_iter().collect(),
         "create_maintenance_window" => out
@@ -320,6 +328,18 @@ mod tests {
         let alert = result(serde_json::json!({"alert": {"id": 77}, "source": {"id": 5}}));
         assert_eq!(created("create_alert", &alert), vec![serde_json::json!(77)]);
         assert!(created("accept_alerts", &alert).is_empty());
+        let event = |code: &str| {
+            Ok(structured_value(
+                serde_json::json!({"alert_id": 78, "response_code": code}),
+                "ok".into(),
+            )
+            .into())
+        };
+        assert_eq!(
+            created("send_event", &event("NEW_ALERT_CREATED")),
+            vec![serde_json::json!(78)]
+        );
+        assert!(created("send_event", &event("EVENT_ADDED_TO_ALERT")).is_empty());
         let dry = result(serde_json::json!({"dry_run": true, "audience": {}}));
         assert!(created("create_incident", &dry).is_empty());
         let windows = result(serde_json::json!({"maintenance_windows": [{"id": 3}, {"id": 4}]}));

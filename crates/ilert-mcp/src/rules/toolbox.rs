@@ -26,6 +26,8 @@ pub struct Toolbox {
     pub refs: RefCache,
     /// Past alerts and timelines per caller, for `find_similar_alerts`.
     pub memory: Memory,
+    /// The stdio key's ilert role, learnt once at start (HTTP learns each caller's with the key).
+    pub stdio_role: std::sync::OnceLock<crate::auth::Role>,
     /// Recent looks at watched alerts, shared by polls of follow-through tasks.
     pub polls: crate::rules::follow::Polls,
     /// Where every write's audit event goes.
@@ -42,6 +44,7 @@ impl Toolbox {
             stdio_key,
             refs: RefCache::default(),
             memory: Memory::default(),
+            stdio_role: Default::default(),
             polls: Default::default(),
             audit: Arc::new(AuditLog::stderr()),
             confirm: Confirmer::default(),

@@ -659,7 +659,12 @@ async fn questions(
     let day = date_in(chrono_tz::Tz::UTC, 2);
     let (alert, user, service) = (s.alert, s.user.to_string(), s.service.to_string());
     // An action the hostile alert's source offers, from the sandbox's REST API.
-    let actions = sandbox_get(&h.sandbox_url, ADMIN_KEY, &format!("alerts/{alert}/actions")).await;
+    let actions = sandbox_get(
+        &h.sandbox_url,
+        ADMIN_KEY,
+        &format!("alerts/{alert}/actions"),
+    )
+    .await;
     let action = actions[0]["alertActionId"]
         .as_str()
         .expect("the hostile alert's source has an action")

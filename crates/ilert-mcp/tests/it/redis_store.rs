@@ -134,8 +134,16 @@ async fn a_kept_answer_is_kept_once_and_read_by_every_replica() {
     let a: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
     let b: Arc<dyn UsedIds> = Arc::new(RedisStore::new(&redis.url(), "t:").unwrap());
     assert_eq!(b.recall("task-answer:n1").await.unwrap(), None);
-    assert!(a.remember("task-answer:n1", "{\"paged\":4722}", now() + 600).await.unwrap());
-    assert!(!b.remember("task-answer:n1", "other", now() + 600).await.unwrap());
+    assert!(
+        a.remember("task-answer:n1", "{\"paged\":4722}", now() + 600)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !b.remember("task-answer:n1", "other", now() + 600)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         b.recall("task-answer:n1").await.unwrap().as_deref(),
         Some("{\"paged\":4722}")

@@ -25,6 +25,41 @@ async fn stdio_serves_tools_with_the_environment_key() {
     client.cancel().await.unwrap();
 }
 
+/// Issue 23 §4 over stdio: the key's role is learnt at start, so a stakeholder's key is offered
+/// no write tool, and a responder's no configuration write; the roles come from the sandbox's
+/// REST API.
+#[tokio::test]
+async fn stdio_offers_the_tools_the_keys_role_can_use() {
+    let h = start().await;
+    for (key, role) in [(STAKEHOLDER_KEY, "STAKEHOLDER"), (USER_KEY, "USER")] {
+        let me = crate::tools_support::sandbox_get(&h.sandbox_url, key, "users/current").await;
+        assert_eq!(me["role"], role, "the sandbox's role for {key}");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
+        command
+            .arg("stdio")
+            .env("ILERT_API_KEY", key)
+            .env("ILERT_BASE_URL", &h.sandbox_url)
+            .env_remove("ILERT_AUTH_TOKEN");
+        let client = ().serve(child(command)).await.unwrap();
+        let tools = client.list_all_tools().await.unwrap();
+        let writes: Vec<_> = tools
+            .iter()
+            .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(false))
+            .map(|t| t.name.to_string())
+            .collect();
+        assert!(tools.iter().any(|t| t.name == "list_alerts"), "{key}");
+        if role == "STAKEHOLDER" {
+            assert!(writes.is_empty(), "a stakeholder is offered {writes:?}");
+            let result = call(&client, "accept_alerts", json!({"ids": [4711]})).await;
+            assert!(is_error(&result), "a hidden write is refused when called");
+            assert!(text(&result).contains("STAKEHOLDER"), "{}", text(&result));
+        } else {
+            assert!(writes.iter().any(|w| w == "accept_alerts"), "{writes:?}");
+        }
+        client.cancel().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn stdio_accepts_the_seed_pages_variable_name() {
     let h = start().await;
@@ -61,12 +96,13 @@ async fn the_ilert_rate_limit_flag_sets_the_per_key_budget() {
     let h = start().await;
     let mut command = Command::new(env!("CARGO_BIN_EXE_ilert-mcp"));
     command
-        .args(["stdio", "--ilert-rate-limit", "2"])
+        .args(["stdio", "--ilert-rate-limit", "3"])
         .env("ILERT_API_KEY", USER_KEY)
         .env("ILERT_BASE_URL", &h.sandbox_url)
         .env_remove("ILERT_AUTH_TOKEN");
     let client = ().serve(child(command)).await.unwrap();
-    // get_current_user is one ilert request; the third call in the minute is held back locally.
+    // Learning the key's role at start is one ilert request; get_current_user is one more; so the
+    // third call in the minute is the fourth request and is held back locally.
     for _ in 0..2 {
         let ok = call(&client, "get_current_user", json!({})).await;
         assert!(!is_error(&ok), "{}", text(&ok));
