@@ -233,8 +233,15 @@ pub fn step(
         Some(AlertStatus::Resolved) => {
             let at = times::show_raw(alert.resolved_on.as_deref(), chrono_tz::UTC)
                 .unwrap_or_else(|| "an unknown time".into());
+            let first = match acceptance(alert) {
+                (who, Some(when)) => format!(
+                    "after {who} accepted it at {}",
+                    times::show_raw(Some(when), chrono_tz::UTC).unwrap_or_else(|| when.into())
+                ),
+                _ => "with no acceptance on record".to_owned(),
+            };
             return Step::Done(format!(
-                "Alert #{id} was resolved at {at} before anyone accepted it. {reached}"
+                "Alert #{id} was resolved at {at}, {first}. {reached}"
             ));
         }
         _ => {}
@@ -469,6 +476,35 @@ mod tests {
             panic!("the deadline is done");
         };
         assert!(said.contains("within this watch's 30 min"), "{said}");
+    }
+
+    #[test]
+    fn a_resolve_says_whether_anyone_accepted_first() {
+        let resolved = |responders: serde_json::Value| {
+            facts(
+                json!({"id": 3, "status": "RESOLVED", "resolvedOn": "2026-12-07T02:50:00Z",
+                       "responders": responders}),
+                paged(),
+                &[15],
+            )
+        };
+        let now = at("2026-12-07T02:51:00Z");
+        let Step::Done(said) = step(&resolved(json!([])), at(SINCE), at(UNTIL), now) else {
+            panic!("resolved is done");
+        };
+        assert!(
+            said.starts_with("Alert #3 was resolved at 2026-12-07T02:50:00Z, with no acceptance"),
+            "{said}"
+        );
+        let accepted = json!([{"user": {"id": 7, "firstName": "Ana", "lastName": "Lima"},
+                               "status": "ACCEPTED", "acceptedAt": "2026-12-07T02:40:00Z"}]);
+        let Step::Done(said) = step(&resolved(accepted), at(SINCE), at(UNTIL), now) else {
+            panic!("resolved is done");
+        };
+        assert!(
+            said.contains("after \"Ana Lima\" accepted it at 2026-12-07T02:40:00Z"),
+            "{said}"
+        );
     }
 
     #[test]

@@ -566,6 +566,7 @@ async fn no_payload_reaches_a_reader_unquoted() {
             assert!(!is_error(&result), "{what} failed: {}", text(&result));
             check(&what, &result, &starts, &mut found);
         }
+        watched(&h, &seeded, p, &starts, &mut found).await;
     }
     assert!(
         found.is_empty(),
@@ -573,6 +574,54 @@ async fn no_payload_reaches_a_reader_unquoted() {
         found.len(),
         found.join("\n")
     );
+}
+
+/// What a follow-through task (issue 26) says about the hostile alert: while it waits (who was
+/// reached, whose names are the payload), and once someone accepted (as another caller, so the
+/// server's per-caller poll cache does not answer), checked like any answer.
+async fn watched(
+    h: &Harness,
+    s: &Seeded,
+    p: &Payload,
+    starts: &BTreeSet<String>,
+    found: &mut Vec<String>,
+) {
+    use crate::tasks::rpc;
+    let watch = json!({"name": "get_alert", "arguments": {"id": s.alert, "watch_minutes": 5}});
+    for (key, accept_first) in [(USER_KEY, false), (ADMIN_KEY, true)] {
+        if accept_first {
+            let response = reqwest::Client::new()
+                .put(format!("{}/alerts/{}/accept", h.sandbox_url, s.alert))
+                .bearer_auth(ADMIN_KEY)
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "accept {}", s.alert);
+        }
+        let created = rpc(&h.mcp_url, key, "tools/call", watch.clone(), true).await;
+        let id = created["result"]["taskId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{created}"));
+        let got = rpc(&h.mcp_url, key, "tasks/get", json!({"taskId": id}), true).await;
+        let task = &got["result"];
+        let what = format!(
+            "task of a watch of {} ({}) over {:?}",
+            s.alert, task["status"], p.id
+        );
+        check_text(
+            &what,
+            task["statusMessage"].as_str().unwrap_or_default(),
+            starts,
+            found,
+        );
+        if accept_first {
+            assert_eq!(task["status"], "completed", "{what}: {task}");
+            let text = task["result"]["content"][0]["text"]
+                .as_str()
+                .unwrap_or_default();
+            check_text(&what, text, starts, found);
+        }
+    }
 }
 
 /// A confirmation question with every quoted piece and every quote-bar line taken out: what is

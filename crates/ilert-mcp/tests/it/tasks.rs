@@ -97,7 +97,13 @@ fn meta(tasks: bool) -> Value {
 }
 
 /// One JSON-RPC request; the whole response (`result` or `error`).
-async fn rpc(url: &str, key: &str, method: &str, mut params: Value, tasks: bool) -> Value {
+pub(crate) async fn rpc(
+    url: &str,
+    key: &str,
+    method: &str,
+    mut params: Value,
+    tasks: bool,
+) -> Value {
     params["_meta"] = meta(tasks);
     // Mcp-Name carries the tool's name, or the task's id.
     let name = params["name"]
