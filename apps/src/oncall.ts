@@ -195,11 +195,9 @@ async function render(data: Json): Promise<void> {
   for (const e of entries) if (e.schedule?.id) schedules.set(e.schedule.id, e.schedule);
   const picked = [...schedules.values()].slice(0, MAX_SCHEDULES);
 
-  const head = h(
-    "header",
-    {},
-    h("h1", { class: "grow" }, data.schedule?.name ? `On call: ${data.schedule.name}` : "On-call board"),
-  );
+  // The heading is the view's own words; a schedule's name is third-party text, shown below it.
+  const head = h("header", {}, h("h1", { class: "grow" }, "On-call board"));
+  const subject = data.schedule?.name ? h("p", { class: "subject", title: data.schedule.name }, data.schedule.name) : null;
   const now_ = entries.length ? nowSection(entries, now) : [];
   if (!entries.length && Array.isArray(data.shifts)) {
     const current = data.shifts.find((s: Shift) => s.start && s.end && new Date(s.start).getTime() <= now && new Date(s.end).getTime() > now);
@@ -216,7 +214,7 @@ async function render(data: Json): Promise<void> {
   }
   // Reserve the timeline's place while its shifts load, so nothing below it moves.
   const slot = h("div", { style: `min-height:${76 + picked.length * 26}px` }, h("p", { class: "placeholder" }, "Loading shifts…"));
-  mount(head, ...now_, slot, status);
+  mount(head, subject, ...now_, slot, status);
   if (!picked.length) {
     slot.replaceChildren(h("p", { class: "placeholder" }, "No schedules involved."));
     return;
