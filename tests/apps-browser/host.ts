@@ -5,8 +5,9 @@
 // resources/read, applies the resource's CSP, calls the tool, and hands the view its input and
 // result. Calls the view makes go through `oncalltool`, which enforces `_meta.ui.visibility`.
 //
-// Query: ?tool=NAME&args=JSON&theme=light|dark&tz=IANA[&readonly=1] (readonly: the client sends
-// X-MCP-Readonly, as a host configured for read-only use would). Progress and results land in
+// Query: ?tool=NAME&args=JSON&theme=light|dark&tz=IANA[&readonly=1][&key=KEY] (readonly: the
+// client sends X-MCP-Readonly, as a host configured for read-only use would; key: the demo API key
+// the host's client sends, demo-key-user by default). Progress and results land in
 // `window.hostState` for run.mjs to read.
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import {
@@ -23,6 +24,8 @@ interface HostState {
   error?: string;
   uri?: string;
   csp?: string;
+  /** SHA-256 (hex) of the view's HTML as resources/read answered it. */
+  htmlSha256?: string;
   viewCalls: Array<{ name: string; arguments: unknown; isError?: boolean }>;
   refused: string[];
   opened: string[];
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   const transport = new StreamableHTTPClientTransport(new URL("/mcp", location.href), {
     requestInit: {
       headers: {
-        Authorization: "Bearer demo-key-user",
+        Authorization: `Bearer ${q.get("key") || "demo-key-user"}`,
         ...(q.get("readonly") ? { "X-MCP-Readonly": "true" } : {}),
       },
     },
@@ -81,6 +84,8 @@ async function main(): Promise<void> {
   const read = await client.readResource({ uri });
   const content = read.contents[0] as { text?: string; mimeType?: string; _meta?: { ui?: { csp?: object } } };
   if (content.mimeType !== UI_MIME || !content.text) throw new Error(`${uri}: not an MCP App (${content.mimeType})`);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(content.text));
+  state.htmlSha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const csp = cspFor(content._meta?.ui?.csp as never);
   state.csp = csp;
   // The host's CSP goes first in <head>, where a real host would send it as a header.
