@@ -145,7 +145,7 @@ function checkServed(uri, sha) {
   check(sha === want, `${uri}: the server serves the committed crates/ilert-mcp/views file`, "the binary embeds other views: rebuild it");
 }
 
-async function openView(tool, args, { theme = "light", ready, readonly = false, key }) {
+async function openView(tool, args, { theme = "light", ready, readonly = false, deny = [], key }) {
   const page = await browser.newPage({ viewport: { width: 760, height: 560 }, locale: "en-US" });
   // In the view's frame: note any script that third-party text smuggles in (see corpus.mjs).
   await page.addInitScript(installTripwires);
@@ -164,6 +164,7 @@ async function openView(tool, args, { theme = "light", ready, readonly = false, 
   });
   const q = new URLSearchParams({ tool, args: JSON.stringify(args), theme, tz: "Europe/Berlin" });
   if (readonly) q.set("readonly", "1");
+  if (deny.length) q.set("deny", deny.join(","));
   if (key) q.set("key", key);
   await page.goto(`${HOST}/?${q}`);
   await page.waitForFunction(
@@ -212,6 +213,122 @@ async function finish(view, name) {
 
 async function shot(view, file) {
   await view.page.locator("#view").screenshot({ path: join(SHOTS, file) });
+}
+
+// ---- the on-call load (issue 25) ---------------------------------------------------------
+
+/** Every alert in the sandbox, newest first (bounded: at most 100 pages of 100). */
+async function allAlerts() {
+  const out = [];
+  for (let page = 0; page < 100; page++) {
+    const batch = await admin("GET", `/alerts?max-results=100&start-index=${page * 100}`);
+    out.push(...batch);
+    if (batch.length < 100) return out;
+  }
+  fail("the sandbox has more than 10,000 alerts");
+}
+
+/** Minutes of [start, end) spans per user, merged where they overlap and clipped to [from, until). */
+function minutesOnCall(shifts, from, until) {
+  const spans = new Map();
+  for (const sh of shifts) {
+    const s = Math.max(Date.parse(sh.start), from);
+    const e = Math.min(Date.parse(sh.end), until);
+    if (sh.user?.id === undefined || !(s < e)) continue;
+    spans.set(sh.user.id, [...(spans.get(sh.user.id) || []), [s, e]]);
+  }
+  const out = new Map();
+  for (const [user, list] of spans) {
+    list.sort((a, b) => a[0] - b[0]);
+    const merged = [];
+    for (const [s, e] of list) {
+      const last = merged[merged.length - 1];
+      if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+      else merged.push([s, e]);
+    }
+    out.set(user, merged.reduce((n, [s, e]) => n + Math.floor((e - s) / 60_000), 0));
+  }
+  return out;
+}
+
+/** The board's Load tab: the table shows get_oncall_load's answer, and its names, hours and
+ * pages agree with what the sandbox's REST API says for the same schedule and period. */
+async function onCallLoad(view) {
+  await view.frame.locator("#tab-load").click();
+  const rowsAt = "table[aria-label='On-call load per person'] tbody tr";
+  await view.frame.locator(rowsAt).first().waitFor({ timeout: WAIT });
+  const call = (await view.page.evaluate(() => window.hostState.viewCalls)).find((c) => c.name === "get_oncall_load");
+  check(!!call && !call.isError, `on-call load: the Load tab called get_oncall_load ${JSON.stringify(call?.arguments)} through the host`);
+  const out = call.structuredContent;
+  const rows = await view.frame.locator(rowsAt).evaluateAll((trs) =>
+    trs.map((tr) => ({
+      user: Number(tr.getAttribute("data-user")),
+      name: tr.querySelector(".person")?.textContent,
+      figures: Object.fromEntries([...tr.querySelectorAll("td[data-figure]")].map((td) => [td.getAttribute("data-figure"), td.textContent])),
+    })),
+  );
+  // The table is the tool's output: one row per person, the same figures.
+  const num = (text) => Number.parseFloat(text);
+  const differ = out.people.filter((p) => {
+    const r = rows.find((x) => x.user === p.user);
+    return !r || r.name !== p.name || num(r.figures.hours) !== p.hours || num(r.figures.night_hours) !== p.night_hours ||
+      num(r.figures.weekend_hours) !== p.weekend_hours || num(r.figures.pages) !== p.pages || num(r.figures.accepted) !== p.accepted ||
+      (out.short_rest.some((f) => f.user === p.user) ? !/short/.test(r.figures.rest) : r.figures.rest !== "ok");
+  });
+  check(
+    rows.length === out.people.length && rows.length > 0 && differ.length === 0,
+    `on-call load: ${rows.length} people, hours, nights, weekends, pages, accepted and rest as get_oncall_load answered`,
+    `differ: ${JSON.stringify(differ)}; rows ${JSON.stringify(rows)}`,
+  );
+
+  // Independent ground truth from the sandbox's REST API, for the schedule and period shown.
+  const schedule = Number(call.arguments.schedule);
+  const from = Date.parse(out.from);
+  const until = Date.parse(out.until);
+  const users = new Map((await admin("GET", "/users?max-results=50")).map((u) => [u.id, `${u.firstName} ${u.lastName}`]));
+  const badNames = rows.filter((r) => users.get(r.user) !== r.name);
+  check(badNames.length === 0, `on-call load: the names are the sandbox's users (${rows.map((r) => r.name).join(", ")})`, JSON.stringify(badNames));
+
+  const shifts = await admin("GET", `/schedules/${schedule}/shifts?from=${encodeURIComponent(out.from)}&until=${encodeURIComponent(out.until)}`);
+  const minutes = minutesOnCall(shifts, from, until);
+  const hoursOff = [...minutes].filter(([user, m]) => {
+    const r = rows.find((x) => x.user === user);
+    return !r || Math.abs(num(r.figures.hours) - Math.round(m / 6) / 10) > 0.1;
+  });
+  check(
+    hoursOff.length === 0 && minutes.size > 0,
+    `on-call load: hours on call per person = the sandbox's shifts of schedule ${schedule} from ${out.from} to ${out.until}`,
+    `sandbox minutes ${JSON.stringify([...minutes])}, table ${JSON.stringify(rows.map((r) => [r.user, r.figures.hours]))}`,
+  );
+
+  // Pages: alerts of the policies that use the schedule, reported in the period, that notified
+  // the person in the period (one page per alert, whatever the channels); the newest 40 alerts,
+  // as the tool's stated budget reads no more.
+  const policies = (await admin("GET", "/escalation-policies"))
+    .filter((p) => (p.escalationRules || []).some((r) => [...(r.schedules || []), ...(r.schedule ? [r.schedule] : [])].some((x) => x.id === schedule)))
+    .map((p) => p.id);
+  const alerts = (await allAlerts())
+    .filter((a) => policies.includes(a.escalationPolicy?.id))
+    .filter((a) => Date.parse(a.reportTime) >= from && Date.parse(a.reportTime) < until)
+    .sort((a, b) => Date.parse(b.reportTime) - Date.parse(a.reportTime))
+    .slice(0, 40);
+  const paged = new Map(); // user -> Set of alert ids
+  for (const a of alerts) {
+    for (const n of await admin("GET", `/alerts/${a.id}/notifications`)) {
+      const at = Date.parse(n.notificationTime);
+      if (n.user?.id === undefined || n.status === "SCHEDULED" || !(at >= from && at < until)) continue;
+      paged.set(n.user.id, (paged.get(n.user.id) || new Set()).add(a.id));
+    }
+  }
+  const pagesOff = rows.filter((r) => num(r.figures.pages) !== (paged.get(r.user)?.size || 0));
+  const unlisted = [...paged.keys()].filter((u) => !rows.some((r) => r.user === u));
+  check(
+    pagesOff.length === 0 && unlisted.length === 0 && paged.size > 0,
+    `on-call load: pages per person = the sandbox's notifications of ${alerts.length} alerts of policies ${policies} (${[...paged].map(([u, s]) => `${users.get(u)} ${s.size}`).join(", ")})`,
+    `table ${JSON.stringify(rows.map((r) => [r.name, r.figures.pages]))}; not in the table: ${unlisted}`,
+  );
+  await fitsIn500(view, "on-call load");
+  await shot(view, "oncall-load.png");
 }
 
 // ---- the hostile corpus ------------------------------------------------------------------
@@ -358,7 +475,13 @@ async function hostileCorpus() {
     }
     {
       const view = await openView("who_is_on_call", {}, { ready: ".shift" });
-      const text = await audit(view, `${tag} on-call`);
+      let text = await audit(view, `${tag} on-call`);
+      // The Load tab too: a table of people's names.
+      await view.frame.locator("#tab-load").click();
+      await view.frame.locator("table[aria-label='On-call load per person'] tbody tr, .load-error").first().waitFor({ timeout: WAIT });
+      const loadError = await view.frame.locator(".load-error").allTextContents();
+      check(loadError.length === 0, `${tag} on-call: the load was fetched`, loadError.join(" "));
+      text += await audit(view, `${tag} on-call load`);
       saw("on-call", text);
       await finish(view, `${tag} on-call`);
     }
@@ -449,8 +572,18 @@ try {
     check(!!label && label.length > 10, `on-call: shifts are labelled for keyboard and screen readers ("${label}")`);
     await fitsIn500(view, "on-call");
     await shot(view, "oncall.png");
+    await onCallLoad(view);
     await finish(view, "on-call");
   }
+  // ---- on-call board, a host that does not let the view call get_oncall_load -------------
+  {
+    const view = await openView("who_is_on_call", {}, { ready: ".shift", deny: ["get_oncall_load"] });
+    await view.frame.locator("#tab-load").click();
+    const said = await view.frame.locator(".load-error").textContent({ timeout: WAIT });
+    check(/could not be fetched/.test(said || ""), `on-call load, refused by the host: the view says so ("${said}")`);
+    await finish(view, "on-call (load refused)");
+  }
+
   // ---- incident -----------------------------------------------------------------------------
   {
     const incidents = await rest("/incidents");
