@@ -49,13 +49,6 @@ export function thirdPartyIn(chrome, squashedPayloads) {
   return hits;
 }
 
-/** A word of the payload that any cleaning leaves whole (the longest run of 4+ letters), to see
- * that the payload reached a view; undefined when it has none. */
-export function markerWord(text) {
-  const words = text.match(/[A-Za-z]{4,}/g) || [];
-  return words.sort((a, b) => b.length - a.length)[0];
-}
-
 // ---- in the page ------------------------------------------------------------------------
 
 /** Runs in every frame before any of its scripts (page.addInitScript). In the view's frame it
