@@ -149,6 +149,13 @@ export async function callTool(name: string, args: Record<string, unknown> = {})
   }
 }
 
+/** Whether the host relays a view's tool calls to the server (its `serverTools` capability).
+ * Unknown before the connection is up: then the calls are tried and their failure shown. */
+export function hostCallsTools(): boolean {
+  const caps = app?.getHostCapabilities();
+  return caps === undefined || caps.serverTools !== undefined;
+}
+
 export async function openLink(url: string): Promise<boolean> {
   if (!app) return false;
   try {

@@ -25,7 +25,8 @@ startView("incident", (data: Json) => {
     h(
       "header",
       {},
-      h("h1", { class: "grow" }, `#${data.id} ${data.summary || ""} `, badge(data.status)),
+      // The heading is the view's own words; the summary (third-party text) goes below it.
+      h("h1", { class: "grow" }, `Incident #${data.id} `, badge(data.status)),
       data.url
         ? h(
             "button",
@@ -40,6 +41,7 @@ startView("incident", (data: Json) => {
           )
         : null,
     ),
+    data.summary ? h("p", { class: "subject", title: data.summary }, data.summary) : null,
     h(
       "p",
       { class: "small muted" },

@@ -5,8 +5,10 @@
 // resources/read, applies the resource's CSP, calls the tool, and hands the view its input and
 // result. Calls the view makes go through `oncalltool`, which enforces `_meta.ui.visibility`.
 //
-// Query: ?tool=NAME&args=JSON&theme=light|dark&tz=IANA[&readonly=1] (readonly: the client sends
-// X-MCP-Readonly, as a host configured for read-only use would). Progress and results land in
+// Query: ?tool=NAME&args=JSON&theme=light|dark&tz=IANA[&readonly=1][&deny=TOOL,...][&key=KEY]
+// (readonly: the client sends X-MCP-Readonly, as a host configured for read-only use would; deny:
+// the host refuses the view these tools, as a host whose user has not allowed them would; key: the
+// demo API key the host's client sends, demo-key-user by default). Progress and results land in
 // `window.hostState` for run.mjs to read.
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import {
@@ -23,7 +25,9 @@ interface HostState {
   error?: string;
   uri?: string;
   csp?: string;
-  viewCalls: Array<{ name: string; arguments: unknown; isError?: boolean }>;
+  /** SHA-256 (hex) of the view's HTML as resources/read answered it. */
+  htmlSha256?: string;
+  viewCalls: Array<{ name: string; arguments: unknown; isError?: boolean; structuredContent?: unknown }>;
   refused: string[];
   opened: string[];
   sizes: number[];
@@ -54,6 +58,7 @@ async function main(): Promise<void> {
   const args = JSON.parse(q.get("args") || "{}");
   const theme = q.get("theme") === "dark" ? "dark" : "light";
   const timeZone = q.get("tz") || "Europe/Berlin";
+  const denied = (q.get("deny") || "").split(",").filter(Boolean);
   document.documentElement.style.colorScheme = theme;
   document.body.style.background = theme === "dark" ? "#111" : "#eee";
 
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
   const transport = new StreamableHTTPClientTransport(new URL("/mcp", location.href), {
     requestInit: {
       headers: {
-        Authorization: "Bearer demo-key-user",
+        Authorization: `Bearer ${q.get("key") || "demo-key-user"}`,
         ...(q.get("readonly") ? { "X-MCP-Readonly": "true" } : {}),
       },
     },
@@ -81,6 +86,8 @@ async function main(): Promise<void> {
   const read = await client.readResource({ uri });
   const content = read.contents[0] as { text?: string; mimeType?: string; _meta?: { ui?: { csp?: object } } };
   if (content.mimeType !== UI_MIME || !content.text) throw new Error(`${uri}: not an MCP App (${content.mimeType})`);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(content.text));
+  state.htmlSha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const csp = cspFor(content._meta?.ui?.csp as never);
   state.csp = csp;
   // The host's CSP goes first in <head>, where a real host would send it as a header.
@@ -117,8 +124,17 @@ async function main(): Promise<void> {
       state.refused.push(params.name);
       throw new Error(`${params.name} is not callable by views`);
     }
+    if (denied.includes(params.name)) {
+      state.refused.push(params.name);
+      throw new Error(`The host does not allow this view to call ${params.name}.`);
+    }
     const result = await client.callTool({ name: params.name, arguments: params.arguments });
-    state.viewCalls.push({ name: params.name, arguments: params.arguments, isError: result.isError as boolean });
+    state.viewCalls.push({
+      name: params.name,
+      arguments: params.arguments,
+      isError: result.isError as boolean,
+      structuredContent: result.structuredContent,
+    });
     return result as never;
   };
   bridge.onopenlink = async ({ url }) => {
