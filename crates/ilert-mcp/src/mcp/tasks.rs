@@ -121,15 +121,25 @@ async fn state(
             return Ok((TaskStatus::Working, TaskPayload::Working, Some(said)));
         }
     };
-    Ok(match follow::step(&facts, since, deadline, times::now()) {
-        Step::Working(said) => (TaskStatus::Working, TaskPayload::Working, Some(said)),
-        Step::Done(outcome) => {
-            let result = crate::tools::alert_work::followed(
+    let step = follow::step(&facts, since, deadline, times::now());
+    Ok(match &step {
+        Step::Working(said) => (
+            TaskStatus::Working,
+            TaskPayload::Working,
+            Some(said.clone()),
+        ),
+        Step::Done(outcome) | Step::Unanswered(outcome) => {
+            let unanswered = matches!(step, Step::Unanswered(_));
+            let mut result = crate::tools::alert_work::followed(
                 &id.t,
                 &facts.alert,
                 &server.tools.app_url,
                 outcome.clone(),
             );
+            // Nobody picked it up: what was asked for did not happen.
+            if unanswered {
+                result.is_error = Some(true);
+            }
             completed(object(&result), &outcome)
         }
     })

@@ -205,6 +205,9 @@ pub enum Step {
     Working(String),
     /// Finished: the outcome, in words.
     Done(String),
+    /// Finished without anyone accepting (escalation ran out, or the watch ended): the outcome,
+    /// which the task's result marks as an error, so no host shows it as a success.
+    Unanswered(String),
 }
 
 /// The status of a watch of `facts.alert` that began at `since` and ends at `deadline`.
@@ -247,13 +250,13 @@ pub fn step(
         _ => {}
     }
     if let Some(ran_out) = ran_out(facts, now) {
-        return Step::Done(format!(
+        return Step::Unanswered(format!(
             "Nobody accepted alert #{id}: {ran_out} It is still PENDING. {reached} Next: page \
              someone directly (assign_alert or add_alert_responder), or call them."
         ));
     }
     if now >= deadline {
-        return Step::Done(format!(
+        return Step::Unanswered(format!(
             "Nobody accepted alert #{id} within this watch's {} min; it is still PENDING and \
              escalation goes on in ilert. {reached} Start a new watch with get_alert \
              (watch_minutes) to keep following it.",
@@ -463,7 +466,8 @@ mod tests {
             step(&last, at(SINCE), at(UNTIL), at("2026-12-07T02:45:00Z")),
             Step::Working(_)
         ));
-        let Step::Done(said) = step(&last, at(SINCE), at(UNTIL), at("2026-12-07T02:46:00Z")) else {
+        let Step::Unanswered(said) = step(&last, at(SINCE), at(UNTIL), at("2026-12-07T02:46:00Z"))
+        else {
             panic!("run out is done");
         };
         assert!(
@@ -472,7 +476,7 @@ mod tests {
         );
 
         // The watch's own end comes first when escalation is still due.
-        let Step::Done(said) = step(&escalating, at(SINCE), at(UNTIL), at(UNTIL)) else {
+        let Step::Unanswered(said) = step(&escalating, at(SINCE), at(UNTIL), at(UNTIL)) else {
             panic!("the deadline is done");
         };
         assert!(said.contains("within this watch's 30 min"), "{said}");
@@ -510,7 +514,7 @@ mod tests {
     #[test]
     fn nobody_paged_and_nothing_due_is_said_at_once() {
         let f = facts(json!({"id": 2, "status": "PENDING"}), json!([]), &[15]);
-        let Step::Done(said) = step(&f, at(SINCE), at(UNTIL), at(SINCE)) else {
+        let Step::Unanswered(said) = step(&f, at(SINCE), at(UNTIL), at(SINCE)) else {
             panic!("nothing more can happen");
         };
         assert!(said.contains("nobody was notified"), "{said}");

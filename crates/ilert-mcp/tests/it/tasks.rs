@@ -316,6 +316,10 @@ async fn a_page_asks_in_the_task_then_completes_when_someone_accepts() {
         text.contains(&format!("Alert #{alert} was accepted by \"{by}\"")),
         "{text}"
     );
+    assert_ne!(
+        done["result"]["isError"], true,
+        "an acceptance is a success"
+    );
     assert_eq!(
         done["result"]["structuredContent"]["source"]["name"],
         "Grafana"
@@ -423,6 +427,10 @@ async fn a_watch_ends_when_the_last_level_passes_with_nobody_accepting() {
         "{text}"
     );
     assert!(text.contains("the last escalation level"), "{text}");
+    assert_eq!(
+        done["result"]["isError"], true,
+        "nobody picked it up: not a success"
+    );
     assert!(text.contains("Next:"), "{text}");
 }
 
@@ -446,6 +454,10 @@ async fn a_watch_ends_at_its_deadline_and_says_escalation_goes_on() {
     assert_eq!(done["status"], "completed", "{done}");
     let text = result_text(&done);
     assert!(text.contains("within this watch's 1 min"), "{text}");
+    assert_eq!(
+        done["result"]["isError"], true,
+        "nobody picked it up: not a success"
+    );
     let now = sandbox_get(&s.sandbox_url, ADMIN_KEY, &format!("alerts/{alert}")).await;
     assert_eq!(now["status"], "PENDING", "watching changed nothing");
 }
