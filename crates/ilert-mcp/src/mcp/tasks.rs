@@ -61,7 +61,12 @@ async fn state(
 ) -> Result<(TaskStatus, TaskPayload, Option<String>), ErrorData> {
     let store = server.tools.confirm.store();
     if store.is_used(&id.cancel_key()).await.map_err(unavailable)? {
-        let said = "Cancelled: the server stopped watching. Nobody was un-paged; the alert goes on in ilert.";
+        let asked_only = id.q.is_some() && answer(server, id).await?.is_none();
+        let said = if asked_only {
+            "Cancelled before the person answered: nothing was sent, nobody was paged."
+        } else {
+            "Cancelled: the server stopped watching. Nobody was un-paged; the alert goes on in ilert."
+        };
         return Ok((
             TaskStatus::Cancelled,
             TaskPayload::Cancelled,
@@ -250,14 +255,16 @@ pub async fn update(
     }
     // One answer per task, on any replica.
     let first = store
-        .first_use(&format!("task-run:{}", id.n), id.expires())
+        .first_use(&run_key(&id), id.expires())
         .await
         .map_err(unavailable)?;
     if !first {
-        return Err(ErrorData::invalid_params(
-            "This task's question was already answered.",
-            None,
-        ));
+        let why = if store.is_used(&id.cancel_key()).await.map_err(unavailable)? {
+            "This task was cancelled; nothing was sent."
+        } else {
+            "This task's question was already answered."
+        };
+        return Err(ErrorData::invalid_params(why, None));
     }
     let mut request = CallToolRequestParams::new(id.t.clone()).with_arguments(waiting.args.clone());
     request.request_state = Some(waiting.state.clone());
@@ -293,6 +300,11 @@ pub async fn update(
     Ok(())
 }
 
+/// Where a task's one run (the person's answer acted on) is claimed.
+fn run_key(id: &TaskId) -> String {
+    format!("task-run:{}", id.n)
+}
+
 /// `tasks/cancel`: stops watching. A task already finished (or cancelled) is refused, as the
 /// extension asks.
 pub async fn cancel(
@@ -311,6 +323,14 @@ pub async fn cancel(
         return Err(ErrorData::invalid_params(why, None));
     }
     let store = server.tools.confirm.store();
+    // A task still asking: taking its one run first means a yes arriving now cannot page anyone
+    // after the cancel (whichever comes second loses, on any replica).
+    if id.q.is_some() {
+        let _ = store
+            .first_use(&run_key(&id), id.expires())
+            .await
+            .map_err(unavailable)?;
+    }
     if !store
         .first_use(&id.cancel_key(), id.expires())
         .await

@@ -222,26 +222,38 @@ pub fn step(
     let reached = reach_sentence(&notified(&facts.notifications), true);
     match alert.status {
         Some(AlertStatus::Accepted) => {
-            let (who, at) = acceptance(alert);
-            let after = at
-                .and_then(|t| times::read(Some(t)))
-                .map(|t| format!(" ({} after the watch began)", times::human(t - since)))
-                .unwrap_or_default();
+            let Some((who, at)) = acceptance(alert) else {
+                // ACCEPTED with no responder who accepted: an ACCEPT event from the alert's
+                // source (a monitor, or anyone holding its integration key) stopped escalation.
+                return Step::Unanswered(format!(
+                    "Alert #{id} is ACCEPTED, but no person accepted it: ilert names no responder \
+                     who did, so it was accepted by an event from its alert source (a monitor, or \
+                     anyone with the source's integration key), and escalation has stopped. \
+                     Nobody may be working on it. {reached} Next: check get_alert's timeline, \
+                     and page someone directly (assign_alert) if nobody is on it."
+                ));
+            };
+            let when = times::show_raw(Some(at), chrono_tz::UTC).unwrap_or_else(|| at.into());
+            let after = match times::read(Some(at)) {
+                Some(t) if t < since => " (before the watch began)".to_owned(),
+                Some(t) => format!(" ({} after the watch began)", times::human(t - since)),
+                None => String::new(),
+            };
             return Step::Done(format!(
-                "Alert #{id} was accepted by {who} at {}{after}.",
-                at.and_then(|t| times::show_raw(Some(t), chrono_tz::UTC))
-                    .unwrap_or_else(|| "an unknown time".into())
+                "Alert #{id} was accepted by {who} at {when}{after}."
             ));
         }
         Some(AlertStatus::Resolved) => {
             let at = times::show_raw(alert.resolved_on.as_deref(), chrono_tz::UTC)
                 .unwrap_or_else(|| "an unknown time".into());
             let first = match acceptance(alert) {
-                (who, Some(when)) => format!(
+                Some((who, when)) => format!(
                     "after {who} accepted it at {}",
                     times::show_raw(Some(when), chrono_tz::UTC).unwrap_or_else(|| when.into())
                 ),
-                _ => "with no acceptance on record".to_owned(),
+                None => "with no person's acceptance on record (an event from its alert source \
+                         may have resolved it)"
+                    .to_owned(),
             };
             return Step::Done(format!(
                 "Alert #{id} was resolved at {at}, {first}. {reached}"
@@ -280,20 +292,17 @@ pub fn step(
     ))
 }
 
-/// Who accepted (quoted) and when, from the responders ilert lists.
-fn acceptance(alert: &Alert) -> (String, Option<&str>) {
-    let accepted: Vec<_> = alert
+/// Who accepted (quoted) and when, from the responders ilert lists; `None` when no responder
+/// accepted (an ACCEPT event from the alert source leaves none).
+fn acceptance(alert: &Alert) -> Option<(String, &str)> {
+    alert
         .responders
         .iter()
         .filter(|r| r.status.as_deref() == Some("ACCEPTED"))
-        .collect();
-    match accepted.first() {
-        Some(r) => (
-            untrusted::quoted(&r.user.display_name()),
-            r.accepted_at.as_deref(),
-        ),
-        None => ("someone ilert does not name".to_owned(), None),
-    }
+        .find_map(|r| {
+            let at = r.accepted_at.as_deref()?;
+            Some((untrusted::quoted(&r.user.display_name()), at))
+        })
 }
 
 /// Why nobody more will be paged, when that is so: escalation has no next level, and the last
@@ -483,6 +492,35 @@ mod tests {
     }
 
     #[test]
+    fn an_acceptance_by_the_source_is_not_a_person_picking_it_up() {
+        let f = facts(
+            json!({"id": 5, "status": "ACCEPTED", "responders": [
+                {"user": {"id": 7, "firstName": "Priya", "lastName": "Nair"}, "status": "PENDING"}]}),
+            paged(),
+            &[15],
+        );
+        let Step::Unanswered(said) = step(&f, at(SINCE), at(UNTIL), at(SINCE)) else {
+            panic!("an accept event is no pickup");
+        };
+        assert!(said.contains("no person accepted it"), "{said}");
+        assert!(!said.contains("accepted by \"Priya"), "{said}");
+        let before = facts(
+            json!({"id": 6, "status": "ACCEPTED", "responders": [
+                {"user": {"id": 7, "firstName": "Ana", "lastName": "Lima"},
+                 "status": "ACCEPTED", "acceptedAt": "2026-12-07T01:00:00Z"}]}),
+            paged(),
+            &[15],
+        );
+        let Step::Done(said) = step(&before, at(SINCE), at(UNTIL), at(SINCE)) else {
+            panic!("accepted is done");
+        };
+        assert!(
+            said.ends_with("at 2026-12-07T01:00:00Z (before the watch began)."),
+            "{said}"
+        );
+    }
+
+    #[test]
     fn a_resolve_says_whether_anyone_accepted_first() {
         let resolved = |responders: serde_json::Value| {
             facts(
@@ -497,7 +535,9 @@ mod tests {
             panic!("resolved is done");
         };
         assert!(
-            said.starts_with("Alert #3 was resolved at 2026-12-07T02:50:00Z, with no acceptance"),
+            said.starts_with(
+                "Alert #3 was resolved at 2026-12-07T02:50:00Z, with no person's acceptance"
+            ),
             "{said}"
         );
         let accepted = json!([{"user": {"id": 7, "firstName": "Ana", "lastName": "Lima"},

@@ -186,9 +186,10 @@ impl Toolbox {
                 ),
                 format!("alert:{}", a.id),
                 format!(
-                    "Alert #{} ({status}, {}): {summary}",
+                    "Alert #{} ({status}, {}): {}",
                     a.id,
-                    day(a.report_time.as_deref())
+                    day(a.report_time.as_deref()),
+                    untrusted::quoted(&summary)
                 ),
                 crate::rules::render::alert_url(app, a.id),
             );
@@ -208,9 +209,10 @@ impl Toolbox {
                 ),
                 format!("incident:{}", i.id),
                 format!(
-                    "Incident #{} ({status}, {}): {summary}",
+                    "Incident #{} ({status}, {}): {}",
                     i.id,
-                    day(i.created_at.as_deref())
+                    day(i.created_at.as_deref()),
+                    untrusted::quoted(&summary)
                 ),
                 details::incident_url(app, i.id),
             );
@@ -226,7 +228,7 @@ impl Toolbox {
                 add(
                     &format!("{} {} {kind}", n.name, n.detail.as_deref().unwrap_or("")),
                     format!("{kind}:{}", n.id),
-                    format!("{label}: {}", n.name),
+                    format!("{label}: {}", untrusted::quoted(&n.name)),
                     object_url(app, kind, n.id),
                 );
             }
@@ -323,7 +325,7 @@ impl Toolbox {
                     text.push_str(&format!("\n{note}"));
                 }
                 (
-                    format!("Alert #{id}: {}", detail.item.summary),
+                    format!("Alert #{id}: {}", untrusted::quoted(&detail.item.summary)),
                     text,
                     detail.item.url.clone().unwrap_or_default(),
                 )
@@ -340,7 +342,7 @@ impl Toolbox {
                     out.created_at.clone().unwrap_or_default().into(),
                 );
                 (
-                    format!("Incident #{id}: {}", out.summary),
+                    format!("Incident #{id}: {}", untrusted::quoted(&out.summary)),
                     details::incident_text(&out),
                     out.url.clone(),
                 )
@@ -390,7 +392,7 @@ impl Toolbox {
                     ));
                 }
                 (
-                    format!("Service: {name}"),
+                    format!("Service: {}", untrusted::quoted(&name)),
                     text,
                     object_url(app, "service", id),
                 )
@@ -410,7 +412,7 @@ impl Toolbox {
                     .map_err(|e| explain(&e, &subject))?;
                 let out = crate::tools::people::policy_out(&policy);
                 (
-                    format!("Escalation policy: {}", out.name),
+                    format!("Escalation policy: {}", untrusted::quoted(&out.name)),
                     crate::tools::people::policy_text(&out),
                     object_url(app, "policy", id),
                 )
@@ -423,7 +425,7 @@ impl Toolbox {
                     person.role.clone().unwrap_or_default().into(),
                 );
                 (
-                    format!("User: {}", person.name),
+                    format!("User: {}", untrusted::quoted(&person.name)),
                     crate::tools::people::person_line(&person),
                     object_url(app, "user", id),
                 )

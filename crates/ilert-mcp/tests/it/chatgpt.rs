@@ -39,6 +39,22 @@ async fn search_and_fetch_have_the_exact_shapes() {
                 .starts_with("https://app.ilert.com/")
         );
     }
+    // Third-party text in a title stands in quotes after the server's words (issue 23 §1): an
+    // alert's title ends with its summary, as the sandbox's REST API has it, quoted.
+    for r in results
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().starts_with("alert:"))
+    {
+        let id = r["id"].as_str().unwrap().trim_start_matches("alert:");
+        let alert = sandbox_get(&h.sandbox_url, USER_KEY, &format!("alerts/{id}")).await;
+        let title = r["title"].as_str().unwrap();
+        let summary = alert["summary"].as_str().unwrap();
+        assert!(
+            title.starts_with(&format!("Alert #{id} ("))
+                && title.ends_with(&format!(": \"{summary}\"")),
+            "{title}"
+        );
+    }
     // Matches in titles rank first; others matched in details or their source.
     assert!(
         results[0]["title"]

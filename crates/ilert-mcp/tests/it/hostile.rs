@@ -83,7 +83,14 @@ fn forbidden(c: char) -> bool {
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206F}'
             | '\u{FEFF}'
-            | '\u{E0000}'..='\u{E007F}')
+            | '\u{E0000}'..='\u{E007F}'
+            // Characters that show nothing: variation selectors (a hidden sentence, one byte
+            // each), the grapheme joiner, Hangul fillers, the blank Braille pattern, Khmer and
+            // Mongolian invisible signs, the object replacement character.
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+            | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}'
+            | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{FFFC}')
 }
 
 /// How each payload's lines may start once cleaned: no line of the server's text may begin with
@@ -508,6 +515,7 @@ fn the_corpus_covers_every_class() {
         "bidi",
         "tag chars",
         "zero-width",
+        "invisible",
         "controls",
         "size",
         "names",

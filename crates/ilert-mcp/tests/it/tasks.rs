@@ -361,6 +361,44 @@ async fn a_declined_page_ends_the_task_with_nothing_sent() {
 }
 
 #[tokio::test]
+async fn cancelling_while_it_asks_sends_nothing_even_if_a_yes_follows() {
+    let s = setup().await;
+    let before = count_alerts(&s.sandbox_url).await;
+    let created = call(
+        &s.mcp_url,
+        USER_KEY,
+        "create_alert",
+        json!({"summary": "Cache hit rate low", "source": "Grafana"}),
+        true,
+    )
+    .await;
+    let id = created["taskId"].as_str().unwrap().to_owned();
+    let body = rpc(
+        &s.mcp_url,
+        USER_KEY,
+        "tasks/cancel",
+        json!({"taskId": id}),
+        true,
+    )
+    .await;
+    assert_eq!(body["result"]["resultType"], "complete", "{body}");
+    let cancelled = get(&s.mcp_url, USER_KEY, &id).await["result"].clone();
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert!(
+        cancelled["statusMessage"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was sent"),
+        "{cancelled}"
+    );
+    let yes =
+        json!({"taskId": id, "inputResponses": {"confirm": {"action": "accept", "content": {}}}});
+    let late = rpc(&s.mcp_url, USER_KEY, "tasks/update", yes, true).await;
+    assert!(error_message(&late).contains("cancelled"), "{late}");
+    assert_eq!(count_alerts(&s.sandbox_url).await, before, "nobody paged");
+}
+
+#[tokio::test]
 async fn a_watch_ends_when_the_last_level_passes_with_nobody_accepting() {
     let s = setup().await;
     let alert = raise(&s.sandbox_url, "watch-runs-out", "HIGH").await;
@@ -432,6 +470,47 @@ async fn a_watch_ends_when_the_last_level_passes_with_nobody_accepting() {
         "nobody picked it up: not a success"
     );
     assert!(text.contains("Next:"), "{text}");
+}
+
+/// Anyone with the source's integration key can accept an alert by event: that stops escalation
+/// but is nobody picking it up (found by a helper playing the attacker).
+#[tokio::test]
+async fn an_accept_event_from_the_source_is_not_reported_as_a_person() {
+    let s = setup().await;
+    let alert = raise(&s.sandbox_url, "accepted-by-event", "HIGH").await;
+    let created = call(
+        &s.mcp_url,
+        USER_KEY,
+        "get_alert",
+        json!({"id": alert, "watch_minutes": 30}),
+        true,
+    )
+    .await;
+    let id = created["taskId"].as_str().unwrap().to_owned();
+    send_event(
+        &s.sandbox_url,
+        json!({"integrationKey": INTEGRATION_KEY, "eventType": "ACCEPT", "alertKey": "accepted-by-event"}),
+    )
+    .await;
+    let now = sandbox_get(&s.sandbox_url, ADMIN_KEY, &format!("alerts/{alert}")).await;
+    assert_eq!(now["status"], "ACCEPTED");
+    assert!(
+        now["responders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] != "ACCEPTED"),
+        "the sandbox names no person who accepted: {now}"
+    );
+    let done = poll(&s.mcp_url, USER_KEY, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let text = result_text(&done);
+    assert!(text.contains("no person accepted it"), "{text}");
+    assert!(
+        !text.contains("was accepted by \""),
+        "no person is named: {text}"
+    );
+    assert_eq!(done["result"]["isError"], true, "{done}");
 }
 
 #[tokio::test]
