@@ -145,7 +145,7 @@ async fn state(
             if unanswered {
                 result.is_error = Some(true);
             }
-            completed(object(&result), &outcome)
+            completed(object(&result), outcome)
         }
     })
 }
