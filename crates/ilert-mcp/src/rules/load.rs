@@ -358,6 +358,32 @@ pub fn gaps(
     out
 }
 
+/// Why there is no suggestion, in words: the load is even (the heaviest and the lightest person
+/// with shifts differ by under [`EVEN_HOURS`] of night and weekend hours), or it is not and no
+/// coming shift could be moved, which says who carries it.
+pub fn no_suggestion(load: &[PersonLoad]) -> String {
+    let with_shifts: Vec<&PersonLoad> = load.iter().filter(|p| p.hours > 0.0).collect();
+    let weight = |p: &PersonLoad| p.night_hours + p.weekend_hours;
+    match (with_shifts.first(), with_shifts.last()) {
+        (Some(heavy), Some(light)) if weight(heavy) - weight(light) >= EVEN_HOURS => format!(
+            "none found, though the load is uneven: {} had {} night and {} weekend hours, {} had \
+             {} and {}; no coming shift of {} could move to someone lighter who shares the \
+             schedule and is free then",
+            untrusted::quoted(&heavy.name),
+            heavy.night_hours,
+            heavy.weekend_hours,
+            untrusted::quoted(&light.name),
+            light.night_hours,
+            light.weekend_hours,
+            untrusted::quoted(&heavy.name)
+        ),
+        _ => format!(
+            "none; night and weekend hours differ by under {EVEN_HOURS} between the people with \
+             shifts"
+        ),
+    }
+}
+
 /// One override that moves night-and-weekend load from the heaviest to the lightest person: the
 /// heaviest person's next coming shift with night or weekend hours, on a schedule the lightest
 /// also takes shifts on, at a time the lightest is not already on call and with fewer night and
@@ -455,6 +481,34 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn no_suggestion_says_whether_the_load_is_even() {
+        let person = |user, name: &str, hours, night| PersonLoad {
+            hours,
+            night_hours: night,
+            ..empty(user, name, None)
+        };
+        // Sorted as `per_person` sorts: most night and weekend hours first.
+        let uneven = [
+            person(1, "Arjun", 112.0, 45.0),
+            person(2, "Yuki", 240.0, 0.0),
+        ];
+        let said = no_suggestion(&uneven);
+        assert!(
+            said.starts_with("none found, though the load is uneven: \"Arjun\" had 45 night"),
+            "{said}"
+        );
+        let even = [
+            person(1, "Arjun", 112.0, 5.0),
+            person(2, "Yuki", 240.0, 0.0),
+        ];
+        assert!(
+            no_suggestion(&even).contains("differ by under 8"),
+            "{}",
+            no_suggestion(&even)
+        );
     }
 
     #[test]

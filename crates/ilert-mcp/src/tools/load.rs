@@ -409,7 +409,10 @@ fn text(out: &LoadOutput, ahead: i64) -> String {
             s.start,
             s.end
         )),
-        None => t.push_str("\nSuggestion: none; the night and weekend load is even enough, or no coming shift could be moved."),
+        None => t.push_str(&format!(
+            "\nSuggestion: {}.",
+            crate::rules::load::no_suggestion(&out.people)
+        )),
     }
     t.push_str("\nSources:");
     for s in &out.sources {
