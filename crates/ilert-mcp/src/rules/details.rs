@@ -101,6 +101,24 @@ pub fn notified(list: &[ilert_client::Notification]) -> Vec<Notified> {
         .collect()
 }
 
+/// A flag for an open alert's line when its notifications reached nobody: none sent yet, or every
+/// one failed. `None` when one arrived or some are still to be sent.
+pub fn unreached(list: &[ilert_client::Notification]) -> Option<String> {
+    if list.is_empty() {
+        return Some("nobody notified yet: ilert lists no notification".to_owned());
+    }
+    let failed = list
+        .iter()
+        .filter(|n| n.status.as_deref() == Some("ERROR"))
+        .count();
+    (failed == list.len()).then(|| {
+        format!(
+            "nobody reached: all {failed} notification{} failed",
+            if failed == 1 { "" } else { "s" }
+        )
+    })
+}
+
 /// "Reached: ...", or "Nobody was reached: ..." when no notification arrived.
 pub fn reach_sentence(all: &[Notified], open: bool) -> String {
     if all.is_empty() {

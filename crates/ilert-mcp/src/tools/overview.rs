@@ -8,7 +8,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::rules::details::{IncidentOut, incident_out};
+use crate::rules::details::{self, IncidentOut, incident_out};
 use crate::rules::render::{self, AlertItem, Ref};
 use crate::rules::times::{self, show_raw, zone};
 use crate::rules::toolbox::Toolbox;
@@ -41,6 +41,11 @@ pub struct OverviewOutput {
     pub ongoing_incidents: Vec<IncidentOut>,
     /// Level-1 on-call per escalation policy, now.
     pub on_call_now: Vec<OnCallNow>,
+    /// Top PENDING alerts whose notifications reached nobody, and how: in the text only, to keep
+    /// the schema in the tools/list budget.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unreached: std::collections::BTreeMap<i64, String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -195,6 +200,19 @@ impl Toolbox {
                 .then_with(|| a.reported_at.cmp(&b.reported_at))
         });
         top.truncate(TOP);
+        // Whether anyone was reached, for the top alerts nobody accepted: one request each.
+        let pending: Vec<i64> = top
+            .iter()
+            .filter(|(i, _, _)| i.status == "PENDING")
+            .map(|(i, _, _)| i.id)
+            .collect();
+        let lists =
+            futures::future::join_all(pending.iter().map(|id| api.alert_notifications(*id))).await;
+        let unreached = pending
+            .iter()
+            .zip(lists)
+            .filter_map(|(id, list)| Some((*id, details::unreached(&list.ok()?)?)))
+            .collect();
         let yours = top.iter().filter(|t| t.1).map(|t| t.0.id).collect();
         let incident_linked = top.iter().filter(|t| t.2).map(|t| t.0.id).collect();
         let top: Vec<AlertItem> = top
@@ -251,6 +269,7 @@ impl Toolbox {
                 })
                 .collect(),
             on_call_now,
+            unreached,
         };
         let mut text = overview_text(&out);
         for note in notes {
@@ -273,6 +292,9 @@ fn overview_text(o: &OverviewOutput) -> String {
             text.push_str(&format!("\n  {}", render::alert_line(a)));
             if o.yours.contains(&a.id) {
                 text.push_str(" [yours]");
+            }
+            if let Some(how) = o.unreached.get(&a.id) {
+                text.push_str(&format!(" [{how}]"));
             }
             if o.incident_linked.contains(&a.id) {
                 // A guess from configuration (ilert links no alert to the incident): said so.
