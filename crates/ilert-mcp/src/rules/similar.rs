@@ -9,7 +9,7 @@
 //! resolved alerts and the source's list are kept per caller for a while ([`Memory`]), so asking
 //! again reads less.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,8 @@ pub enum Why {
     SameKey,
     SimilarSummary,
     SharedLabel(String, String),
+    /// The weakest: most words of the masked summaries alike ([`close_summaries`]).
+    CloseSummary,
 }
 
 impl Why {
@@ -101,6 +103,11 @@ impl Why {
             Self::SameKey => "same alert key".to_owned(),
             Self::SimilarSummary => {
                 "same source, same summary once numbers and ids are masked".to_owned()
+            }
+            Self::CloseSummary => {
+                "same source, most words of the summary alike once numbers are masked (a weaker \
+                 match)"
+                    .to_owned()
             }
             Self::SharedLabel(k, v) => format!(
                 "same source, shares the label {}={}",
@@ -179,11 +186,29 @@ pub fn why_similar(target: &Alert, other: &Alert) -> Option<Why> {
         return Some(Why::SimilarSummary);
     }
     let theirs = distinguishing_labels(other);
-    distinguishing_labels(target)
+    if let Some((k, v)) = distinguishing_labels(target)
         .into_iter()
         .find(|l| theirs.contains(l))
-        .map(|(k, v)| Why::SharedLabel(k, v))
+    {
+        return Some(Why::SharedLabel(k, v));
+    }
+    close_summaries(&masked(target), &masked(other)).then_some(Why::CloseSummary)
 }
+
+/// Whether two masked summaries share most of their words: at least three, and at least
+/// [`CLOSE_SHARE`] of the words either has ("checkout api p# latency above #ms" and "checkout api
+/// p# latency above #s" share 5 of 7). Catches the same problem told with another unit or
+/// percentile, which exact masking misses.
+pub fn close_summaries(a: &str, b: &str) -> bool {
+    let words = |s: &str| -> BTreeSet<String> { s.split_whitespace().map(str::to_owned).collect() };
+    let (a, b) = (words(a), words(b));
+    let shared = a.intersection(&b).count();
+    let all = a.union(&b).count();
+    shared >= 3 && all > 0 && (shared as f64) >= CLOSE_SHARE * (all as f64)
+}
+
+/// The share of words two summaries must have in common for [`close_summaries`].
+const CLOSE_SHARE: f64 = 0.6;
 
 /// The candidates grouped by why they are similar, strongest reason first, each newest first.
 pub fn group<'a>(target: &Alert, candidates: &'a [Alert]) -> Vec<(Why, Vec<&'a Alert>)> {
@@ -700,6 +725,21 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn close_summaries_share_most_words() {
+        let m = |s: &str| mask(s);
+        assert!(close_summaries(
+            &m("Checkout API p99 latency above 2s"),
+            &m("Checkout API p95 latency above 800ms")
+        ));
+        assert!(!close_summaries(
+            &m("Checkout API p99 latency above 2s"),
+            &m("Payment provider returns 5xx for 4% of requests")
+        ));
+        // Three words in common is the least, however short the summaries.
+        assert!(!close_summaries(&m("disk full"), &m("disk full again")));
     }
 
     #[test]
