@@ -196,6 +196,9 @@ pub struct Handover<'a> {
     pub next: Vec<String>,
     pub notes: Vec<String>,
     pub tz: Tz,
+    /// Open alerts nobody accepted whose notifications reached nobody
+    /// ([`crate::rules::details::unreached`]); the first 20 such alerts are looked at.
+    pub unreached: HashMap<i64, String>,
 }
 
 fn state(a: &Alert) -> &str {
@@ -277,7 +280,10 @@ pub fn handover_text(h: &Handover<'_>) -> String {
             state(a),
             summary(a),
             times::show_raw(a.report_time.as_deref(), tz).unwrap_or_else(|| "?".into()),
-            holder(a)
+            match h.unreached.get(&a.id) {
+                Some(how) => format!("{}; {how}", holder(a)),
+                None => holder(a),
+            }
         ));
     }
     // Changed state in the window.

@@ -47,6 +47,10 @@ pub struct PostmortemParams {
     pub timezone: Option<String>,
 }
 
+/// At most this many open, unaccepted alerts of a handover are checked for whether anyone was
+/// reached (one request each).
+const MAX_REACH_CHECKS: usize = 20;
+
 /// Every page (up to [`paperwork::MAX_PAGES`]) of alerts matching `query`; whether all were read.
 async fn all_alerts(api: &Session, mut query: AlertQuery) -> Result<(Vec<Alert>, bool), ApiError> {
     let mut out = Vec::new();
@@ -291,6 +295,20 @@ impl Toolbox {
                 Err(e) => notes.push(format!("Not read: {}", explain(&e, "who is on call next"))),
             }
         }
+        // Whether anyone was reached, for the open alerts nobody accepted: one request each.
+        let pending: Vec<i64> = open
+            .iter()
+            .filter(|a| a.status == Some(ilert_client::AlertStatus::Pending))
+            .map(|a| a.id)
+            .take(MAX_REACH_CHECKS)
+            .collect();
+        let lists =
+            futures::future::join_all(pending.iter().map(|id| api.alert_notifications(*id))).await;
+        let unreached = pending
+            .iter()
+            .zip(lists)
+            .filter_map(|(id, list)| Some((*id, crate::rules::details::unreached(&list.ok()?)?)))
+            .collect();
         let handover = Handover {
             me: quoted(&me.display_name()),
             window,
@@ -304,6 +322,7 @@ impl Toolbox {
             next,
             notes,
             tz,
+            unreached,
         };
         structured_value(
             paperwork::handover_facts(&handover),

@@ -618,3 +618,35 @@ async fn postmortem_draft_of_an_alert_and_its_errors() {
         &["`hours` must be 1 to 72"],
     );
 }
+
+/// A still-open alert nobody accepted says when its notifications reached nobody, as the
+/// sandbox's notification list has it (a helper playing the model read 4722's handover line as
+/// "assigned to Jonas Weber" although every notification had failed).
+#[tokio::test]
+async fn handover_says_which_open_alerts_reached_nobody() {
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    let result = call(&client, "get_handover", json!({"hours": 72})).await;
+    let answer = text(&result);
+    let mut flagged = 0;
+    for line in answer
+        .lines()
+        .filter(|l| l.starts_with("- ") && l.contains(" PENDING \""))
+    {
+        let id: i64 = line[2..].split(' ').next().unwrap().parse().unwrap();
+        let list = sandbox_get(
+            &h.sandbox_url,
+            ADMIN_KEY,
+            &format!("alerts/{id}/notifications"),
+        )
+        .await;
+        let list = list.as_array().unwrap();
+        let all_failed = !list.is_empty() && list.iter().all(|n| n["status"] == "ERROR");
+        assert_eq!(line.contains("nobody reached"), all_failed, "{line}");
+        flagged += usize::from(all_failed);
+    }
+    assert!(
+        flagged >= 1,
+        "the seed holds an open alert nobody was reached for: {answer}"
+    );
+}
