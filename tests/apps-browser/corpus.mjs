@@ -22,7 +22,7 @@ export function loadCorpus() {
 /** Characters that must never reach the DOM from third-party text: C0/C1 controls (but line
  * feed), bidirectional controls, zero-width and invisible characters, tag characters. The same
  * set tests/it/hostile.rs checks the tools' answers for. */
-export const FORBIDDEN_SOURCE = String.raw`[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]|\uDB40[\uDC00-\uDC7F]`;
+export const FORBIDDEN_SOURCE = String.raw`[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u206F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFFC]|\uDB40[\uDC00-\uDC7F\uDD00-\uDDEF]`;
 const FORBIDDEN = new RegExp(FORBIDDEN_SOURCE, "g");
 
 /** Text reduced to what survives any cleaning: no forbidden character, no white space. Both the

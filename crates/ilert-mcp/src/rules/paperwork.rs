@@ -666,11 +666,27 @@ pub fn postmortem_markdown(p: &Postmortem<'_>) -> String {
             let text = e.text.as_deref().unwrap_or("");
             match e.log_entry_type.as_deref() {
                 Some("AlertEscalatedToLevelLogEntry") if level_of(text).is_some_and(|l| l >= 2) => {
+                    // ilert logs the escalation even when the level's people were paged already
+                    // and nothing new is sent: only a notification at or after it is a page.
+                    let at = read(e.timestamp.as_deref());
+                    let sent = match (r.notifications, at) {
+                        (Some(ns), Some(at)) => ns
+                            .iter()
+                            .any(|n| read(n.notification_time.as_deref()).is_some_and(|t| t >= at)),
+                        _ => true,
+                    };
                     gaps.push(format!(
-                        "- Alert {}: level {} paged at {}.",
+                        "- Alert {}: level {} {} at {}{}.",
                         a.id,
                         level_of(text).unwrap_or(0),
-                        t(e.timestamp.as_deref())
+                        if sent { "paged" } else { "escalated to" },
+                        t(e.timestamp.as_deref()),
+                        if sent {
+                            ""
+                        } else {
+                            ", but ilert lists no notification sent at or after it (its people had \
+                             been paged already)"
+                        }
                     ))
                 }
                 Some("NobodyOnCallLogEntry") => gaps.push(format!(
