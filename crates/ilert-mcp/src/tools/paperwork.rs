@@ -47,6 +47,9 @@ pub struct PostmortemParams {
     pub timezone: Option<String>,
 }
 
+/// Timeline entries read per alert for a postmortem: one page, ilert's cap.
+const LOG_PAGE: usize = 100;
+
 /// At most this many open, unaccepted alerts of a handover are checked for whether anyone was
 /// reached (one request each).
 const MAX_REACH_CHECKS: usize = 20;
@@ -451,11 +454,20 @@ impl Toolbox {
         let mut sent = HashMap::new();
         for a in &alerts {
             let (log, notified) = tokio::join!(
-                api.alert_log_entries(a.id, 100),
+                api.alert_log_entries(a.id, LOG_PAGE as u32),
                 api.alert_notifications(a.id)
             );
             match log {
                 Ok(l) => {
+                    // A full page may be only part of the timeline (a comment flood fills it).
+                    if l.len() >= LOG_PAGE {
+                        notes.push(format!(
+                            "Only {LOG_PAGE} timeline entries of alert {} were read (ilert's page): \
+                             earlier steps, such as its creation, escalations or acceptance, may be \
+                             missing from the timeline and the gaps.",
+                            a.id
+                        ));
+                    }
                     logs.insert(a.id, l);
                 }
                 Err(e) => notes.push(format!(

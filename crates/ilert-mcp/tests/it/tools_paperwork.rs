@@ -657,3 +657,64 @@ async fn handover_says_which_open_alerts_reached_nobody() {
         "the seed holds an open alert nobody was reached for: {answer}"
     );
 }
+
+/// A timeline longer than one page (a comment flood from an integration key) is said to be read
+/// only in part, so a draft without the alert's creation or acceptance does not pass for whole
+/// (found by a helper playing the attacker). The entry count comes from the sandbox's REST API.
+#[tokio::test]
+async fn a_postmortem_says_when_a_timeline_was_read_in_part() {
+    use crate::hostile::{INTEGRATION_KEY, send_event};
+    let h = start().await;
+    let client = connect(&h.mcp_url, USER_KEY, Era::Legacy).await;
+    send_event(
+        &h.sandbox_url,
+        json!({"integrationKey": INTEGRATION_KEY, "eventType": "ALERT", "alertKey": "flooded",
+               "summary": "queue depth high"}),
+    )
+    .await;
+    let comments: Vec<Value> = (0..120)
+        .map(|i| json!({"creator": "Priya Nair", "content": format!("update {i}: still on it")}))
+        .collect();
+    send_event(
+        &h.sandbox_url,
+        json!({"integrationKey": INTEGRATION_KEY, "eventType": "COMMENT", "alertKey": "flooded",
+               "comments": comments}),
+    )
+    .await;
+    let alerts = sandbox_get(&h.sandbox_url, ADMIN_KEY, "alerts?max-results=100").await;
+    let id = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["alertKey"] == "flooded")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let log = sandbox_get(
+        &h.sandbox_url,
+        ADMIN_KEY,
+        &format!("alerts/{id}/log-entries?max-results=100"),
+    )
+    .await;
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        100,
+        "a full page: more entries than one page holds"
+    );
+    let md = text(&call(&client, "get_postmortem_draft", json!({"alert": id})).await);
+    assert!(
+        md.contains(&format!(
+            "Only 100 timeline entries of alert {id} were read"
+        )),
+        "{md}"
+    );
+    // An alert with a short timeline carries no such note.
+    let other = open_alerts(&h.sandbox_url)
+        .await
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .find(|a| *a != id)
+        .unwrap();
+    let md = text(&call(&client, "get_postmortem_draft", json!({"alert": other})).await);
+    assert!(!md.contains("timeline entries of alert"), "{md}");
+}
