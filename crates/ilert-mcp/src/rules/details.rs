@@ -200,8 +200,18 @@ pub struct ActionRef {
 /// Timeline entries kept in get_alert's answer; the rest are counted, not dropped silently.
 pub const TIMELINE_ENTRIES: usize = 15;
 
+/// The most state entries (escalations, acceptance, resolve...) that may take the place of newer
+/// comments in [`set_timeline`].
+const STATE_KEPT: usize = 5;
+
+/// The page of log entries the tools read (ilert's cap): a full one may be part of the timeline.
+pub const LOG_PAGE: usize = 100;
+
 /// Puts the latest [`TIMELINE_ENTRIES`] of an alert's log entries (comments, who accepted, who
-/// resolved...) in `detail`, oldest first; the note says how many earlier ones were left out.
+/// resolved...) in `detail`, oldest first, and says how many earlier ones were left out. Comments
+/// give way first: up to [`STATE_KEPT`] older state entries are kept in place of the oldest
+/// comments, so a flood of comments (an alert source's events can add any number) cannot push
+/// who accepted it out of sight. A full page of entries is said to be read in part.
 pub fn set_timeline(
     detail: &mut AlertDetail,
     mut entries: Vec<ilert_client::LogEntry>,
@@ -209,11 +219,44 @@ pub fn set_timeline(
     // ilert's order is not documented: sort oldest first (ISO-8601 UTC sorts as text, and the id
     // breaks ties), then keep the latest.
     entries.sort_by(|a, b| (a.timestamp.as_deref(), a.id).cmp(&(b.timestamp.as_deref(), b.id)));
+    let is_comment = |e: &ilert_client::LogEntry| {
+        e.log_entry_type.as_deref() == Some("AlertCommentAddedLogEntry")
+    };
     let skipped = entries.len().saturating_sub(TIMELINE_ENTRIES);
+    let comments: Vec<bool> = entries.iter().map(is_comment).collect();
+    let mut keep: Vec<bool> = (0..entries.len()).map(|i| i >= skipped).collect();
+    let older_state: Vec<usize> = comments
+        .iter()
+        .enumerate()
+        .take(skipped)
+        .rev()
+        .filter(|(_, c)| !**c)
+        .map(|(i, _)| i)
+        .take(STATE_KEPT)
+        .collect();
+    for i in older_state {
+        // The oldest comment still kept gives way.
+        let Some(c) = keep
+            .iter()
+            .zip(&comments)
+            .enumerate()
+            .skip(skipped)
+            .find(|(_, (k, c))| **k && **c)
+            .map(|(c, _)| c)
+        else {
+            break;
+        };
+        for (at, to) in [(c, false), (i, true)] {
+            if let Some(k) = keep.get_mut(at) {
+                *k = to;
+            }
+        }
+    }
     detail.timeline = entries
         .iter()
-        .skip(skipped)
-        .map(|e| TimelineEntry {
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(e, _)| TimelineEntry {
             at: render::time(e.timestamp.as_deref()),
             // Log entries quote comments and event text: third-party text.
             text: untrusted::inline_owned(
@@ -224,7 +267,18 @@ pub fn set_timeline(
             ),
         })
         .collect();
-    (skipped > 0).then(|| format!("{skipped} earlier timeline entries not shown."))
+    let left_out = keep.iter().filter(|k| !**k).count();
+    let mut note = (left_out > 0).then(|| {
+        format!("{left_out} timeline entries not shown (comments left out before other entries).")
+    });
+    if entries.len() >= LOG_PAGE {
+        note = Some(format!(
+            "{} Only {LOG_PAGE} timeline entries were read (ilert's page); older ones, such as \
+             the alert's creation or acceptance, may be missing.",
+            note.unwrap_or_default()
+        ));
+    }
+    note
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -543,5 +597,47 @@ pub fn unreadable(error: ApiError, uri: &str) -> String {
     match error {
         ApiError::NotFound { .. } => format!("{uri} does not exist or is not visible to you"),
         other => crate::rules::explain(&other, uri),
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+
+    fn entry(id: i64, minute: u32, kind: &str, text: &str) -> ilert_client::LogEntry {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "timestamp": format!("2026-12-07T02:{minute:02}:00Z"),
+            "logEntryType": kind, "text": text
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_comment_flood_does_not_hide_who_accepted() {
+        let mut entries = vec![
+            entry(1, 0, "AlertCreatedLogEntry", "New alert received"),
+            entry(2, 1, "AlertAcceptedLogEntry", "Alert accepted by Ana Lima."),
+        ];
+        for i in 0..30 {
+            entries.push(entry(
+                10 + i,
+                2 + i as u32,
+                "AlertCommentAddedLogEntry",
+                "still on it",
+            ));
+        }
+        let alert: ilert_client::Alert =
+            serde_json::from_value(serde_json::json!({"id": 1})).unwrap();
+        let mut d = alert_detail(&alert, "https://app.ilert.com");
+        let note = set_timeline(&mut d, entries).unwrap();
+        assert_eq!(d.timeline.len(), TIMELINE_ENTRIES);
+        assert!(
+            d.timeline[1].text.contains("accepted by Ana Lima"),
+            "{:?}",
+            d.timeline
+        );
+        assert!(d.timeline[0].text.contains("New alert"), "oldest first");
+        assert!(note.starts_with("17 timeline entries not shown"), "{note}");
+        assert!(!note.contains("Only 100"), "{note}");
     }
 }

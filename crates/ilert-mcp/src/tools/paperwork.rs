@@ -14,6 +14,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::rules::details::LOG_PAGE;
 use crate::rules::paperwork::{self, AlertRecord, Handover, Postmortem, Window};
 use crate::rules::toolbox::Toolbox;
 use crate::rules::untrusted::quoted;
@@ -46,9 +47,6 @@ pub struct PostmortemParams {
     #[serde(default)]
     pub timezone: Option<String>,
 }
-
-/// Timeline entries read per alert for a postmortem: one page, ilert's cap.
-const LOG_PAGE: usize = 100;
 
 /// At most this many open, unaccepted alerts of a handover are checked for whether anyone was
 /// reached (one request each).
