@@ -280,11 +280,21 @@ pub fn link(url: &str) -> Option<Cow<'_, str>> {
     let authority = lower.split_once("://").map_or("", |(_, rest)| {
         rest.split(['/', '?', '#']).next().unwrap_or("")
     });
-    (scheme_ok
+    let ok = scheme_ok
         && !cleaned.contains(' ')
         && !authority.contains('@')
-        && cleaned.len() > "https://".len())
-    .then_some(cleaned)
+        && cleaned.len() > "https://".len();
+    if !ok {
+        return None;
+    }
+    // A host in other scripts (a Cyrillic "а" in "аpp.ilert.com") is shown as its ASCII
+    // (punycode) form, so it does not read as the address it imitates.
+    if authority.is_ascii() {
+        return Some(cleaned);
+    }
+    url::Url::parse(&cleaned)
+        .ok()
+        .map(|u| Cow::Owned(u.as_str().to_owned()))
 }
 
 #[cfg(test)]
@@ -343,6 +353,15 @@ mod tests {
         assert_eq!(inline(&format!("spike \u{26A0}{hidden}")), "spike \u{26A0}");
         let blanks = "a\u{3164}b\u{FFA0}c\u{115F}d\u{2800}e\u{034F}f\u{180B}g\u{17B4}h\u{FFFC}i";
         assert_eq!(inline(blanks), "abcdefghi");
+    }
+
+    #[test]
+    fn a_host_in_another_script_is_shown_as_ascii() {
+        let lookalike = link("https://\u{0430}pp.ilert.com/alert/view?id=4722").unwrap();
+        assert!(lookalike.starts_with("https://xn--"), "{lookalike}");
+        assert!(!lookalike.contains('\u{0430}'), "{lookalike}");
+        let real = "https://app.ilert.com/alert/view?id=4722";
+        assert!(matches!(link(real), Some(Cow::Borrowed(l)) if l == real));
     }
 
     #[test]
