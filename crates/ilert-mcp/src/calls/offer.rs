@@ -69,7 +69,7 @@ pub fn not_available(name: &str, why: &str) -> CallToolResult {
 
 impl Offer {
     /// The request's `X-MCP-*` headers, OAuth grant and role, when it came over HTTP; over stdio,
-    /// the role the key's owner had when the server started (`stdio_role`).
+    /// the role of the key's owner, learnt once (`Toolbox::stdio_role`).
     pub fn of(context: &RequestContext<RoleServer>, stdio_role: Option<Role>) -> Self {
         let Some(parts) = context.extensions.get::<http::request::Parts>() else {
             return Self {

@@ -76,8 +76,8 @@ impl ServerHandler for IlertMcp {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools =
-            Offer::of(&context, self.tools.stdio_role.get().copied()).tools(&self.catalogue);
+        let tools = Offer::of(&context, self.tools.stdio_role(&context.extensions).await)
+            .tools(&self.catalogue);
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -213,7 +213,7 @@ impl ServerHandler for IlertMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let tool = offer::find(&self.catalogue, &request.name)?;
-        let offer = Offer::of(&context, self.tools.stdio_role.get().copied());
+        let offer = Offer::of(&context, self.tools.stdio_role(&context.extensions).await);
         let follow = follow::wanted(&self.tools, &request, &context);
         let trail = Trail::open(tool, &request, &context, &self.tools);
         // 1. Selection and grant: a tool hidden from this request's list is refused when called.

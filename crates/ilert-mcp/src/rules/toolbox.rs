@@ -26,8 +26,9 @@ pub struct Toolbox {
     pub refs: RefCache,
     /// Past alerts and timelines per caller, for `find_similar_alerts`.
     pub memory: Memory,
-    /// The stdio key's ilert role, learnt once at start (HTTP learns each caller's with the key).
-    pub stdio_role: std::sync::OnceLock<crate::auth::Role>,
+    /// The stdio key's ilert role, learnt once, at the first listing or call (HTTP learns each
+    /// caller's with the key); `None` inside when ilert did not say.
+    stdio_role: tokio::sync::OnceCell<Option<crate::auth::Role>>,
     /// Recent looks at watched alerts, shared by polls of follow-through tasks.
     pub polls: crate::rules::follow::Polls,
     /// Where every write's audit event goes.
@@ -61,6 +62,37 @@ impl Toolbox {
     pub fn with_confirmer(mut self, confirm: Confirmer) -> Self {
         self.confirm = confirm;
         self
+    }
+
+    /// The stdio key's ilert role, for offering only the tools it can use: asked of ilert once,
+    /// at the first listing or call (not at start, so the handshake never waits on ilert), for at
+    /// most 5 s. `None` over HTTP, without a key, or when ilert did not say (every tool is
+    /// offered then, and ilert still checks each call).
+    pub(crate) async fn stdio_role(&self, ext: &Extensions) -> Option<crate::auth::Role> {
+        if ext.get::<http::request::Parts>().is_some() {
+            return None;
+        }
+        let key = self.stdio_key.as_ref()?;
+        let learn = self.stdio_role.get_or_init(|| async {
+            let session = self.client.session(key.clone());
+            match session.current_user().await {
+                Ok(user) => user.role.as_deref().and_then(crate::auth::Role::parse),
+                Err(e) => {
+                    tracing::warn!(
+                        error = %crate::observe::logsafe::escaped(&e.to_string()),
+                        "could not learn the key's role; offering every tool (ilert checks each call)"
+                    );
+                    None
+                }
+            }
+        });
+        match tokio::time::timeout(std::time::Duration::from_secs(5), learn).await {
+            Ok(role) => *role,
+            Err(_) => {
+                tracing::warn!("ilert did not say the key's role within 5 s; offering every tool");
+                None
+            }
+        }
     }
 
     /// The ilert session for this call, or a tool error saying why there is none.
