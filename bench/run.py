@@ -384,7 +384,8 @@ def compare(args, nport, upstream_bytes):
         log(f"{label}: answer {len(answer)} bytes; warm-up {w['seconds']:.1f}s")
         running[label] = (p, port)
         out["runs"][label] = {"answer_bytes": len(answer), "binary": binary,
-                              "answer_ratio": len(answer) / upstream_bytes, "rounds": []}
+                              "answer_ratio": len(answer) / upstream_bytes, "rounds": [],
+                              **answer_parts(answer)}
     for rnd in range(args.rounds):
         for label, _, _ in servers:
             p, port = running[label]
@@ -417,6 +418,19 @@ def compare(args, nport, upstream_bytes):
     return out
 
 
+def answer_parts(answer):
+    """Bytes of the tool result's text block and of its structuredContent (compact JSON)."""
+    try:
+        result = json.loads(answer)["result"]
+        text = sum(len(c.get("text", "").encode()) for c in result.get("content", []))
+        sc = result.get("structuredContent")
+        structured = len(json.dumps(sc, separators=(",", ":"), ensure_ascii=False).encode()) \
+            if sc is not None else 0
+        return {"text_bytes": text, "structured_bytes": structured}
+    except (ValueError, KeyError, TypeError):
+        return {"text_bytes": 0, "structured_bytes": 0}
+
+
 def render_compare(c, settings):
     rows = [("server", "requests/s", "ratio to pass-through", "server CPU per call",
              "p99", "errors", "answer bytes / upstream")]
@@ -430,6 +444,8 @@ def render_compare(c, settings):
     loads = [x["load"] for label in c["servers"] for x in c["runs"][label]["rounds"]]
     lo = min(l[0] for l in loads)
     hi = max(l[0] for l in loads)
+    parts = [f"{label}: text {c['runs'][label]['text_bytes']} + structuredContent "
+             f"{c['runs'][label]['structured_bytes']} bytes" for label in c["servers"]]
     return "\n".join([
         f"Side by side: wrk -t{settings['threads']} -c{settings['connections']} "
         f"-d{settings['duration_s']}s per server and round, {c['rounds']} rounds interleaved, "
@@ -438,7 +454,9 @@ def render_compare(c, settings):
         "",
         line(rows[0]),
         "|" + "|".join("-" * (x + 2) for x in w) + "|",
-        *(line(r) for r in rows[1:])])
+        *(line(r) for r in rows[1:]),
+        "",
+        "Answer parts: " + "; ".join(parts)])
 
 
 def machine():

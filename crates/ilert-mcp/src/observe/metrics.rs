@@ -32,6 +32,9 @@ const TOOL_SLOTS: usize = 128;
 /// HTTP status codes counted without a lock: 100 to 599.
 const STATUSES: usize = 600;
 
+/// Calls by tool and outcome.
+type CallCounts = BTreeMap<(String, &'static str), u64>;
+
 /// The counters of one tool, each an atomic: recording a call takes no lock and allocates nothing.
 #[derive(Default)]
 struct ToolSlot {
@@ -76,7 +79,7 @@ impl ByStatus {
 pub struct Metrics {
     tools: Box<[ToolSlot]>,
     /// Tools or outcomes without a slot (never the case for the catalogue's tools).
-    spill_calls: Mutex<BTreeMap<(String, &'static str), u64>>,
+    spill_calls: Mutex<CallCounts>,
     spill_latency: Mutex<BTreeMap<String, Histogram>>,
     upstream_status: ByStatus,
     upstream_transport: AtomicU64,
@@ -244,12 +247,7 @@ impl Metrics {
     }
 
     /// Calls by tool and outcome, and latency by tool, slots and spill together.
-    fn calls_and_latency(
-        &self,
-    ) -> (
-        BTreeMap<(String, &'static str), u64>,
-        BTreeMap<String, Histogram>,
-    ) {
+    fn calls_and_latency(&self) -> (CallCounts, BTreeMap<String, Histogram>) {
         let mut calls = self
             .spill_calls
             .lock()
@@ -481,6 +479,7 @@ mod tests {
     fn counts_without_slots_spill_and_nothing_is_lost() {
         let m = Metrics::default();
         m.tool_call("slow_tool", "ok", Duration::from_secs(20));
+        // Slower than the last bound: counted in +Inf only. The spilled call is in every bucket.
         m.tool_call("slow_tool", "weird_outcome", Duration::from_millis(1));
         // More tools than slots: the rest are counted in the spill maps.
         let names: Vec<String> = (0..TOOL_SLOTS + 10).map(|i| format!("t{i}")).collect();
@@ -494,12 +493,15 @@ mod tests {
         m.http(200);
         let text = m.render();
         assert!(text.contains(
-            "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"10\"} 0"
+            "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"10\"} 1"
         ));
         assert!(text.contains(
             "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"0.005\"} 1"
         ));
         assert!(text.contains("ilert_mcp_tool_call_duration_seconds_count{tool=\"slow_tool\"} 2"));
+        assert!(text.contains(
+            "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"+Inf\"} 2"
+        ));
         assert!(text.contains(
             "ilert_mcp_tool_calls_total{tool=\"slow_tool\",outcome=\"weird_outcome\"} 1"
         ));
