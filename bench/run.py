@@ -620,8 +620,6 @@ def main():
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     table = render(results)
-    if "compare" in results:
-        table += "\n\n" + render_compare(results["compare"], results["settings"])
     print(table)
     if args.write_doc:
         write_doc(results, table)
@@ -713,6 +711,8 @@ def render(r):
     lines.append(f"|{'-' * (w + 2)}|{'-' * 12}|{'-' * 10}|--------|")
     for name, val, want, ok in ts:
         lines.append(f"| {name:<{w}} | {val:<10} | {want:<8} | {'PASS' if ok else 'FAIL'}   |")
+    if "compare" in r:
+        lines += ["", render_compare(r["compare"], r["settings"])]
     return "\n".join(lines)
 
 
@@ -726,8 +726,9 @@ def write_doc(r, table):
 
 Figures from one run of `{r['command']}` on {r['date']}.
 Machine: {mc['nproc']} cores, {mc['cpu']}, Linux {mc['kernel']}. Client (wrk), upstream (nginx) and
-server share those cores, so the absolute numbers say little; the ratio to the floor measured in
-the same run is the figure to compare.
+server share those cores (and other people's builds share the machine), so the absolute numbers
+say little; the ratios to the floor and to the pass-through measured in the same run are the
+figures to compare.
 
 {table}
 
@@ -760,6 +761,12 @@ the same run is the figure to compare.
   one is answered 200 (that answer includes the key's first check against nginx's
   `/users/current`); median of {r['serve_cold_start_ms']['runs']}.
 - **tools/list bytes**: compact JSON of `result.tools`, default selection and `--toolsets all`.
+- **side by side** (issue 27): the same `list_alerts` call through a bare rmcp pass-through
+  (`crates/ilert-mcp/examples/passthrough.rs`, release profile: the caller's key forwarded to
+  `GET /alerts`, the upstream body answered as one text block, nothing else) and each ilert-mcp
+  build, every server warmed up with one call per key, then wrk at each in turn, rounds
+  interleaved, medians. CPU per call is the server process's user+system time over the calls
+  wrk counted. The load average is the machine's 1-minute figure, read after each run.
 
 Raw wrk output and `results.json` land in `bench/out/` (git-ignored).
 
