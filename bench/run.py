@@ -11,6 +11,10 @@ One run, everything on 127.0.0.1:
   6. stdio: cold start (spawn to `initialize` answer) and `tools/list` bytes.
   7. serve: cold start (spawn to the first answered HTTP `initialize`), as installed (OAuth on)
      and with --no-oauth, each against the same nginx.
+  8. side by side (issue 27, with --passthrough and --server): the same `list_alerts` call through
+     a bare rmcp pass-through (crates/ilert-mcp/examples/passthrough.rs) and each named ilert-mcp
+     build, interleaved over --rounds rounds; medians of requests/s, the ratio to the
+     pass-through, server CPU per call, and answer bytes against upstream bytes.
 Prints one table with pass/fail per target; writes only under bench/out/ unless --write-doc.
 """
 import argparse
@@ -342,6 +346,119 @@ def tools_list_bytes(binary, extra):
     die(f"no tools/list answer in {out[:300]!r}")
 
 
+def start_server(label, binary, nport, passthrough=False):
+    """One server in front of nginx on a free port; (Popen, port)."""
+    port = free_port()
+    upstream = f"http://127.0.0.1:{nport}/api"
+    if passthrough:
+        cmd = [binary, "--bind", f"127.0.0.1:{port}", "--upstream", upstream]
+    else:
+        cmd = [binary, "serve", "--bind", f"127.0.0.1:{port}", "--ilert-url", upstream,
+               "--no-oauth", "--key-checks-per-second", "0"]
+    p = spawn(cmd, stdout=subprocess.DEVNULL,
+              stderr=open(os.path.join(RUN, f"server-{label}.log"), "w"))
+    wait_port(port, p, label)
+    return p, port
+
+
+def compare(args, nport, upstream_bytes):
+    """The same `list_alerts` call through the pass-through and each --server build, side by side:
+    every server is started and warmed up (one call per key), then each round runs wrk at each in
+    turn. Medians over the rounds; CPU per call is the server's user+system time over its calls."""
+    servers = [("pass-through", args.passthrough, True)]
+    for spec in args.server:
+        label, _, binary = spec.partition("=")
+        if not binary or not os.access(binary, os.X_OK):
+            die(f"--server {spec}: not LABEL=BINARY with an executable binary")
+        servers.append((label, binary, False))
+    running = {}
+    out = {"servers": [s[0] for s in servers], "rounds": args.rounds, "runs": {}}
+    for label, binary, bare in servers:
+        p, port = start_server(label, binary, nport, bare)
+        status, _, answer = mcp_call(port)
+        if status != 200 or b'"isError":true' in answer or b'"error":{' in answer[:60]:
+            die(f"{label}: tools/call list_alerts failed ({status}): {answer[:300]!r}")
+        w = warm_up(port, args.keys, args.connections)
+        if w["errors"]:
+            die(f"{label}: {w['errors']} errors in the warm-up")
+        log(f"{label}: answer {len(answer)} bytes; warm-up {w['seconds']:.1f}s")
+        running[label] = (p, port)
+        out["runs"][label] = {"answer_bytes": len(answer), "binary": binary,
+                              "answer_ratio": len(answer) / upstream_bytes, "rounds": [],
+                              **answer_parts(answer)}
+    for rnd in range(args.rounds):
+        for label, _, _ in servers:
+            p, port = running[label]
+            c0 = cpu_ticks(p.pid)
+            r = run_wrk(f"cmp-{label}-{rnd}", f"http://127.0.0.1:{port}/mcp", "mcp.lua", args,
+                        {"BENCH_KEYS": str(args.keys)})
+            cpu = cpu_ticks(p.pid) - c0
+            if p.poll() is not None:
+                die(f"{label} died during the run")
+            out["runs"][label]["rounds"].append({
+                "rps": r["rps"], "requests": r["requests"], "errors": r["errors"],
+                "p50_us": r["p50_us"], "p99_us": r["p99_us"], "server_cpu_s": cpu,
+                "cpu_us_per_call": cpu * 1e6 / max(1, r["requests"]),
+                "load": os.getloadavg()})
+            log(f"round {rnd + 1}/{args.rounds} {label}: {r['rps']:.0f} req/s, "
+                f"{cpu * 1e6 / max(1, r['requests']):.0f} us CPU per call, {r['errors']} errors")
+    base = None
+    for label, _, _ in servers:
+        run = out["runs"][label]
+        rs = run["rounds"]
+        run["rps"] = statistics.median(x["rps"] for x in rs)
+        run["cpu_us_per_call"] = statistics.median(x["cpu_us_per_call"] for x in rs)
+        run["p99_us"] = statistics.median(x["p99_us"] for x in rs)
+        run["errors"] = sum(x["errors"] for x in rs)
+        base = base or run["rps"]
+        run["ratio"] = run["rps"] / base
+    for label, (p, _) in running.items():
+        p.terminate()
+    out["load_after"] = os.getloadavg()
+    return out
+
+
+def answer_parts(answer):
+    """Bytes of the tool result's text block and of its structuredContent (compact JSON)."""
+    try:
+        result = json.loads(answer)["result"]
+        text = sum(len(c.get("text", "").encode()) for c in result.get("content", []))
+        sc = result.get("structuredContent")
+        structured = len(json.dumps(sc, separators=(",", ":"), ensure_ascii=False).encode()) \
+            if sc is not None else 0
+        return {"text_bytes": text, "structured_bytes": structured}
+    except (ValueError, KeyError, TypeError):
+        return {"text_bytes": 0, "structured_bytes": 0}
+
+
+def render_compare(c, settings):
+    rows = [("server", "requests/s", "ratio to pass-through", "server CPU per call",
+             "p99", "errors", "answer bytes / upstream")]
+    for label in c["servers"]:
+        r = c["runs"][label]
+        rows.append((label, f"{r['rps']:.0f}", f"{r['ratio']:.2f}", f"{r['cpu_us_per_call']:.0f} µs",
+                     f"{r['p99_us'] / 1000:.2f} ms", f"{r['errors']}",
+                     f"{r['answer_bytes']} ({r['answer_ratio']:.3f})"))
+    w = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    line = lambda row: "| " + " | ".join(f"{v:<{w[i]}}" for i, v in enumerate(row)) + " |"
+    loads = [x["load"] for label in c["servers"] for x in c["runs"][label]["rounds"]]
+    lo = min(l[0] for l in loads)
+    hi = max(l[0] for l in loads)
+    parts = [f"{label}: text {c['runs'][label]['text_bytes']} + structuredContent "
+             f"{c['runs'][label]['structured_bytes']} bytes" for label in c["servers"]]
+    return "\n".join([
+        f"Side by side: wrk -t{settings['threads']} -c{settings['connections']} "
+        f"-d{settings['duration_s']}s per server and round, {c['rounds']} rounds interleaved, "
+        f"medians; {settings['keys']} keys in rotation, each server warmed up with one call per "
+        f"key; 1-minute load average {lo:.2f} to {hi:.2f} during the runs",
+        "",
+        line(rows[0]),
+        "|" + "|".join("-" * (x + 2) for x in w) + "|",
+        *(line(r) for r in rows[1:]),
+        "",
+        "Answer parts: " + "; ".join(parts)])
+
+
 def machine():
     model = "unknown"
     try:
@@ -367,6 +484,13 @@ def main():
     ap.add_argument("--render", action="store_true",
                     help=f"measure nothing: rewrite {os.path.relpath(DOC, ROOT)} from the last run's "
                          "bench/out/results.json and the current bench/notes.md")
+    ap.add_argument("--passthrough", help="bare rmcp pass-through binary (examples/passthrough.rs)")
+    ap.add_argument("--server", action="append", default=[], metavar="LABEL=BINARY",
+                    help="an ilert-mcp build to measure side by side with --passthrough "
+                         "(repeatable)")
+    ap.add_argument("--rounds", type=int, default=2, help="side-by-side rounds (medians)")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="only the side-by-side comparison (no floor, targets or cold starts)")
     ap.add_argument("--command", default="scripts/bench", help=argparse.SUPPRESS)
     args = ap.parse_args()
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -404,6 +528,17 @@ def main():
         upstream_bytes = len(upstream)
         if upstream_bytes != os.path.getsize(os.path.join(FIXTURES, "alerts.json")):
             die("nginx does not serve the fixture")
+        if args.compare_only:
+            if not args.passthrough:
+                die("--compare-only needs --passthrough")
+            results["answer"] = {"upstream_bytes": upstream_bytes}
+            results["compare"] = compare(args, nport, upstream_bytes)
+            cleanup()
+            with open(os.path.join(OUT, "results-compare.json"), "w") as f:
+                json.dump(results, f, indent=2)
+            print(render_compare(results["compare"], results["settings"]))
+            print(compare_verdicts(results["compare"]))
+            return 0
 
         # 2. server
         sport = free_port()
@@ -473,6 +608,11 @@ def main():
         results["serve_cold_start_ms"] = serve_cold_start(args.bin, args.cold_runs, upstream, [])
         results["serve_cold_start_no_oauth_ms"] = serve_cold_start(
             args.bin, args.cold_runs, upstream, ["--no-oauth"])
+
+        # 8. side by side with the bare pass-through
+        if args.passthrough:
+            log("side by side: pass-through and " + ", ".join(args.server))
+            results["compare"] = compare(args, nport, upstream_bytes)
     finally:
         cleanup()
 
@@ -499,9 +639,27 @@ def targets(r):
          r["cold_start_ms"]["median"] < 20),
         ("serve cold start (median)", f"{r['serve_cold_start_ms']['median']:.1f} ms", "<= 10 ms",
          r["serve_cold_start_ms"]["median"] <= 10),
-        ("answer / upstream bytes", f"{r['answer']['ratio']:.3f}", "<= 0.50",
-         r["answer"]["ratio"] <= 0.5),
-    ]
+        ("answer / upstream bytes", f"{r['answer']['ratio']:.3f}", "<= 0.35",
+         r["answer"]["ratio"] <= 0.35),
+    ] + compare_targets(r.get("compare"))
+
+
+# Issue 27: the build `cargo install` and the README make against the bare pass-through, and
+# the shipped (dist) build.
+WANTED_RATIO = {"release": 1.0, "dist": 1.1}
+
+
+def compare_targets(c):
+    if not c:
+        return []
+    return [(f"{label} / pass-through", f"{c['runs'][label]['ratio']:.2f}", f">= {want}",
+             c["runs"][label]["ratio"] >= want)
+            for label, want in WANTED_RATIO.items() if label in c["runs"]]
+
+
+def compare_verdicts(c):
+    return "\n".join(f"{name}: {val} (wanted {want}) {'PASS' if ok else 'FAIL'}"
+                     for name, val, want, ok in compare_targets(c))
 
 
 def render(r):
@@ -553,6 +711,8 @@ def render(r):
     lines.append(f"|{'-' * (w + 2)}|{'-' * 12}|{'-' * 10}|--------|")
     for name, val, want, ok in ts:
         lines.append(f"| {name:<{w}} | {val:<10} | {want:<8} | {'PASS' if ok else 'FAIL'}   |")
+    if "compare" in r:
+        lines += ["", render_compare(r["compare"], r["settings"])]
     return "\n".join(lines)
 
 
@@ -566,8 +726,9 @@ def write_doc(r, table):
 
 Figures from one run of `{r['command']}` on {r['date']}.
 Machine: {mc['nproc']} cores, {mc['cpu']}, Linux {mc['kernel']}. Client (wrk), upstream (nginx) and
-server share those cores, so the absolute numbers say little; the ratio to the floor measured in
-the same run is the figure to compare.
+server share those cores (and other people's builds share the machine), so the absolute numbers
+say little; the ratios to the floor and to the pass-through measured in the same run are the
+figures to compare.
 
 {table}
 
@@ -600,6 +761,12 @@ the same run is the figure to compare.
   one is answered 200 (that answer includes the key's first check against nginx's
   `/users/current`); median of {r['serve_cold_start_ms']['runs']}.
 - **tools/list bytes**: compact JSON of `result.tools`, default selection and `--toolsets all`.
+- **side by side** (issue 27): the same `list_alerts` call through a bare rmcp pass-through
+  (`crates/ilert-mcp/examples/passthrough.rs`, release profile: the caller's key forwarded to
+  `GET /alerts`, the upstream body answered as one text block, nothing else) and each ilert-mcp
+  build, every server warmed up with one call per key, then wrk at each in turn, rounds
+  interleaved, medians. CPU per call is the server process's user+system time over the calls
+  wrk counted. The load average is the machine's 1-minute figure, read after each run.
 
 Raw wrk output and `results.json` land in `bench/out/` (git-ignored).
 

@@ -15,12 +15,79 @@ const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// The outcomes a call is counted under (see [`crate::calls::meter`]).
+const OUTCOMES: [&str; 6] = [
+    "ok",
+    "tool_error",
+    "protocol_error",
+    "refused",
+    "confirmation",
+    "input_required",
+];
+
+/// Slots for tools: more than the catalogue has. A name that finds no free slot is counted in
+/// the (locked) spill maps instead, so nothing is lost.
+const TOOL_SLOTS: usize = 128;
+
+/// HTTP status codes counted without a lock: 100 to 599.
+const STATUSES: usize = 600;
+
+/// Calls by tool and outcome.
+type CallCounts = BTreeMap<(String, &'static str), u64>;
+
+/// The counters of one tool, each an atomic: recording a call takes no lock and allocates nothing.
 #[derive(Default)]
+struct ToolSlot {
+    name: OnceLock<Box<str>>,
+    calls: [AtomicU64; OUTCOMES.len()],
+    /// Calls by the first bucket that holds their latency (not cumulative; [`Metrics::render`]
+    /// sums them); calls slower than the last bound are only in `total`.
+    buckets: [AtomicU64; BUCKETS.len()],
+    sum_nanos: AtomicU64,
+    total: AtomicU64,
+}
+
+/// Counters by HTTP status code, one atomic each.
+struct ByStatus(Box<[AtomicU64]>);
+
+impl Default for ByStatus {
+    fn default() -> Self {
+        Self((0..STATUSES).map(|_| AtomicU64::new(0)).collect())
+    }
+}
+
+impl ByStatus {
+    /// Counts `status`; false when it is out of range (the caller spills it).
+    fn add(&self, status: u16) -> bool {
+        match self.0.get(usize::from(status)) {
+            Some(n) if status >= 100 => {
+                n.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn counted(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.0.iter().enumerate().filter_map(|(status, n)| {
+            let n = n.load(Ordering::Relaxed);
+            (n > 0).then(|| (u16::try_from(status).unwrap_or(u16::MAX), n))
+        })
+    }
+}
+
 pub struct Metrics {
-    tool_calls: Mutex<BTreeMap<(String, &'static str), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    upstream: Mutex<BTreeMap<String, u64>>,
-    http: Mutex<BTreeMap<u16, u64>>,
+    tools: Box<[ToolSlot]>,
+    /// Tools or outcomes without a slot (never the case for the catalogue's tools).
+    spill_calls: Mutex<CallCounts>,
+    spill_latency: Mutex<BTreeMap<String, Histogram>>,
+    upstream_status: ByStatus,
+    upstream_transport: AtomicU64,
+    upstream_budget_spent: AtomicU64,
+    upstream_circuit_open: AtomicU64,
+    spill_upstream: Mutex<BTreeMap<String, u64>>,
+    http: ByStatus,
+    spill_http: Mutex<BTreeMap<u16, u64>>,
     rate_limited: AtomicU64,
     in_flight: AtomicI64,
     store_errors: AtomicU64,
@@ -29,11 +96,45 @@ pub struct Metrics {
     audit_write_errors: AtomicU64,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            tools: (0..TOOL_SLOTS).map(|_| ToolSlot::default()).collect(),
+            spill_calls: Mutex::default(),
+            spill_latency: Mutex::default(),
+            upstream_status: ByStatus::default(),
+            upstream_transport: AtomicU64::new(0),
+            upstream_budget_spent: AtomicU64::new(0),
+            upstream_circuit_open: AtomicU64::new(0),
+            spill_upstream: Mutex::default(),
+            http: ByStatus::default(),
+            spill_http: Mutex::default(),
+            rate_limited: AtomicU64::new(0),
+            in_flight: AtomicI64::new(0),
+            store_errors: AtomicU64::new(0),
+            budget: Mutex::default(),
+            audit_write_errors: AtomicU64::new(0),
+        }
+    }
+}
+
 #[derive(Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     sum: f64,
     total: u64,
+}
+
+impl Histogram {
+    fn add(&mut self, secs: f64) {
+        for (count, bound) in self.counts.iter_mut().zip(BUCKETS.iter()) {
+            if secs <= *bound {
+                *count += 1;
+            }
+        }
+        self.sum += secs;
+        self.total += 1;
+    }
 }
 
 /// The process's registry.
@@ -56,43 +157,154 @@ impl Drop for InFlight {
     }
 }
 
+/// FNV-1a: where a tool's slot search starts.
+fn slot_hash(name: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    usize::try_from(h % TOOL_SLOTS as u64).unwrap_or(0)
+}
+
 impl Metrics {
     pub fn start_call(&self) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight
     }
 
-    /// `outcome`: ok, tool_error, protocol_error or refused.
+    /// The slot of `tool`, claimed on its first call: open addressing over slots whose name is
+    /// set once, so lookups take no lock.
+    fn slot(&self, tool: &str) -> Option<&ToolSlot> {
+        let start = slot_hash(tool);
+        (0..TOOL_SLOTS).find_map(|i| {
+            let slot = self.tools.get((start + i) % TOOL_SLOTS)?;
+            let name = slot.name.get_or_init(|| tool.into());
+            (**name == *tool).then_some(slot)
+        })
+    }
+
+    /// `outcome`: ok, tool_error, protocol_error, refused, confirmation or input_required.
     pub fn tool_call(&self, tool: &str, outcome: &'static str, took: Duration) {
-        if let Ok(mut calls) = self.tool_calls.lock() {
+        let slot = self.slot(tool);
+        let which = OUTCOMES.iter().position(|o| *o == outcome);
+        let (Some(slot), Some(which)) = (slot, which) else {
+            self.spill_call(tool, outcome, took);
+            return;
+        };
+        if let Some(n) = slot.calls.get(which) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+        let secs = took.as_secs_f64();
+        if let Some(bucket) = BUCKETS
+            .iter()
+            .position(|bound| secs <= *bound)
+            .and_then(|i| slot.buckets.get(i))
+        {
+            bucket.fetch_add(1, Ordering::Relaxed);
+        }
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        slot.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        slot.total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn spill_call(&self, tool: &str, outcome: &'static str, took: Duration) {
+        if let Ok(mut calls) = self.spill_calls.lock() {
             *calls.entry((tool.to_owned(), outcome)).or_default() += 1;
         }
-        if let Ok(mut latency) = self.latency.lock() {
-            let h = latency.entry(tool.to_owned()).or_default();
-            let secs = took.as_secs_f64();
-            for (count, bound) in h.counts.iter_mut().zip(BUCKETS.iter()) {
-                if secs <= *bound {
-                    *count += 1;
-                }
-            }
-            h.sum += secs;
-            h.total += 1;
+        if let Ok(mut latency) = self.spill_latency.lock() {
+            latency
+                .entry(tool.to_owned())
+                .or_default()
+                .add(took.as_secs_f64());
         }
     }
 
     pub fn upstream(&self, outcome: Outcome) {
-        let label = match outcome {
-            Outcome::Status(s) => s.to_string(),
-            Outcome::Transport => "transport_error".to_owned(),
-            Outcome::BudgetSpent => "budget_spent".to_owned(),
-            Outcome::CircuitOpen => "circuit_open".to_owned(),
-        };
         if matches!(outcome, Outcome::Status(429) | Outcome::BudgetSpent) {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
-        if let Ok(mut upstream) = self.upstream.lock() {
-            *upstream.entry(label).or_default() += 1;
+        let counted = match outcome {
+            Outcome::Status(s) => self.upstream_status.add(s),
+            Outcome::Transport => {
+                self.upstream_transport.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Outcome::BudgetSpent => {
+                self.upstream_budget_spent.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Outcome::CircuitOpen => {
+                self.upstream_circuit_open.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+        };
+        if !counted
+            && let Outcome::Status(s) = outcome
+            && let Ok(mut upstream) = self.spill_upstream.lock()
+        {
+            *upstream.entry(s.to_string()).or_default() += 1;
         }
+    }
+
+    /// Calls by tool and outcome, and latency by tool, slots and spill together.
+    fn calls_and_latency(&self) -> (CallCounts, BTreeMap<String, Histogram>) {
+        let mut calls = self
+            .spill_calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        let mut latency = self
+            .spill_latency
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default();
+        for slot in self.tools.iter() {
+            let Some(name) = slot.name.get() else {
+                continue;
+            };
+            let total = slot.total.load(Ordering::Relaxed);
+            if total == 0 {
+                continue;
+            }
+            for (outcome, n) in OUTCOMES.iter().zip(slot.calls.iter()) {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    *calls.entry((name.to_string(), *outcome)).or_default() += n;
+                }
+            }
+            let h = latency.entry(name.to_string()).or_default();
+            let mut below = 0;
+            for (count, n) in h.counts.iter_mut().zip(slot.buckets.iter()) {
+                below += n.load(Ordering::Relaxed);
+                *count += below;
+            }
+            h.sum += slot.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+            h.total += total;
+        }
+        (calls, latency)
+    }
+
+    /// Upstream answers by label: status codes, then the local refusals, in label order.
+    fn upstream_counts(&self) -> BTreeMap<String, u64> {
+        let mut out = self
+            .spill_upstream
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_default();
+        for (status, n) in self.upstream_status.counted() {
+            *out.entry(status.to_string()).or_default() += n;
+        }
+        for (label, n) in [
+            ("transport_error", &self.upstream_transport),
+            ("budget_spent", &self.upstream_budget_spent),
+            ("circuit_open", &self.upstream_circuit_open),
+        ] {
+            let n = n.load(Ordering::Relaxed);
+            if n > 0 {
+                *out.entry(label.to_owned()).or_default() += n;
+            }
+        }
+        out
     }
 
     /// Report `client`'s per-key budget from now on.
@@ -113,7 +325,9 @@ impl Metrics {
     }
 
     pub fn http(&self, status: u16) {
-        if let Ok(mut http) = self.http.lock() {
+        if !self.http.add(status)
+            && let Ok(mut http) = self.spill_http.lock()
+        {
             *http.entry(status).or_default() += 1;
         }
     }
@@ -122,7 +336,8 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         out.push_str("# HELP ilert_mcp_tool_calls_total Tool calls by tool and outcome.\n# TYPE ilert_mcp_tool_calls_total counter\n");
-        if let Ok(calls) = self.tool_calls.lock() {
+        let (calls, latency) = self.calls_and_latency();
+        {
             for ((tool, outcome), n) in calls.iter() {
                 let _ = writeln!(
                     out,
@@ -131,7 +346,7 @@ impl Metrics {
             }
         }
         out.push_str("# HELP ilert_mcp_tool_call_duration_seconds Tool call latency.\n# TYPE ilert_mcp_tool_call_duration_seconds histogram\n");
-        if let Ok(latency) = self.latency.lock() {
+        {
             for (tool, h) in latency.iter() {
                 for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
                     let _ = writeln!(
@@ -157,8 +372,8 @@ impl Metrics {
             }
         }
         out.push_str("# HELP ilert_mcp_upstream_responses_total ilert answers by status (or local refusal).\n# TYPE ilert_mcp_upstream_responses_total counter\n");
-        if let Ok(upstream) = self.upstream.lock() {
-            for (status, n) in upstream.iter() {
+        {
+            for (status, n) in self.upstream_counts().iter() {
                 let _ = writeln!(
                     out,
                     "ilert_mcp_upstream_responses_total{{status=\"{status}\"}} {n}"
@@ -193,7 +408,15 @@ impl Metrics {
             self.audit_write_errors.load(Ordering::Relaxed)
         );
         out.push_str("# HELP ilert_mcp_http_requests_total MCP HTTP requests by status.\n# TYPE ilert_mcp_http_requests_total counter\n");
-        if let Ok(http) = self.http.lock() {
+        {
+            let mut http: BTreeMap<u16, u64> = self
+                .spill_http
+                .lock()
+                .map(|h| h.clone())
+                .unwrap_or_default();
+            for (status, n) in self.http.counted() {
+                *http.entry(status).or_default() += n;
+            }
             for (status, n) in http.iter() {
                 let _ = writeln!(
                     out,
@@ -249,6 +472,50 @@ mod tests {
         ));
         assert!(text.contains("ilert_mcp_upstream_responses_total{status=\"429\"} 1"));
         assert!(text.contains("ilert_mcp_rate_limited_total 1"));
+        assert!(text.contains("ilert_mcp_http_requests_total{status=\"200\"} 1"));
+    }
+
+    #[test]
+    fn counts_without_slots_spill_and_nothing_is_lost() {
+        let m = Metrics::default();
+        m.tool_call("slow_tool", "ok", Duration::from_secs(20));
+        // Slower than the last bound: counted in +Inf only. The spilled call is in every bucket.
+        m.tool_call("slow_tool", "weird_outcome", Duration::from_millis(1));
+        // More tools than slots: the rest are counted in the spill maps.
+        let names: Vec<String> = (0..TOOL_SLOTS + 10).map(|i| format!("t{i}")).collect();
+        for name in &names {
+            m.tool_call(name, "refused", Duration::ZERO);
+        }
+        m.upstream(Outcome::Status(999));
+        m.upstream(Outcome::Status(200));
+        m.upstream(Outcome::BudgetSpent);
+        m.http(42);
+        m.http(200);
+        let text = m.render();
+        assert!(text.contains(
+            "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"10\"} 1"
+        ));
+        assert!(text.contains(
+            "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains("ilert_mcp_tool_call_duration_seconds_count{tool=\"slow_tool\"} 2"));
+        assert!(text.contains(
+            "ilert_mcp_tool_call_duration_seconds_bucket{tool=\"slow_tool\",le=\"+Inf\"} 2"
+        ));
+        assert!(text.contains(
+            "ilert_mcp_tool_calls_total{tool=\"slow_tool\",outcome=\"weird_outcome\"} 1"
+        ));
+        for name in &names {
+            let line =
+                format!("ilert_mcp_tool_calls_total{{tool=\"{name}\",outcome=\"refused\"}} 1");
+            assert!(text.contains(&line), "{line}");
+        }
+        for status in ["999", "200", "budget_spent"] {
+            let line = format!("ilert_mcp_upstream_responses_total{{status=\"{status}\"}} 1");
+            assert!(text.contains(&line), "{line}");
+        }
+        assert!(text.contains("ilert_mcp_rate_limited_total 1"));
+        assert!(text.contains("ilert_mcp_http_requests_total{status=\"42\"} 1"));
         assert!(text.contains("ilert_mcp_http_requests_total{status=\"200\"} 1"));
     }
 }

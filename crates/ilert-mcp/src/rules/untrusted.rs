@@ -31,6 +31,7 @@ pub const INLINE_MAX: usize = 500;
 /// selectors (which can spell a hidden sentence one byte each), the grapheme joiner, Hangul
 /// fillers, the blank Braille pattern, Khmer and Mongolian invisible signs, and the object
 /// replacement character.
+#[inline]
 fn invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}'
@@ -137,7 +138,13 @@ fn clean(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
             if c == '\r' && chars.peek() == Some(&'\n') {
                 continue;
             }
-            if !out.ends_with(&"\n".repeat(MAX_NEWLINES)) {
+            let tail = out.len().saturating_sub(MAX_NEWLINES);
+            let full = out.len() >= MAX_NEWLINES
+                && out
+                    .as_bytes()
+                    .get(tail..)
+                    .is_some_and(|t| t.iter().all(|&b| b == b'\n'));
+            if !full {
                 out.push('\n');
                 shown += 1;
             }
@@ -195,9 +202,70 @@ fn link_breaks(text: &str) -> Vec<usize> {
     breaks
 }
 
+/// Whether [`clean_and_defuse`] certainly leaves `text` as it is: one pass over its bytes that
+/// allocates nothing. Printable ASCII is passed byte by byte; any other character is decoded and
+/// checked as [`needs_cleaning`] checks it. A `<` or a `](` (a link could start there) answers
+/// "not certain", and the full check decides.
+fn untouched(text: &str, keep_newlines: bool, max: usize) -> bool {
+    let bytes = text.as_bytes();
+    // Fewer bytes than `max` are fewer characters than `max`.
+    if bytes.len() > max && text.chars().count() > max {
+        return false;
+    }
+    // Most text is printable ASCII with no `<` or `]`: one pass without early exit, which the
+    // compiler turns into vector instructions, says so.
+    let suspicious = bytes.iter().fold(false, |seen, &b| {
+        seen | !(0x20..0x7F).contains(&b) | (b == b'<') | (b == b']')
+    });
+    if !suspicious {
+        return true;
+    }
+    let mut newlines = 0usize;
+    let mut at = 0usize;
+    while let Some(&b) = bytes.get(at) {
+        if (0x20..0x7F).contains(&b) {
+            if b == b'<' || (b == b']' && bytes.get(at + 1) == Some(&b'(')) {
+                return false;
+            }
+            newlines = 0;
+            at += 1;
+            continue;
+        }
+        if b == b'\n' && keep_newlines {
+            newlines += 1;
+            if newlines > MAX_NEWLINES {
+                return false;
+            }
+            at += 1;
+            continue;
+        }
+        if b < 0x80 {
+            // ASCII control characters and DEL.
+            return false;
+        }
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            return false;
+        };
+        if invisible(c) || c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+            return false;
+        }
+        newlines = 0;
+        at += c.len_utf8();
+    }
+    true
+}
+
 /// [`clean`], then links to anything but web addresses broken (`[x] (javascript:...)`,
 /// `< javascript:...>`), so that no renderer makes them links.
 fn clean_and_defuse(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
+    if untouched(text, keep_newlines, max) {
+        return Cow::Borrowed(text);
+    }
+    clean_and_defuse_in_full(text, keep_newlines, max)
+}
+
+/// [`clean_and_defuse`] without the [`untouched`] shortcut.
+fn clean_and_defuse_in_full(text: &str, keep_newlines: bool, max: usize) -> Cow<'_, str> {
     let cleaned = clean(text, keep_newlines, max);
     let breaks = link_breaks(&cleaned);
     if breaks.is_empty() {
@@ -237,13 +305,28 @@ pub fn block(text: &str, max: usize) -> Cow<'_, str> {
 /// double quotes escaped, so it cannot close the quotes the server put around it.
 pub fn push_quoted(out: &mut String, text: &str) {
     let cleaned = inline(text);
+    out.reserve(cleaned.len() + 2);
     out.push('"');
-    for c in cleaned.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
+    if !cleaned
+        .bytes()
+        .fold(false, |seen, b| seen | (b == b'"') | (b == b'\\'))
+    {
+        out.push_str(&cleaned);
+        out.push('"');
+        return;
     }
+    let mut rest: &str = &cleaned;
+    // Runs between quotes and backslashes are copied whole (both are ASCII, so every cut is at
+    // a character boundary).
+    while let Some(at) = rest.find(['"', '\\']) {
+        let (run, tail) = rest.split_at(at);
+        out.push_str(run);
+        out.push('\\');
+        let (quote, tail) = tail.split_at(1);
+        out.push_str(quote);
+        rest = tail;
+    }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -273,11 +356,15 @@ pub fn quoted_block(text: &str, max: usize) -> String {
 /// `javascript:`, `data:`, `file:` or bare words), cleaned of invisible characters.
 pub fn link(url: &str) -> Option<Cow<'_, str>> {
     let cleaned = inline(url.trim());
-    let lower = cleaned.to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    let starts = |prefix: &str| {
+        cleaned
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    let scheme_ok = starts("https://") || starts("http://");
     // No user part before the host: `https://app.ilert.com@evil.example/` reads as one host and
     // opens another.
-    let authority = lower.split_once("://").map_or("", |(_, rest)| {
+    let authority = cleaned.split_once("://").map_or("", |(_, rest)| {
         rest.split(['/', '?', '#']).next().unwrap_or("")
     });
     let ok = scheme_ok
@@ -432,5 +519,69 @@ mod tests {
             link("https://a.exa\u{200B}mple").as_deref(),
             Some("https://a.example")
         );
+    }
+
+    /// Pieces of text, plain and hostile, that the property test strings together.
+    const PIECES: &[&str] = &[
+        "plain text ",
+        "x",
+        "]",
+        "](",
+        "](javascript:x)",
+        "](https://ok.example)",
+        "<",
+        "<data:x>",
+        "<https://ok.example>",
+        "\n",
+        "\n\n\n",
+        "\t",
+        "\r\n",
+        "\u{1b}[31m",
+        "\u{200b}",
+        "\u{2028}",
+        "\u{85}",
+        "\u{e0041}",
+        "é",
+        "日本",
+        "\"quoted\"",
+        "\\",
+        "a long run of ordinary words that goes on for a while ",
+    ];
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The shortcut answers "unchanged" only where the full cleaning changes nothing, and
+        /// the result is the same either way.
+        #[test]
+        fn the_shortcut_agrees_with_the_full_cleaning(
+            text in proptest::collection::vec(proptest::sample::select(PIECES), 0..16)
+                .prop_map(|pieces| pieces.concat()),
+            keep in proptest::bool::ANY,
+            max in 1usize..80,
+        ) {
+            let full = clean_and_defuse_in_full(&text, keep, max);
+            if untouched(&text, keep, max) {
+                proptest::prop_assert!(matches!(full, Cow::Borrowed(_)), "{text:?}");
+            }
+            proptest::prop_assert_eq!(clean_and_defuse(&text, keep, max), full);
+        }
+    }
+
+    #[test]
+    fn quotes_and_backslashes_are_escaped_in_runs() {
+        assert_eq!(quoted(r#"a "b" \ c"#), r#""a \"b\" \\ c""#);
+        assert_eq!(quoted(""), r#""""#);
+        assert_eq!(quoted("日本\""), r#""日本\"""#);
+    }
+
+    #[test]
+    fn link_schemes_are_matched_in_any_case() {
+        assert_eq!(
+            link("HTTPS://Example.com/X").as_deref(),
+            Some("HTTPS://Example.com/X")
+        );
+        assert!(link("HTTPS://user@Example.com/").is_none());
+        assert!(link("javascript:alert(1)").is_none());
     }
 }
