@@ -86,6 +86,24 @@ impl RedisStore {
         )
     }
 
+    /// `SET key value NX EX ttl`: `Ok(true)` when this call set it, `Ok(false)` when it was set.
+    async fn set_nx(&self, key: String, value: &str, ttl: i64) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("NX").arg("EX").arg(ttl);
+        match self.query(cmd).await? {
+            Value::Okay => Ok(true),
+            Value::SimpleString(s) if s == "OK" => Ok(true),
+            Value::Nil => Ok(false),
+            other => {
+                crate::observe::metrics::global().store_error();
+                Err(StoreError::Unavailable(format!(
+                    "unexpected answer to SET NX: {}",
+                    kind(&other)
+                )))
+            }
+        }
+    }
+
     async fn query(&self, cmd: redis::Cmd) -> Result<Value, StoreError> {
         let mut conn = self.conn.clone();
         match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<Value>(&mut conn)).await {
@@ -114,20 +132,7 @@ impl UsedIds for RedisStore {
         Box::pin(async move {
             // A relative expiry from this replica's clock: Redis's own clock does not matter.
             let ttl = (expires - now()).max(0) + CLOCK_MARGIN_SECS;
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.key(id)).arg(1).arg("NX").arg("EX").arg(ttl);
-            match self.query(cmd).await? {
-                Value::Okay => Ok(true),
-                Value::SimpleString(s) if s == "OK" => Ok(true),
-                Value::Nil => Ok(false),
-                other => {
-                    crate::observe::metrics::global().store_error();
-                    Err(StoreError::Unavailable(format!(
-                        "unexpected answer to SET NX: {}",
-                        kind(&other)
-                    )))
-                }
-            }
+            self.set_nx(self.key(id), "1", ttl).await
         })
     }
 
@@ -193,24 +198,7 @@ impl UsedIds for RedisStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let ttl = (expires - now()).max(1) + CLOCK_MARGIN_SECS;
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(self.kept_key(id))
-                .arg(value)
-                .arg("NX")
-                .arg("EX")
-                .arg(ttl);
-            match self.query(cmd).await? {
-                Value::Okay => Ok(true),
-                Value::SimpleString(s) if s == "OK" => Ok(true),
-                Value::Nil => Ok(false),
-                other => {
-                    crate::observe::metrics::global().store_error();
-                    Err(StoreError::Unavailable(format!(
-                        "unexpected answer to SET NX: {}",
-                        kind(&other)
-                    )))
-                }
-            }
+            self.set_nx(self.kept_key(id), value, ttl).await
         })
     }
 

@@ -119,6 +119,18 @@ pub fn unreached(list: &[ilert_client::Notification]) -> Option<String> {
     })
 }
 
+/// For each of `alerts` (open, nobody accepted), [`unreached`] from its notification list: one
+/// request each, at once. An alert whose list could not be read is left out (nothing is claimed).
+pub async fn unreached_of(api: &Session, alerts: &[i64]) -> std::collections::HashMap<i64, String> {
+    let lists =
+        futures::future::join_all(alerts.iter().map(|id| api.alert_notifications(*id))).await;
+    alerts
+        .iter()
+        .zip(lists)
+        .filter_map(|(id, list)| Some((*id, unreached(&list.ok()?)?)))
+        .collect()
+}
+
 /// "Reached: ...", or "Nobody was reached: ..." when no notification arrived.
 pub fn reach_sentence(all: &[Notified], open: bool) -> String {
     if all.is_empty() {

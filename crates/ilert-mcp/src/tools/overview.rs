@@ -45,7 +45,7 @@ pub struct OverviewOutput {
     /// the schema in the tools/list budget.
     #[serde(skip)]
     #[schemars(skip)]
-    pub unreached: std::collections::BTreeMap<i64, String>,
+    pub unreached: std::collections::HashMap<i64, String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -206,13 +206,7 @@ impl Toolbox {
             .filter(|(i, _, _)| i.status == "PENDING")
             .map(|(i, _, _)| i.id)
             .collect();
-        let lists =
-            futures::future::join_all(pending.iter().map(|id| api.alert_notifications(*id))).await;
-        let unreached = pending
-            .iter()
-            .zip(lists)
-            .filter_map(|(id, list)| Some((*id, details::unreached(&list.ok()?)?)))
-            .collect();
+        let unreached = details::unreached_of(&api, &pending).await;
         let yours = top.iter().filter(|t| t.1).map(|t| t.0.id).collect();
         let incident_linked = top.iter().filter(|t| t.2).map(|t| t.0.id).collect();
         let top: Vec<AlertItem> = top

@@ -303,13 +303,7 @@ impl Toolbox {
             .map(|a| a.id)
             .take(MAX_REACH_CHECKS)
             .collect();
-        let lists =
-            futures::future::join_all(pending.iter().map(|id| api.alert_notifications(*id))).await;
-        let unreached = pending
-            .iter()
-            .zip(lists)
-            .filter_map(|(id, list)| Some((*id, crate::rules::details::unreached(&list.ok()?)?)))
-            .collect();
+        let unreached = crate::rules::details::unreached_of(&api, &pending).await;
         let handover = Handover {
             me: quoted(&me.display_name()),
             window,

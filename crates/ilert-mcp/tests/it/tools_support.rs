@@ -27,6 +27,22 @@ pub async fn sandbox_get(sandbox_url: &str, key: &str, path: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// How many notifications ilert lists for `alert`, and whether every one failed (none listed is
+/// not "all failed"), from the sandbox's REST API.
+pub async fn notifications_failed(sandbox_url: &str, alert: i64) -> (usize, bool) {
+    let list = sandbox_get(
+        sandbox_url,
+        ADMIN_KEY,
+        &format!("alerts/{alert}/notifications"),
+    )
+    .await;
+    let list = list.as_array().unwrap();
+    (
+        list.len(),
+        !list.is_empty() && list.iter().all(|n| n["status"] == "ERROR"),
+    )
+}
+
 /// The successful result's `structuredContent`; fails with the text when the tool failed.
 pub fn ok(result: &CallToolResult) -> &Value {
     assert!(!is_error(result), "unexpected tool error: {}", text(result));
