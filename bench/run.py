@@ -12,7 +12,8 @@ One run, everything on 127.0.0.1:
   7. serve: cold start (spawn to the first answered HTTP `initialize`), as installed (OAuth on)
      and with --no-oauth, each against the same nginx.
   8. side by side (issue 27, with --passthrough and --server): the same `list_alerts` call through
-     a bare rmcp pass-through (crates/ilert-mcp/examples/passthrough.rs) and each named ilert-mcp
+     two bare rmcp pass-throughs (crates/ilert-mcp/examples/passthrough.rs: the body as text, and
+     parsed and answered as structuredContent with --structured) and each named ilert-mcp
      build, interleaved over --rounds rounds; medians of requests/s, the ratio to the
      pass-through, server CPU per call, and answer bytes against upstream bytes.
 Prints one table with pass/fail per target; writes only under bench/out/ unless --write-doc.
@@ -346,12 +347,12 @@ def tools_list_bytes(binary, extra):
     die(f"no tools/list answer in {out[:300]!r}")
 
 
-def start_server(label, binary, nport, passthrough=False):
+def start_server(label, binary, nport, passthrough=False, extra=()):
     """One server in front of nginx on a free port; (Popen, port)."""
     port = free_port()
     upstream = f"http://127.0.0.1:{nport}/api"
     if passthrough:
-        cmd = [binary, "--bind", f"127.0.0.1:{port}", "--upstream", upstream]
+        cmd = [binary, "--bind", f"127.0.0.1:{port}", "--upstream", upstream, *extra]
     else:
         cmd = [binary, "serve", "--bind", f"127.0.0.1:{port}", "--ilert-url", upstream,
                "--no-oauth", "--key-checks-per-second", "0"]
@@ -365,16 +366,19 @@ def compare(args, nport, upstream_bytes):
     """The same `list_alerts` call through the pass-through and each --server build, side by side:
     every server is started and warmed up (one call per key), then each round runs wrk at each in
     turn. Medians over the rounds; CPU per call is the server's user+system time over its calls."""
-    servers = [("pass-through", args.passthrough, True)]
+    # Two yardsticks: the upstream body forwarded as text, unparsed; and the way an rmcp tool
+    # answers JSON (parsed, then structuredContent plus its serialisation as text).
+    servers = [(PASS_TEXT, args.passthrough, True, ()),
+               (PASS_JSON, args.passthrough, True, ("--structured",))]
     for spec in args.server:
         label, _, binary = spec.partition("=")
         if not binary or not os.access(binary, os.X_OK):
             die(f"--server {spec}: not LABEL=BINARY with an executable binary")
-        servers.append((label, binary, False))
+        servers.append((label, binary, False, ()))
     running = {}
     out = {"servers": [s[0] for s in servers], "rounds": args.rounds, "runs": {}}
-    for label, binary, bare in servers:
-        p, port = start_server(label, binary, nport, bare)
+    for label, binary, bare, extra in servers:
+        p, port = start_server(label, binary, nport, bare, extra)
         status, _, answer = mcp_call(port)
         if status != 200 or b'"isError":true' in answer or b'"error":{' in answer[:60]:
             die(f"{label}: tools/call list_alerts failed ({status}): {answer[:300]!r}")
@@ -387,7 +391,7 @@ def compare(args, nport, upstream_bytes):
                               "answer_ratio": len(answer) / upstream_bytes, "rounds": [],
                               **answer_parts(answer)}
     for rnd in range(args.rounds):
-        for label, _, _ in servers:
+        for label, _, _, _ in servers:
             p, port = running[label]
             c0 = cpu_ticks(p.pid)
             r = run_wrk(f"cmp-{label}-{rnd}", f"http://127.0.0.1:{port}/mcp", "mcp.lua", args,
@@ -402,16 +406,17 @@ def compare(args, nport, upstream_bytes):
                 "load": os.getloadavg()})
             log(f"round {rnd + 1}/{args.rounds} {label}: {r['rps']:.0f} req/s, "
                 f"{cpu * 1e6 / max(1, r['requests']):.0f} us CPU per call, {r['errors']} errors")
-    base = None
-    for label, _, _ in servers:
+    for label, _, _, _ in servers:
         run = out["runs"][label]
         rs = run["rounds"]
         run["rps"] = statistics.median(x["rps"] for x in rs)
         run["cpu_us_per_call"] = statistics.median(x["cpu_us_per_call"] for x in rs)
         run["p99_us"] = statistics.median(x["p99_us"] for x in rs)
         run["errors"] = sum(x["errors"] for x in rs)
-        base = base or run["rps"]
-        run["ratio"] = run["rps"] / base
+    for label, _, _, _ in servers:
+        run = out["runs"][label]
+        run["ratio"] = run["rps"] / out["runs"][PASS_TEXT]["rps"]
+        run["ratio_json"] = run["rps"] / out["runs"][PASS_JSON]["rps"]
     for label, (p, _) in running.items():
         p.terminate()
     out["load_after"] = os.getloadavg()
@@ -432,11 +437,12 @@ def answer_parts(answer):
 
 
 def render_compare(c, settings):
-    rows = [("server", "requests/s", "ratio to pass-through", "server CPU per call",
-             "p99", "errors", "answer bytes / upstream")]
+    rows = [("server", "requests/s", f"ratio to {PASS_TEXT}", f"ratio to {PASS_JSON}",
+             "server CPU per call", "p99", "errors", "answer bytes / upstream")]
     for label in c["servers"]:
         r = c["runs"][label]
-        rows.append((label, f"{r['rps']:.0f}", f"{r['ratio']:.2f}", f"{r['cpu_us_per_call']:.0f} µs",
+        rows.append((label, f"{r['rps']:.0f}", f"{r['ratio']:.2f}", f"{r['ratio_json']:.2f}",
+                     f"{r['cpu_us_per_call']:.0f} µs",
                      f"{r['p99_us'] / 1000:.2f} ms", f"{r['errors']}",
                      f"{r['answer_bytes']} ({r['answer_ratio']:.3f})"))
     w = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -645,16 +651,19 @@ def targets(r):
 
 
 # Issue 27: the build `cargo install` and the README make against the bare pass-through, and
-# the shipped (dist) build.
+# the shipped (dist) build; against each of the two pass-throughs.
 WANTED_RATIO = {"release": 1.0, "dist": 1.1}
+PASS_TEXT = "pass-through"
+PASS_JSON = "pass-through, structured"
 
 
 def compare_targets(c):
     if not c:
         return []
-    return [(f"{label} / pass-through", f"{c['runs'][label]['ratio']:.2f}", f">= {want}",
-             c["runs"][label]["ratio"] >= want)
-            for label, want in WANTED_RATIO.items() if label in c["runs"]]
+    return [(f"{label} / {base}", f"{c['runs'][label][key]:.2f}", f">= {want}",
+             c["runs"][label][key] >= want)
+            for label, want in WANTED_RATIO.items() if label in c["runs"]
+            for base, key in ((PASS_TEXT, "ratio"), (PASS_JSON, "ratio_json"))]
 
 
 def compare_verdicts(c):
@@ -761,11 +770,14 @@ figures to compare.
   one is answered 200 (that answer includes the key's first check against nginx's
   `/users/current`); median of {r['serve_cold_start_ms']['runs']}.
 - **tools/list bytes**: compact JSON of `result.tools`, default selection and `--toolsets all`.
-- **side by side** (issue 27): the same `list_alerts` call through a bare rmcp pass-through
+- **side by side** (issue 27): the same `list_alerts` call through two bare rmcp pass-throughs
   (`crates/ilert-mcp/examples/passthrough.rs`, release profile: the caller's key forwarded to
-  `GET /alerts`, the upstream body answered as one text block, nothing else) and each ilert-mcp
-  build, every server warmed up with one call per key, then wrk at each in turn, rounds
-  interleaved, medians. CPU per call is the server process's user+system time over the calls
+  `GET /alerts`, nothing else) and each ilert-mcp build. **pass-through** answers the upstream
+  body as one text block, unparsed. **pass-through, structured** answers as an rmcp tool
+  answers JSON: the body parsed into a `serde_json::Value` and returned with
+  `CallToolResult::structured` as `{{"alerts": [...]}}` (structuredContent, and its
+  serialisation as text). Every server is warmed up with one call per key, then wrk runs at each
+  in turn, rounds interleaved, medians. CPU per call is the server process's user+system time over the calls
   wrk counted. The load average is the machine's 1-minute figure, read after each run.
 
 Raw wrk output and `results.json` land in `bench/out/` (git-ignored).

@@ -1,11 +1,15 @@
-//! The benchmark's yardstick (issue 27): a bare rmcp pass-through of `list_alerts`. It serves
+//! The benchmark's yardsticks (issue 27): a bare rmcp pass-through of `list_alerts`. It serves
 //! stateless Streamable HTTP on `/mcp` with the same rmcp, allocator and HTTP stack as ilert-mcp,
 //! offers one tool, `list_alerts`, and answers it by forwarding the caller's bearer key to the
-//! upstream's `GET /alerts` and returning the upstream body as one text block. No projection, no
-//! key cache, no budget, no audit, no confirmation, no metrics, no spans, no access log.
+//! upstream's `GET /alerts`. No projection, no key cache, no budget, no audit, no confirmation, no
+//! metrics, no spans, no access log. Two ways to answer:
+//! - by default, the upstream body as one text block, unparsed (the cheapest possible answer);
+//! - with `--structured`, the way an rmcp tool answers JSON: the body parsed into a
+//!   `serde_json::Value` and returned as `{"alerts": [...]}` with `CallToolResult::structured`,
+//!   which puts the value in `structuredContent` and its serialisation in a text block.
 //!
 //! Only `bench/run.py` runs it, on loopback:
-//! `cargo run --release --example passthrough -- --bind 127.0.0.1:PORT --upstream http://127.0.0.1:PORT/api`
+//! `cargo run --release --example passthrough -- --bind 127.0.0.1:PORT --upstream http://127.0.0.1:PORT/api [--structured]`
 
 use std::sync::Arc;
 
@@ -29,6 +33,7 @@ struct PassThrough {
     http: reqwest::Client,
     url: Arc<str>,
     tools: Arc<[Tool]>,
+    structured: bool,
 }
 
 impl ServerHandler for PassThrough {
@@ -68,6 +73,17 @@ impl ServerHandler for PassThrough {
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let status = answer.status();
+        if self.structured && status.is_success() {
+            let body = answer
+                .bytes()
+                .await
+                .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+            let alerts: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+            // structuredContent is an object; ilert answers a list.
+            let value = serde_json::json!({ "alerts": alerts });
+            return Ok(CallToolResult::structured(value).into());
+        }
         let body = answer
             .text()
             .await
@@ -92,7 +108,9 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(bind), Some(upstream)) = (arg(&args, "--bind"), arg(&args, "--upstream")) else {
-        eprintln!("usage: passthrough --bind 127.0.0.1:PORT --upstream http://127.0.0.1:PORT/api");
+        eprintln!(
+            "usage: passthrough --bind 127.0.0.1:PORT --upstream http://127.0.0.1:PORT/api [--structured]"
+        );
         std::process::exit(2);
     };
     // reqwest is built without a default TLS provider; the upstream is plain http on loopback.
@@ -113,6 +131,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "Open alerts, as ilert returns them.",
             schema,
         )]),
+        structured: args.iter().any(|a| a == "--structured"),
     };
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
