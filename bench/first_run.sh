@@ -37,6 +37,8 @@ for _ in $(seq 1 1200); do
 done
 end=$(date +%s.%N)
 echo "load after: $(cat /proc/loadavg)" >> "$log"
+echo "crates downloaded: $(grep -cE '^ *Downloaded [a-zA-Z0-9_-]+ v' "$scratch/demo.err" || true)," \
+  "compiled: $(grep -cE '^ *Compiling ' "$scratch/demo.err" || true)" >> "$log"
 grep -E "Downloaded [0-9]+ crates|Finished" "$scratch/demo.err" >> "$log" || true
 if [ -z "$ready" ]; then
   tail -20 "$scratch/demo.err" >> "$log"
