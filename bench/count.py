@@ -7,7 +7,7 @@ dumps, and prints the instructions per call and the heaviest functions (self cos
 Counts do not depend on the machine's load. Writes only under bench/out/.
 
   python3 bench/count.py --bin target/release/ilert-mcp
-  python3 bench/count.py --bin target/release/examples/passthrough --passthrough
+  python3 bench/count.py --bin target/release/examples/passthrough --passthrough [--structured]
   python3 bench/count.py --bin target/release/ilert-mcp --fixture alerts-hostile.json
 """
 import argparse
@@ -26,6 +26,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--bin", required=True)
     ap.add_argument("--passthrough", action="store_true", help="--bin is examples/passthrough")
+    ap.add_argument("--structured", action="store_true",
+                    help="with --passthrough: the pass-through's --structured answer")
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--warm", type=int, default=20)
     ap.add_argument("--top", type=int, default=25)
@@ -50,7 +52,8 @@ def main():
         run.wait_port(nport, nginx, "nginx")
         port = run.free_port()
         upstream = f"http://127.0.0.1:{nport}/api"
-        cmd = ([args.bin, "--bind", f"127.0.0.1:{port}", "--upstream", upstream]
+        cmd = ([args.bin, "--bind", f"127.0.0.1:{port}", "--upstream", upstream,
+                *(["--structured"] if args.structured else [])]
                if args.passthrough else
                [args.bin, "serve", "--bind", f"127.0.0.1:{port}", "--ilert-url", upstream,
                 "--no-oauth", "--key-checks-per-second", "0"])
