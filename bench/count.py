@@ -40,16 +40,7 @@ def main():
     for old in glob.glob(out_file + "*"):
         os.remove(old)
     try:
-        nport = run.free_port()
-        with open(os.path.join(run.HERE, "nginx.conf.in")) as f:
-            conf = f.read().replace("@RUN@", run.RUN).replace("@PORT@", str(nport)) \
-                .replace("@FIXTURES@", run.FIXTURES).replace("/alerts.json", "/" + args.fixture)
-        conf_path = os.path.join(run.RUN, "nginx-count.conf")
-        with open(conf_path, "w") as f:
-            f.write(conf)
-        nginx = run.spawn(["nginx", "-p", run.RUN, "-c", conf_path], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-        run.wait_port(nport, nginx, "nginx")
+        _, nport = run.start_nginx(args.fixture, "nginx-count")
         port = run.free_port()
         upstream = f"http://127.0.0.1:{nport}/api"
         cmd = ([args.bin, "--bind", f"127.0.0.1:{port}", "--upstream", upstream,

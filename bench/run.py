@@ -347,6 +347,22 @@ def tools_list_bytes(binary, extra):
     die(f"no tools/list answer in {out[:300]!r}")
 
 
+def start_nginx(fixture="alerts.json", name="nginx"):
+    """The bench's stand-in for ilert on a free port, answering /api/alerts with
+    bench/fixtures/FIXTURE; (Popen, port). Its config and logs go under bench/out/run as NAME.*."""
+    port = free_port()
+    with open(os.path.join(HERE, "nginx.conf.in")) as f:
+        conf = f.read().replace("@RUN@", RUN).replace("@PORT@", str(port)) \
+            .replace("@FIXTURES@", FIXTURES).replace("/alerts.json", "/" + fixture)
+    conf_path = os.path.join(RUN, f"{name}.conf")
+    with open(conf_path, "w") as f:
+        f.write(conf)
+    p = spawn(["nginx", "-p", RUN, "-c", conf_path, "-e", os.path.join(RUN, f"{name}-error.log")],
+              stdout=subprocess.DEVNULL, stderr=open(os.path.join(RUN, f"{name}.out"), "w"))
+    wait_port(port, p, "nginx")
+    return p, port
+
+
 def start_server(label, binary, nport, passthrough=False, extra=()):
     """One server in front of nginx on a free port; (Popen, port)."""
     port = free_port()
@@ -519,16 +535,7 @@ def main():
                             "duration_s": args.duration, "keys": args.keys}}
     try:
         # 1. upstream
-        nport = free_port()
-        with open(os.path.join(HERE, "nginx.conf.in")) as f:
-            conf = f.read().replace("@RUN@", RUN).replace("@PORT@", str(nport)) \
-                .replace("@FIXTURES@", FIXTURES)
-        with open(os.path.join(RUN, "nginx.conf"), "w") as f:
-            f.write(conf)
-        nginx = spawn(["nginx", "-p", RUN, "-c", os.path.join(RUN, "nginx.conf"),
-                       "-e", os.path.join(RUN, "nginx-error.log")],
-                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(RUN, "nginx.out"), "w"))
-        wait_port(nport, nginx, "nginx")
+        nginx, nport = start_nginx()
         with urllib.request.urlopen(f"http://127.0.0.1:{nport}{ALERTS_QUERY}", timeout=5) as r:
             upstream = r.read()
         upstream_bytes = len(upstream)

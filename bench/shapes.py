@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,16 +23,7 @@ import run  # noqa: E402  (the benchmark's helpers: spawn, cleanup, nginx config
 def fetch_answer(binary):
     os.makedirs(run.RUN, exist_ok=True)
     try:
-        nport = run.free_port()
-        with open(os.path.join(run.HERE, "nginx.conf.in")) as f:
-            conf = f.read().replace("@RUN@", run.RUN).replace("@PORT@", str(nport)) \
-                .replace("@FIXTURES@", run.FIXTURES)
-        conf_path = os.path.join(run.RUN, "nginx-shapes.conf")
-        with open(conf_path, "w") as f:
-            f.write(conf)
-        nginx = run.spawn(["nginx", "-p", run.RUN, "-c", conf_path], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-        run.wait_port(nport, nginx, "nginx")
+        _, nport = run.start_nginx(name="nginx-shapes")
         _, port = run.start_server("shapes", binary, nport)
         status, _, answer = run.mcp_call(port)
         if status != 200:
