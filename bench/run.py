@@ -14,8 +14,8 @@ One run, everything on 127.0.0.1:
   8. side by side (issue 27, with --passthrough and --server): the same `list_alerts` call through
      two bare rmcp pass-throughs (crates/ilert-mcp/examples/passthrough.rs: the body as text, and
      parsed and answered as structuredContent with --structured) and each named ilert-mcp
-     build, interleaved over --rounds rounds; medians of requests/s, the ratio to the
-     pass-through, server CPU per call, and answer bytes against upstream bytes.
+     build, interleaved over --rounds rounds; medians of requests/s, the ratios to both
+     pass-throughs, server CPU per call, and answer bytes against upstream bytes.
 Prints one table with pass/fail per target; writes only under bench/out/ unless --write-doc.
 """
 import argparse
